@@ -1,0 +1,115 @@
+/**
+ * Processor configuration from environment variables, validated at start.
+ * A bad value stops the process with one line naming the variable and what is allowed.
+ */
+export type StorageBackend = 'mysql' | 'cassandra';
+
+export interface ProcessorConfig {
+  /** SQS endpoint; undefined means the embedded fauxqs endpoint (or AWS when a queue URL is set). */
+  readonly endpoint: string | undefined;
+  readonly region: string;
+  /** PIPELINE queue URL; undefined means the embedded default creates it. */
+  readonly queueUrl: string | undefined;
+  /** DLQ URL; undefined means it is found from the queue's RedrivePolicy. */
+  readonly dlqUrl: string | undefined;
+  readonly embeddedPort: number;
+  readonly storageBackend: StorageBackend;
+  readonly pollers: number;
+  readonly receiveWaitSeconds: number;
+  readonly maxInFlight: number;
+  readonly batchSize: number;
+  readonly batchLingerMs: number;
+  readonly writeConcurrency: number;
+  readonly sqsConcurrency: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly heartbeatSeconds: number;
+  readonly writeTimeoutMs: number;
+  readonly writeMaxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  readonly shutdownGraceMs: number;
+  readonly logLevel: string;
+  readonly metricsPort: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected one of ${allowed.join(', ')}`);
+  }
+  return raw as T;
+}
+
+function url(env: Env, name: string): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  try {
+    const parsed = new URL(raw);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
+  } catch {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an http(s) URL`);
+  }
+  return raw;
+}
+
+/**
+ * Defaults are sized for peak bursts on one worker: 8 long-polling receivers keep up to
+ * 80 messages arriving per round trip, 2,000 in flight keeps memory bounded (a visit is
+ * under 1 KB), batches of 100 amortise storage calls, 4 concurrent writes per type hide
+ * storage latency. See SUMMARY.md for the reasoning.
+ */
+export function loadConfig(env: Env = process.env): ProcessorConfig {
+  const visibilityTimeoutSeconds = integer(env, 'VISIBILITY_TIMEOUT_SECONDS', 30, 5, 43_200);
+  const heartbeatSeconds = integer(env, 'HEARTBEAT_SECONDS', Math.max(1, Math.floor(visibilityTimeoutSeconds / 3)), 1, 43_199);
+  if (heartbeatSeconds >= visibilityTimeoutSeconds) {
+    throw new ConfigError(
+      `HEARTBEAT_SECONDS=${heartbeatSeconds} is invalid: it must be below VISIBILITY_TIMEOUT_SECONDS (${visibilityTimeoutSeconds}) so leases are extended before they expire`,
+    );
+  }
+  const batchSize = integer(env, 'BATCH_SIZE', 100, 1, 1_000);
+  const maxInFlight = integer(env, 'MAX_IN_FLIGHT', 2_000, 10, 100_000);
+  if (maxInFlight < batchSize) {
+    throw new ConfigError(`MAX_IN_FLIGHT=${maxInFlight} is invalid: it must be at least BATCH_SIZE (${batchSize})`);
+  }
+  return {
+    endpoint: url(env, 'AWS_ENDPOINT_URL_SQS') ?? url(env, 'AWS_ENDPOINT_URL'),
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    queueUrl: url(env, 'TRAFFIC_QUEUE_URL'),
+    dlqUrl: url(env, 'TRAFFIC_DLQ_URL'),
+    embeddedPort: integer(env, 'EMBEDDED_SQS_PORT', 4566, 0, 65_535),
+    storageBackend: oneOf(env, 'STORAGE_BACKEND', 'mysql', ['mysql', 'cassandra'] as const),
+    pollers: integer(env, 'POLLERS', 8, 1, 256),
+    receiveWaitSeconds: integer(env, 'RECEIVE_WAIT_SECONDS', 20, 0, 20),
+    maxInFlight,
+    batchSize,
+    batchLingerMs: integer(env, 'BATCH_LINGER_MS', 50, 0, 60_000),
+    writeConcurrency: integer(env, 'WRITE_CONCURRENCY', 4, 1, 256),
+    sqsConcurrency: integer(env, 'SQS_CONCURRENCY', 32, 1, 1_024),
+    visibilityTimeoutSeconds,
+    heartbeatSeconds,
+    writeTimeoutMs: integer(env, 'WRITE_TIMEOUT_MS', 10_000, 100, 600_000),
+    writeMaxAttempts: integer(env, 'WRITE_MAX_ATTEMPTS', 6, 1, 100),
+    retryBaseMs: integer(env, 'RETRY_BASE_MS', 200, 1, 600_000),
+    retryMaxMs: integer(env, 'RETRY_MAX_MS', 10_000, 1, 3_600_000),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
+    logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65_535),
+  };
+}
