@@ -1,0 +1,25 @@
+/**
+ * Dummy Cassandra adapter: logs the parameterised CQL it would run, one line per batch.
+ * A Cassandra INSERT is an upsert by primary key (visit_id), so redelivery never adds a row.
+ * The batch is UNLOGGED: rows of one batch share no partition, and each insert is idempotent.
+ */
+import type { Logger } from 'pino';
+import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
+import type { Visit } from '../../contract/visit.ts';
+import { toRow, type StoragePort } from './port.ts';
+
+export function cassandraStatement(type: VisitTypeDefinition, rowCount: number): string {
+  const insert = `INSERT INTO traffic.${type.table} (visit_id, created_at, ${type.extraField}) VALUES (?, ?, ?);`;
+  return `BEGIN UNLOGGED BATCH ${Array.from({ length: rowCount }, () => insert).join(' ')} APPLY BATCH;`;
+}
+
+export function createCassandraStorage(logger: Logger): StoragePort {
+  return {
+    backend: 'cassandra',
+    async writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal): Promise<void> {
+      signal.throwIfAborted();
+      const rows = visits.map((visit) => toRow(type, visit));
+      logger.info({ backend: 'cassandra', table: type.table, statement: cassandraStatement(type, rows.length), rows }, 'write');
+    },
+  };
+}
