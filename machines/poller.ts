@@ -1,0 +1,211 @@
+/**
+ * A poller: takes credits, long-polls the PIPELINE, validates each message against the
+ * contract, hands valid visits to the writer of their type and dead-letters the rest.
+ *
+ *   paused (waiting for credits) -> receiving -> dispatching -> paused ...
+ *                                       |            \-> deadLettering -> paused
+ *                                       \-> backoff (SQS error: growing delay, reported) -> paused
+ *   STOP: a receive in flight is allowed to finish (aborting a long poll can strand messages
+ *   the endpoint already dequeued); what it returns is released, then the poller stops.
+ */
+import { assign, enqueueActions, fromPromise, setup, type AnyActorRef } from 'xstate';
+import { parseVisitBody } from '../src/contract/visit.ts';
+import type { VisitTypeName } from '../src/contract/visit-types.ts';
+import { backoffDelay } from './backoff.ts';
+import { writerSystemId, type Delivery, type PollerSettings, type QueueMessage, type RejectedMessage, type Report } from './types.ts';
+
+export interface PollerInput {
+  readonly id: string;
+  readonly settings: PollerSettings;
+}
+
+interface PollerContext extends PollerInput {
+  /** Credits taken from the pool and not yet handed on. Returned if this poller crashes. */
+  holding: number;
+  messages: readonly QueueMessage[];
+  rejected: readonly RejectedMessage[];
+  failures: number;
+  delayMs: number;
+  stopRequested: boolean;
+}
+
+export type PollerEvent = { type: 'STOP' };
+
+type ReceiveInput = { maxMessages: number; waitSeconds: number };
+type WriterVisitsEvent = { type: 'VISITS'; deliveries: readonly Delivery[] };
+
+/** Validates each message against the contract and groups the valid ones by visit type. */
+export function sortMessages(messages: readonly QueueMessage[]): {
+  byType: Map<VisitTypeName, Delivery[]>;
+  rejected: RejectedMessage[];
+} {
+  const byType = new Map<VisitTypeName, Delivery[]>();
+  const rejected: RejectedMessage[] = [];
+  for (const message of messages) {
+    const result = parseVisitBody(message.body, message.messageId);
+    if (!result.ok) {
+      rejected.push({ message, rejection: result.rejection });
+      continue;
+    }
+    const { visit } = result;
+    const list = byType.get(visit.type) ?? [];
+    list.push({ visit, messageId: message.messageId, receiptHandle: message.receiptHandle, receiveCount: message.receiveCount });
+    byType.set(visit.type, list);
+  }
+  return { byType, rejected };
+}
+
+const notProvided = (name: string) =>
+  fromPromise<never, unknown>(async () => {
+    throw new Error(`actor ${name} was not provided`);
+  });
+
+export const pollerMachine = setup({
+  types: {
+    input: {} as PollerInput,
+    context: {} as PollerContext,
+    events: {} as PollerEvent,
+  },
+  actors: {
+    acquireCredits: notProvided('acquireCredits') as unknown as ReturnType<typeof fromPromise<number, { max: number }>>,
+    receiveMessages: notProvided('receiveMessages') as unknown as ReturnType<typeof fromPromise<QueueMessage[], ReceiveInput>>,
+    deadLetter: notProvided('deadLetter') as unknown as ReturnType<typeof fromPromise<void, { rejected: readonly RejectedMessage[] }>>,
+    release: notProvided('release') as unknown as ReturnType<typeof fromPromise<void, { receiptHandles: readonly string[] }>>,
+  },
+  actions: {
+    releaseCredits: (_, _count: number) => {},
+    report: (_, _report: Report) => {},
+  },
+  guards: {
+    hasRejected: ({ context }) => context.rejected.length > 0,
+    stopRequested: ({ context }) => context.stopRequested,
+    nothingReceived: ({ context }) => context.messages.length === 0,
+  },
+  delays: {
+    backoff: ({ context }) => context.delayMs,
+  },
+}).createMachine({
+  id: 'poller',
+  context: ({ input }) => ({ ...input, holding: 0, messages: [], rejected: [], failures: 0, delayMs: 0, stopRequested: false }),
+  initial: 'paused',
+  states: {
+    paused: {
+      on: { STOP: 'stopped' },
+      invoke: {
+        src: 'acquireCredits',
+        input: ({ context }) => ({ max: context.settings.maxMessages }),
+        onDone: { target: 'receiving', actions: assign({ holding: ({ event }) => event.output }) },
+      },
+    },
+    receiving: {
+      on: { STOP: { actions: assign({ stopRequested: true }) } },
+      invoke: {
+        src: 'receiveMessages',
+        input: ({ context }) => ({ maxMessages: context.holding, waitSeconds: context.settings.waitSeconds }),
+        onDone: [
+          { guard: 'stopRequested', target: 'releasing', actions: assign({ messages: ({ event }) => event.output }) },
+          {
+            target: 'dispatching',
+            actions: [
+              assign({ messages: ({ event }) => event.output, failures: 0 }),
+              {
+                type: 'report',
+                params: ({ context, event }) => ({ kind: 'received', poller: context.id, count: event.output.length }),
+              },
+            ],
+          },
+        ],
+        onError: [
+          { guard: 'stopRequested', target: 'stopped', actions: { type: 'releaseCredits', params: ({ context }) => context.holding } },
+          {
+            target: 'backoff',
+            actions: [
+              assign(({ context }) => ({
+                failures: context.failures + 1,
+                delayMs: backoffDelay(context.failures + 1, {
+                  baseMs: context.settings.backoffBaseMs,
+                  maxMs: context.settings.backoffMaxMs,
+                }),
+              })),
+              {
+                type: 'report',
+                params: ({ context, event }) => ({
+                  kind: 'receive-failed',
+                  poller: context.id,
+                  attempt: context.failures,
+                  delayMs: context.delayMs,
+                  error: event.error,
+                }),
+              },
+            ],
+          },
+        ],
+      },
+    },
+    dispatching: {
+      // Credits follow valid visits to the writers; unused and unroutable ones return now,
+      // those of rejected messages once they are dead-lettered.
+      entry: enqueueActions(({ context, enqueue, system }) => {
+        const { byType, rejected } = sortMessages(context.messages);
+        let handedOn = 0;
+        for (const [type, deliveries] of byType) {
+          const writer = system.get(writerSystemId(type)) as AnyActorRef | undefined;
+          if (writer) {
+            const event: WriterVisitsEvent = { type: 'VISITS', deliveries };
+            enqueue.sendTo(writer, event);
+            handedOn += deliveries.length;
+          } else {
+            // Writer restarting: the messages come back when their lease expires.
+            enqueue({ type: 'report', params: { kind: 'unroutable', poller: context.id, type, count: deliveries.length } });
+          }
+        }
+        enqueue({ type: 'releaseCredits', params: context.holding - handedOn - rejected.length });
+        enqueue.assign({ holding: rejected.length, messages: [], rejected });
+      }),
+      always: [{ guard: 'hasRejected', target: 'deadLettering' }, { target: 'paused' }],
+    },
+    deadLettering: {
+      // Finish this even when asked to stop: the messages are in hand.
+      on: { STOP: { actions: assign({ stopRequested: true }) } },
+      invoke: {
+        src: 'deadLetter',
+        input: ({ context }) => ({ rejected: context.rejected }),
+        onDone: {
+          target: 'afterDeadLetter',
+          actions: { type: 'report', params: ({ context }) => ({ kind: 'dead-lettered', poller: context.id, rejected: context.rejected }) },
+        },
+        // Not deleted from the PIPELINE, so they are received again after their lease and retried.
+        onError: {
+          target: 'afterDeadLetter',
+          actions: {
+            type: 'report',
+            params: ({ context, event }) => ({ kind: 'dead-letter-failed', poller: context.id, count: context.rejected.length, error: event.error }),
+          },
+        },
+      },
+    },
+    afterDeadLetter: {
+      entry: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0, rejected: [] })],
+      always: [{ guard: 'stopRequested', target: 'stopped' }, { target: 'paused' }],
+    },
+    backoff: {
+      entry: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })],
+      on: { STOP: 'stopped' },
+      after: { backoff: 'paused' },
+    },
+    releasing: {
+      always: { guard: 'nothingReceived', target: 'stopped' },
+      invoke: {
+        src: 'release',
+        input: ({ context }) => ({ receiptHandles: context.messages.map((m) => m.receiptHandle) }),
+        onDone: {
+          target: 'stopped',
+          actions: { type: 'report', params: ({ context }) => ({ kind: 'released', type: 'poller', count: context.messages.length, reason: 'shutdown' }) },
+        },
+        onError: { target: 'stopped' },
+      },
+      exit: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0, messages: [] })],
+    },
+    stopped: { type: 'final' },
+  },
+});

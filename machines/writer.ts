@@ -1,0 +1,129 @@
+/**
+ * The writer of one visit type: buffers deliveries and flushes a batch when the buffer
+ * is full or has lingered long enough. Each flush spawns a batch actor (machines/batch.ts)
+ * that owns the write, the lease heartbeat, retries, acknowledgement or release, so a
+ * slow write never stops the writer from buffering the next one.
+ *
+ *   open.idle -> open.filling -> (size | linger) flush -> open.idle
+ *   draining: flush everything, wait for every batch to finish -> stopped
+ */
+import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
+import type { VisitTypeName } from '../src/contract/visit-types.ts';
+import { batchMachine, type BatchOutput } from './batch.ts';
+import type { Delivery, Report, WriterSettings } from './types.ts';
+
+export interface WriterInput {
+  readonly type: VisitTypeName;
+  readonly settings: WriterSettings;
+}
+
+interface WriterContext extends WriterInput {
+  buffer: Delivery[];
+  /** Ids of the batch actors still running. */
+  batches: string[];
+  /** Messages held: buffered plus in running batches. Returned to the credit pool if this writer crashes. */
+  holding: number;
+  nextBatch: number;
+}
+
+export type WriterEvent =
+  | { type: 'VISITS'; deliveries: readonly Delivery[] }
+  | { type: 'DRAIN' }
+  | { type: 'ABORT' }
+  | { type: `xstate.done.actor.${string}`; output: BatchOutput };
+
+export type WriterActor = ActorRefFrom<typeof writerMachine>;
+
+export const writerMachine = setup({
+  types: {
+    input: {} as WriterInput,
+    context: {} as WriterContext,
+    events: {} as WriterEvent,
+  },
+  actors: { batch: batchMachine },
+  actions: {
+    /** Gives credits back to the pollers; provided by the processor. */
+    releaseCredits: (_, _count: number) => {},
+    report: (_, _report: Report) => {},
+    append: assign(({ context, event }) => {
+      const deliveries = (event as Extract<WriterEvent, { type: 'VISITS' }>).deliveries;
+      return { buffer: context.buffer.concat(deliveries), holding: context.holding + deliveries.length };
+    }),
+    /** Spawns batches of at most batchSize; `all` also flushes a partial batch. */
+    flush: enqueueActions(({ context, enqueue }, params: { all: boolean }) => {
+      const { batchSize } = context.settings;
+      let buffer = context.buffer;
+      const batches = [...context.batches];
+      let next = context.nextBatch;
+      while (buffer.length >= batchSize || (params.all && buffer.length > 0)) {
+        const deliveries = buffer.slice(0, batchSize);
+        buffer = buffer.slice(batchSize);
+        const id = `batch-${context.type}-${next++}`;
+        batches.push(id);
+        enqueue.spawnChild('batch', {
+          id,
+          input: { type: context.type, deliveries, settings: context.settings, startedAt: Date.now() },
+        });
+      }
+      enqueue.assign({ buffer, batches, nextBatch: next });
+    }),
+    batchFinished: assign(({ context, event }) => {
+      const output = (event as { output: BatchOutput }).output;
+      const id = event.type.slice('xstate.done.actor.'.length);
+      return { batches: context.batches.filter((b) => b !== id), holding: context.holding - output.count };
+    }),
+    abortBatches: enqueueActions(({ context, enqueue }) => {
+      for (const id of context.batches) enqueue.sendTo(id, { type: 'ABORT' });
+    }),
+  },
+  guards: {
+    bufferFull: ({ context }) => context.buffer.length >= context.settings.batchSize,
+    bufferEmpty: ({ context }) => context.buffer.length === 0,
+    idle: ({ context }) => context.buffer.length === 0 && context.batches.length === 0,
+  },
+  delays: {
+    linger: ({ context }) => context.settings.lingerMs,
+  },
+}).createMachine({
+  id: 'writer',
+  context: ({ input }) => ({ ...input, buffer: [], batches: [], holding: 0, nextBatch: 1 }),
+  initial: 'open',
+  on: {
+    'xstate.done.actor.*': {
+      actions: ['batchFinished', { type: 'releaseCredits', params: ({ event }) => (event as { output: BatchOutput }).output.count }],
+    },
+  },
+  states: {
+    open: {
+      initial: 'idle',
+      on: { DRAIN: 'draining' },
+      states: {
+        idle: {
+          on: {
+            VISITS: { target: 'filling', actions: ['append', { type: 'flush', params: { all: false } }] },
+          },
+        },
+        filling: {
+          on: {
+            // Targetless, so the linger timer keeps running from the first buffered visit.
+            VISITS: { actions: ['append', { type: 'flush', params: { all: false } }] },
+          },
+          always: { guard: 'bufferEmpty', target: 'idle' },
+          after: {
+            linger: { target: 'idle', actions: { type: 'flush', params: { all: true } } },
+          },
+        },
+      },
+    },
+    draining: {
+      entry: { type: 'flush', params: { all: true } },
+      on: {
+        // A poller mid-dispatch may still deliver: write it at once.
+        VISITS: { actions: ['append', { type: 'flush', params: { all: true } }] },
+        ABORT: { actions: 'abortBatches' },
+      },
+      always: { guard: 'idle', target: 'stopped' },
+    },
+    stopped: { type: 'final' },
+  },
+});

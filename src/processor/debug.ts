@@ -1,0 +1,93 @@
+/**
+ * Debugging aids, both opt-in: the Stately inspector (imported only when asked for, so it
+ * costs nothing otherwise) and an offline trace of every actor event as JSON lines.
+ */
+import { createWriteStream } from 'node:fs';
+import type { Logger } from 'pino';
+import type { InspectionEvent } from 'xstate';
+
+export interface DebugOptions {
+  readonly inspect: boolean;
+  readonly traceFile: string | undefined;
+  readonly inspectPort: number;
+}
+
+export interface Inspection {
+  readonly inspect: ((event: InspectionEvent) => void) | undefined;
+  close(): Promise<void>;
+}
+
+/** Reads `--inspect` and `--trace FILE` from the command line; anything else is an error. */
+export function parseDebugArgs(args: readonly string[]): DebugOptions {
+  let inspect = false;
+  let inspectPort = 8080;
+  let traceFile: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--inspect') inspect = true;
+    else if (arg.startsWith('--inspect=')) {
+      inspect = true;
+      inspectPort = Number(arg.slice('--inspect='.length));
+      if (!Number.isInteger(inspectPort) || inspectPort < 1 || inspectPort > 65_535) throw new Error('--inspect=PORT needs a port from 1 to 65535');
+    }
+    else if (arg === '--trace') {
+      traceFile = args[++i];
+      if (!traceFile) throw new Error('--trace needs a file name: --trace FILE');
+    } else if (arg.startsWith('--trace=')) traceFile = arg.slice('--trace='.length);
+    else throw new Error(`unknown argument ${JSON.stringify(arg)}: expected --inspect[=PORT] or --trace FILE`);
+  }
+  return { inspect, inspectPort, traceFile };
+}
+
+function actorId(ref: { id?: string; sessionId?: string } | undefined): string | undefined {
+  return ref ? (ref.id ?? ref.sessionId) : undefined;
+}
+
+export async function startInspection(options: DebugOptions, logger: Logger): Promise<Inspection> {
+  const sinks: Array<(event: InspectionEvent) => void> = [];
+  const closers: Array<() => Promise<void>> = [];
+
+  if (options.traceFile) {
+    const out = createWriteStream(options.traceFile, { flags: 'w' });
+    sinks.push((event) => {
+      const line: Record<string, unknown> = { t: Date.now(), kind: event.type, actor: actorId(event.actorRef) };
+      if (event.type === '@xstate.event') {
+        line.event = event.event.type;
+        line.source = actorId(event.sourceRef);
+      } else if (event.type === '@xstate.snapshot') {
+        line.event = event.event.type;
+        line.state = (event.snapshot as { value?: unknown }).value;
+        line.status = event.snapshot.status;
+      } else if (event.type === '@xstate.microstep') {
+        line.event = event.event.type;
+      }
+      out.write(`${JSON.stringify(line)}\n`);
+    });
+    closers.push(() => new Promise((resolve) => out.end(resolve)));
+    logger.info({ file: options.traceFile }, 'tracing actor events to file');
+  }
+
+  if (options.inspect) {
+    const port = options.inspectPort;
+    const [{ createWebSocketInspector }, { createInspectorServer }] = await Promise.all([
+      import('@statelyai/inspect'),
+      import('@statelyai/inspect/server'),
+    ]);
+    // The relay serves the inspector page and forwards our events to it over a WebSocket.
+    const server = createInspectorServer({ port, autoOpen: false });
+    const inspector = createWebSocketInspector({ url: `ws://localhost:${port}` });
+    sinks.push((event) => inspector.inspect.next?.(event));
+    closers.push(async () => {
+      inspector.stop();
+      server.stop();
+    });
+    logger.info({ url: `http://localhost:${port}` }, `XState inspector: open http://localhost:${port} in a browser to watch the actors live`);
+  }
+
+  return {
+    inspect: sinks.length === 0 ? undefined : (event) => sinks.forEach((sink) => sink(event)),
+    close: async () => {
+      await Promise.all(closers.map((close) => close()));
+    },
+  };
+}

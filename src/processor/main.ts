@@ -1,0 +1,85 @@
+/**
+ * `npm start`: the Traffic Processor. With AWS_ENDPOINT_URL and TRAFFIC_QUEUE_URL set it
+ * drains that queue (LocalStack or AWS); with nothing set it starts the embedded SQS endpoint.
+ */
+import { ConfigError, loadConfig, type ProcessorConfig } from './config.ts';
+import { parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
+import { PortInUseError, startEmbeddedEndpoint, type EmbeddedEndpoint } from './embedded.ts';
+import { createLogger } from './logger.ts';
+import { startProcessor } from './processor.ts';
+import { handleSignals } from './signals.ts';
+import { createStorage } from './storage/index.ts';
+
+function fail(message: string): never {
+  process.stderr.write(`traffic-processor: ${message}\n`);
+  process.exit(2);
+}
+
+let config: ProcessorConfig;
+let debug: DebugOptions;
+try {
+  config = loadConfig();
+  debug = parseDebugArgs(process.argv.slice(2));
+} catch (error) {
+  fail(error instanceof ConfigError || error instanceof Error ? error.message : String(error));
+}
+if (config.endpoint && !config.queueUrl) fail('AWS_ENDPOINT_URL is set but TRAFFIC_QUEUE_URL is not: set both to use that endpoint, or neither for the embedded one');
+
+const logger = createLogger(config.logLevel);
+
+let embedded: EmbeddedEndpoint | undefined;
+let endpoint = config.endpoint;
+let queueUrl = config.queueUrl;
+let dlqUrl = config.dlqUrl;
+if (!queueUrl) {
+  try {
+    embedded = await startEmbeddedEndpoint(config.embeddedPort);
+  } catch (error) {
+    fail(error instanceof PortInUseError ? error.message : `could not start the embedded SQS endpoint: ${String(error)}`);
+  }
+  ({ endpoint, queueUrl, dlqUrl } = embedded);
+  logger.info(
+    { endpoint, queueUrl, dlqUrl },
+    `embedded SQS endpoint ready; send visits with: aws --endpoint-url ${endpoint} sqs send-message --queue-url ${queueUrl} --message-body '{"type":"referrer","created_at":${Date.now()},"url":"test.com"}'`,
+  );
+}
+
+const inspection = await startInspection(debug, logger);
+const processor = startProcessor({
+  config,
+  endpoint,
+  queueUrl,
+  dlqUrl,
+  storage: createStorage(config.storageBackend, logger),
+  logger,
+  inspect: inspection.inspect,
+});
+
+handleSignals({
+  onFirst: (signal) => {
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: draining in-flight visits (send the signal again to exit at once)');
+    processor.stop();
+  },
+  onSecond: (signal) => {
+    logger.warn({ signal }, 'exiting at once; messages still in flight return to the queue when their visibility timeout ends');
+    process.exit(130);
+  },
+});
+
+let exitCode = 0;
+try {
+  const output = await processor.done;
+  if (output.status === 'failed') {
+    logger.error({ err: String(output.error) }, 'processor could not start');
+    exitCode = 1;
+  }
+} catch (error) {
+  logger.fatal({ err: String(error) }, 'processor crashed');
+  exitCode = 1;
+}
+logger.info({ stats: processor.stats }, 'processor stopped');
+await inspection.close();
+await embedded?.stop();
+// Let pino flush, then leave even if a stray handle (keep-alive socket) lingers.
+setTimeout(() => process.exit(exitCode), 50).unref();
+process.exitCode = exitCode;

@@ -1,0 +1,168 @@
+/**
+ * Wires the pure machines to their I/O: the SQS adapter, the storage port, the credit pool
+ * and the concurrency limits. The machines name their actors in setup(); here they are provided.
+ */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import PQueue from 'p-queue';
+import type { Logger } from 'pino';
+import { createActor, fromPromise, toPromise, type Actor, type InspectionEvent } from 'xstate';
+import { batchMachine } from '../../machines/batch.ts';
+import { CreditPool } from '../../machines/credit-pool.ts';
+import { pollerMachine } from '../../machines/poller.ts';
+import { supervisorMachine, type SupervisorOutput } from '../../machines/supervisor.ts';
+import type { Delivery, RejectedMessage, Report } from '../../machines/types.ts';
+import { writerMachine } from '../../machines/writer.ts';
+import { VISIT_TYPES, visitType, type VisitTypeName } from '../contract/visit-types.ts';
+import { LOCAL_CREDENTIALS } from '../queues.ts';
+import type { ProcessorConfig } from './config.ts';
+import { createReporter, createStats, type ProcessorStats, type Reporter } from './report.ts';
+import { SqsQueue } from './sqs-queue.ts';
+import type { StoragePort } from './storage/port.ts';
+
+export interface ProcessorOptions {
+  readonly config: ProcessorConfig;
+  /** SQS endpoint; undefined means the SDK's default (AWS). */
+  readonly endpoint: string | undefined;
+  readonly queueUrl: string;
+  readonly dlqUrl?: string;
+  readonly storage: StoragePort;
+  readonly logger: Logger;
+  /** Sees every report (metrics). */
+  readonly onReport?: Reporter;
+  /** XState inspection (the inspector or a trace file). */
+  readonly inspect?: (event: InspectionEvent) => void;
+  /** A client to use instead of one built from `endpoint` (benchmarks add middleware). */
+  readonly client?: SQSClient;
+}
+
+export interface ProcessorHandle {
+  readonly actor: Actor<typeof supervisorMachine>;
+  readonly stats: ProcessorStats;
+  readonly credits: CreditPool;
+  /** Starts draining (idempotent). */
+  stop(): void;
+  /** Settles when the supervisor has stopped. */
+  readonly done: Promise<SupervisorOutput>;
+}
+
+/** Abort when either the actor stops or the write takes longer than the timeout. */
+function withTimeout(signal: AbortSignal, ms: number): AbortSignal {
+  return AbortSignal.any([signal, AbortSignal.timeout(ms)]);
+}
+
+export function startProcessor(options: ProcessorOptions): ProcessorHandle {
+  const { config, logger, storage } = options;
+  const client =
+    options.client ??
+    new SQSClient({
+      region: config.region,
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      // Local endpoints accept any credentials; AWS uses the default provider chain.
+      ...(options.endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: LOCAL_CREDENTIALS } : {}),
+    });
+  const queue = new SqsQueue({
+    client,
+    queueUrl: options.queueUrl,
+    dlqUrl: options.dlqUrl,
+    limiter: new PQueue({ concurrency: config.sqsConcurrency }),
+  });
+  const credits = new CreditPool(config.maxInFlight);
+  const writeLimiters = new Map(VISIT_TYPES.map((t) => [t.name, new PQueue({ concurrency: config.writeConcurrency })]));
+  const stats = createStats();
+  const report = createReporter(logger, stats, options.onReport);
+  const reportAction = (_: unknown, r: Report) => report(r);
+  const releaseCredits = (_: unknown, count: number) => credits.release(count);
+
+  const batch = batchMachine.provide({
+    actors: {
+      writeBatch: fromPromise(async ({ input, signal }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
+        const limiter = writeLimiters.get(input.type)!;
+        const visits = input.deliveries.map((d) => d.visit);
+        await limiter.add(() => storage.writeBatch(visitType(input.type), visits, withTimeout(signal, config.writeTimeoutMs)), { signal });
+      }),
+      extendVisibility: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[]; seconds: number }; signal: AbortSignal }) => {
+        const { failed } = await queue.changeVisibility(input.receiptHandles, input.seconds, signal);
+        if (failed > 0) throw new Error(`${failed} lease(s) could not be extended`);
+      }),
+      acknowledge: fromPromise(({ input, signal }: { input: { receiptHandles: readonly string[] }; signal: AbortSignal }) =>
+        queue.deleteMessages(input.receiptHandles, signal),
+      ),
+      release: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[] }; signal: AbortSignal }) => {
+        await queue.changeVisibility(input.receiptHandles, 0, signal);
+      }),
+    },
+    actions: { report: reportAction },
+  });
+  const writer = writerMachine.provide({
+    actors: { batch },
+    actions: { report: reportAction, releaseCredits },
+  });
+  const poller = pollerMachine.provide({
+    actors: {
+      acquireCredits: fromPromise(({ input, signal }: { input: { max: number }; signal: AbortSignal }) => credits.acquire(input.max, signal)),
+      receiveMessages: fromPromise(({ input, signal }: { input: { maxMessages: number; waitSeconds: number }; signal: AbortSignal }) =>
+        queue.receive(input.maxMessages, input.waitSeconds, signal),
+      ),
+      deadLetter: fromPromise(({ input, signal }: { input: { rejected: readonly RejectedMessage[] }; signal: AbortSignal }) =>
+        queue.deadLetter(input.rejected, signal),
+      ),
+      release: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[] }; signal: AbortSignal }) => {
+        await queue.changeVisibility(input.receiptHandles, 0, signal);
+      }),
+    },
+    actions: { report: reportAction, releaseCredits },
+  });
+  const supervisor = supervisorMachine.provide({
+    actors: {
+      writer,
+      poller,
+      prepare: fromPromise(async ({ signal }) => {
+        const { dlqUrl, maxReceiveCount } = await queue.prepare(signal);
+        logger.info({ queueUrl: queue.queueUrl, dlqUrl, maxReceiveCount, backend: storage.backend, pollers: config.pollers }, 'processor starting');
+      }),
+    },
+    actions: { report: reportAction, releaseCredits },
+  });
+
+  const actor = createActor(supervisor, {
+    input: supervisorInput(config),
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+  const done = toPromise(actor).finally(() => {
+    if (!options.client) client.destroy();
+  });
+  actor.start();
+  return {
+    actor,
+    stats,
+    credits,
+    stop: () => actor.send({ type: 'SHUTDOWN' }),
+    done,
+  };
+}
+
+/** The supervisor's input from configuration. */
+export function supervisorInput(config: ProcessorConfig) {
+  return {
+    pollerCount: config.pollers,
+    types: VISIT_TYPES.map((t) => t.name),
+    pollerSettings: {
+      maxMessages: 10,
+      waitSeconds: config.receiveWaitSeconds,
+      backoffBaseMs: 500,
+      backoffMaxMs: 30_000,
+    },
+    writerSettings: {
+      batchSize: config.batchSize,
+      lingerMs: config.batchLingerMs,
+      heartbeatMs: config.heartbeatSeconds * 1000,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      writeMaxAttempts: config.writeMaxAttempts,
+      retryBaseMs: config.retryBaseMs,
+      retryMaxMs: config.retryMaxMs,
+    },
+    restartBackoff: { baseMs: 1_000, maxMs: 30_000 },
+    shutdownGraceMs: config.shutdownGraceMs,
+    releaseGraceMs: 5_000,
+  };
+}

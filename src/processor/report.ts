@@ -1,0 +1,108 @@
+/**
+ * Turns the machines' reports into log lines and running totals. Machines never log:
+ * they call their `report` action, which the processor provides with this function.
+ */
+import type { Logger } from 'pino';
+import type { Report } from '../../machines/types.ts';
+
+/** Running totals since start; read by the stats log and the metrics endpoint. */
+export interface ProcessorStats {
+  received: number;
+  written: Record<string, number>;
+  deadLettered: Record<string, number>;
+  retries: number;
+  visibilityExtensions: number;
+  released: number;
+  pollErrors: number;
+  childRestarts: number;
+  acknowledgeFailures: number;
+  lastReceiveAt: Record<string, number>;
+}
+
+export function createStats(): ProcessorStats {
+  return {
+    received: 0,
+    written: {},
+    deadLettered: {},
+    retries: 0,
+    visibilityExtensions: 0,
+    released: 0,
+    pollErrors: 0,
+    childRestarts: 0,
+    acknowledgeFailures: 0,
+    lastReceiveAt: {},
+  };
+}
+
+export type Reporter = (report: Report) => void;
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/** A reporter that logs what an operator needs and keeps `stats`; `extra` sees every report too (metrics). */
+export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Reporter, now: () => number = Date.now): Reporter {
+  return (report) => {
+    switch (report.kind) {
+      case 'received':
+        stats.received += report.count;
+        stats.lastReceiveAt[report.poller] = now();
+        break;
+      case 'receive-failed':
+        stats.pollErrors += 1;
+        logger.warn({ poller: report.poller, attempt: report.attempt, retryInMs: report.delayMs, err: errorText(report.error) }, 'receive failed, backing off');
+        break;
+      case 'dead-lettered':
+        for (const { message, rejection } of report.rejected) {
+          stats.deadLettered[rejection.code] = (stats.deadLettered[rejection.code] ?? 0) + 1;
+          // The reason only: rejected bodies are untrusted and stay in the DLQ, not in logs.
+          logger.warn({ messageId: message.messageId, error_code: rejection.code, error_message: rejection.message }, 'invalid message sent to DLQ');
+        }
+        break;
+      case 'dead-letter-failed':
+        logger.error({ poller: report.poller, count: report.count, err: errorText(report.error) }, 'could not dead-letter invalid messages; they will be received again');
+        break;
+      case 'unroutable':
+        logger.warn({ poller: report.poller, type: report.type, count: report.count }, 'no writer for visits (restarting); they return after their visibility timeout');
+        break;
+      case 'written':
+        stats.written[report.type] = (stats.written[report.type] ?? 0) + report.count;
+        break;
+      case 'write-failed':
+        if (report.willRetry) stats.retries += 1;
+        logger.warn(
+          { type: report.type, count: report.count, attempt: report.attempt, retryInMs: report.willRetry ? report.delayMs : undefined, err: errorText(report.error) },
+          report.willRetry ? 'write failed, retrying' : 'write failed, retries exhausted',
+        );
+        break;
+      case 'extended':
+        stats.visibilityExtensions += 1;
+        logger.debug({ type: report.type, count: report.count }, 'visibility extended');
+        break;
+      case 'extend-failed':
+        logger.warn({ type: report.type, count: report.count, err: errorText(report.error) }, 'visibility extension failed');
+        break;
+      case 'acknowledged':
+        if (report.failed > 0) {
+          stats.acknowledgeFailures += report.failed;
+          logger.warn({ type: report.type, failed: report.failed }, 'some written messages could not be deleted; redelivery is idempotent');
+        }
+        break;
+      case 'acknowledge-failed':
+        stats.acknowledgeFailures += report.count;
+        logger.warn({ type: report.type, count: report.count, err: errorText(report.error) }, 'written messages could not be deleted; redelivery is idempotent');
+        break;
+      case 'released':
+        stats.released += report.count;
+        logger.warn({ type: report.type, count: report.count, reason: report.reason }, 'messages released back to the queue');
+        break;
+      case 'child-crashed':
+        stats.childRestarts += 1;
+        logger.error({ child: report.child, restarts: report.restarts, restartInMs: report.delayMs, err: errorText(report.error) }, 'actor crashed, restarting');
+        break;
+      case 'state':
+        break;
+    }
+    extra?.(report);
+  };
+}
