@@ -110,7 +110,7 @@ export function validateVisitBody(value: unknown, fallbackId: string): ParseResu
   }
   const shape = BodyShape.inspect(value);
   if (!shape.success) {
-    const field = Object.keys(shape.details ?? {})[0];
+    const field = 'details' in shape ? Object.keys(shape.details ?? {})[0] : undefined;
     return reject('schema_violation', field ? `${field}: ${describeExpected(field)}` : shape.message);
   }
   const body = shape.value;
