@@ -70,9 +70,43 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const writeLimiters = new Map(VISIT_TYPES.map((t) => [t.name, new PQueue({ concurrency: config.writeConcurrency })]));
   const stats = createStats();
   const report = createReporter(logger, stats, options.onReport);
+
+  const supervisor = provideMachines({ queue, storage, credits, writeLimiters, config, report, logger });
+  const actor = createActor(supervisor, {
+    input: supervisorInput(config),
+    ...(options.inspect ? { inspect: options.inspect } : {}),
+  });
+  const done = toPromise(actor).finally(() => {
+    if (!options.client) client.destroy();
+  });
+  actor.start();
+  return {
+    actor,
+    stats,
+    credits,
+    stop: () => actor.send({ type: 'SHUTDOWN' }),
+    done,
+  };
+}
+
+/** The minimal interface the machines' actors need from the queue (SqsQueue, or a fake in tests). */
+export type QueuePort = Pick<SqsQueue, 'queueUrl' | 'prepare' | 'receive' | 'deleteMessages' | 'changeVisibility' | 'deadLetter'>;
+
+export interface MachineDeps {
+  readonly queue: QueuePort;
+  readonly storage: StoragePort;
+  readonly credits: CreditPool;
+  readonly writeLimiters: ReadonlyMap<VisitTypeName, PQueue>;
+  readonly config: ProcessorConfig;
+  readonly report: Reporter;
+  readonly logger: Logger;
+}
+
+/** The supervisor with every actor and action the machines name provided by `deps`. */
+export function provideMachines(deps: MachineDeps) {
+  const { queue, storage, credits, writeLimiters, config, report, logger } = deps;
   const reportAction = (_: unknown, r: Report) => report(r);
   const releaseCredits = (_: unknown, count: number) => credits.release(count);
-
   const batch = batchMachine.provide({
     actors: {
       writeBatch: fromPromise(async ({ input, signal }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
@@ -112,7 +146,7 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
     },
     actions: { report: reportAction, releaseCredits },
   });
-  const supervisor = supervisorMachine.provide({
+  return supervisorMachine.provide({
     actors: {
       writer,
       poller,
@@ -124,21 +158,6 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
     actions: { report: reportAction, releaseCredits },
   });
 
-  const actor = createActor(supervisor, {
-    input: supervisorInput(config),
-    ...(options.inspect ? { inspect: options.inspect } : {}),
-  });
-  const done = toPromise(actor).finally(() => {
-    if (!options.client) client.destroy();
-  });
-  actor.start();
-  return {
-    actor,
-    stats,
-    credits,
-    stop: () => actor.send({ type: 'SHUTDOWN' }),
-    done,
-  };
 }
 
 /** The supervisor's input from configuration. */
