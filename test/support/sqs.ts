@@ -1,0 +1,64 @@
+/** A real SQS-compatible endpoint (fauxqs) for functional tests, with the PIPELINE and DLQ. */
+import { randomUUID } from 'node:crypto';
+import { GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
+import { createPipelineQueues } from '../../src/processor/embedded.ts';
+import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
+
+export interface TestEndpoint {
+  readonly endpoint: string;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly client: SQSClient;
+  stop(): Promise<void>;
+}
+
+export async function startTestEndpoint(options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {}): Promise<TestEndpoint> {
+  const server = await startFauxqs({ port: 0, logger: false });
+  const endpoint = `http://127.0.0.1:${server.port}`;
+  const suffix = randomUUID().slice(0, 8);
+  const { queueUrl, dlqUrl } = await createPipelineQueues(endpoint, { queue: `test-${suffix}`, dlq: `test-${suffix}-dlq` }, options);
+  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  return {
+    endpoint,
+    queueUrl,
+    dlqUrl,
+    client,
+    stop: async () => {
+      client.destroy();
+      await server.stop();
+    },
+  };
+}
+
+/** Visible and in-flight message counts of a queue. */
+export async function queueDepth(client: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes = {} } = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+  );
+  return { visible: Number(Attributes.ApproximateNumberOfMessages), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
+}
+
+/** Receives and deletes everything visible in a queue (the DLQ, to inspect it). */
+export async function drainQueue(client: SQSClient, queueUrl: string): Promise<Message[]> {
+  const all: Message[] = [];
+  for (;;) {
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }),
+    );
+    if (Messages.length === 0) return all;
+    all.push(...Messages);
+    await client.send(
+      new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+    );
+  }
+}
+
+/** Polls `check` until it returns true or `timeoutMs` passes. */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
