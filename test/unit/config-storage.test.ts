@@ -1,0 +1,106 @@
+/** Configuration validation, the credit pool, backoff, and the storage adapters' statements. */
+import test from 'ava';
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import { backoffDelay } from '../../machines/backoff.ts';
+import { CreditPool } from '../../machines/credit-pool.ts';
+import { visitType } from '../../src/contract/visit-types.ts';
+import { ConfigError, loadConfig } from '../../src/processor/config.ts';
+import { createStorage } from '../../src/processor/storage/index.ts';
+
+test('defaults load with nothing set', (t) => {
+  const config = loadConfig({});
+  t.is(config.storageBackend, 'mysql');
+  t.is(config.queueUrl, undefined);
+  t.true(config.heartbeatSeconds < config.visibilityTimeoutSeconds);
+});
+
+const bad: Array<[Record<string, string>, RegExp]> = [
+  [{ POLLERS: 'many' }, /^POLLERS="many" is invalid: expected an integer from 1 to 256$/],
+  [{ POLLERS: '0' }, /^POLLERS="0"/],
+  [{ RECEIVE_WAIT_SECONDS: '21' }, /RECEIVE_WAIT_SECONDS.*0 to 20/],
+  [{ STORAGE_BACKEND: 'postgres' }, /^STORAGE_BACKEND="postgres" is invalid: expected one of mysql, cassandra$/],
+  [{ TRAFFIC_QUEUE_URL: 'not a url' }, /^TRAFFIC_QUEUE_URL=.*http\(s\) URL$/],
+  [{ VISIBILITY_TIMEOUT_SECONDS: '30', HEARTBEAT_SECONDS: '30' }, /^HEARTBEAT_SECONDS=30 is invalid: it must be below VISIBILITY_TIMEOUT_SECONDS/],
+  [{ BATCH_SIZE: '500', MAX_IN_FLIGHT: '100' }, /^MAX_IN_FLIGHT=100 is invalid/],
+];
+for (const [env, message] of bad) {
+  test(`rejects ${JSON.stringify(env)} with one clear line`, (t) => {
+    const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError });
+    t.regex(error!.message, message);
+    t.false(error!.message.includes('\n'));
+  });
+}
+
+test('credits bound what is in flight and wake waiters in order', async (t) => {
+  const pool = new CreditPool(20);
+  t.is(await pool.acquire(10), 10);
+  t.is(await pool.acquire(10), 10);
+  const order: string[] = [];
+  const first = pool.acquire(10).then((n) => order.push(`first:${n}`));
+  const second = pool.acquire(10).then((n) => order.push(`second:${n}`));
+  await new Promise((resolve) => setImmediate(resolve));
+  t.deepEqual(order, [], 'no credit, no grant');
+  pool.release(4);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.deepEqual(order, [], 'a waiter needs a full receive worth');
+  pool.release(16);
+  await Promise.all([first, second]);
+  t.deepEqual(order, ['first:10', 'second:10']);
+  t.is(pool.inFlight, 20);
+  const aborted = new AbortController();
+  const waiting = pool.acquire(10, aborted.signal);
+  aborted.abort(new Error('stop'));
+  await t.throwsAsync(waiting, { message: 'stop' });
+  pool.release(20);
+  t.is(pool.available, 20, 'an aborted waiter takes nothing');
+});
+
+test('backoff doubles per attempt within jitter and is capped', (t) => {
+  const options = { baseMs: 100, maxMs: 1_000 };
+  t.is(backoffDelay(1, options, () => 0), 50);
+  t.is(backoffDelay(1, options, () => 1), 100);
+  t.is(backoffDelay(3, options, () => 0), 200);
+  t.is(backoffDelay(30, options, () => 1), 1_000);
+  t.is(backoffDelay(30, options, () => 0), 500);
+});
+
+function capture() {
+  const lines: Array<Record<string, unknown>> = [];
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      lines.push(JSON.parse(chunk.toString()));
+      callback();
+    },
+  });
+  return { lines, logger: pino({ level: 'info' }, stream) };
+}
+
+const visits = [
+  { visitId: 'a', type: 'type-in' as const, createdAt: 1, ip: '10.0.0.1' },
+  { visitId: 'b', type: 'type-in' as const, createdAt: 2 },
+];
+
+test('the MySQL adapter logs one upsert per batch with its rows', async (t) => {
+  const { lines, logger } = capture();
+  await createStorage('mysql', logger).writeBatch(visitType('type-in'), visits, new AbortController().signal);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(lines.length, 1);
+  t.like(lines[0], { msg: 'write', backend: 'mysql', table: 'traffic_type_in' });
+  t.is(
+    lines[0].statement,
+    'INSERT INTO `traffic_type_in` (`visit_id`, `created_at`, `ip`) VALUES (?, ?, ?), (?, ?, ?) ON DUPLICATE KEY UPDATE `visit_id` = `visit_id`',
+  );
+  t.deepEqual(lines[0].rows, [
+    { visit_id: 'a', created_at: 1, ip: '10.0.0.1' },
+    { visit_id: 'b', created_at: 2, ip: null },
+  ]);
+});
+
+test('the Cassandra adapter logs one CQL batch keyed by visit_id', async (t) => {
+  const { lines, logger } = capture();
+  await createStorage('cassandra', logger).writeBatch(visitType('type-in'), visits, new AbortController().signal);
+  await new Promise((resolve) => setImmediate(resolve));
+  t.like(lines[0], { msg: 'write', backend: 'cassandra', table: 'traffic_type_in' });
+  t.regex(String(lines[0].statement), /^BEGIN UNLOGGED BATCH (INSERT INTO traffic\.traffic_type_in \(visit_id, created_at, ip\) VALUES \(\?, \?, \?\); ){2}APPLY BATCH;$/);
+});
