@@ -123,7 +123,7 @@ function writerHarness() {
   const released: number[] = [];
   const batch = batchMachine.provide({
     actors: {
-      writeBatch: fromPromise(async ({ input }: { input: { deliveries: readonly Delivery[] } }) => {
+      writeBatch: fromPromise(async ({ input }: { input: { type: 'type-in' | 'referrer'; deliveries: readonly Delivery[] } }) => {
         writes.push({ at: clock.now(), ids: input.deliveries.map((d) => d.messageId) });
       }),
       acknowledge: fromPromise<{ failed: number }, { receiptHandles: readonly string[] }>(async () => ({ failed: 0 })),
