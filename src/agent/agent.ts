@@ -1,0 +1,98 @@
+/**
+ * The agent's request path: read the event, build and check the visit, enqueue it, answer.
+ * Everything with side effects (the queue, the clock, ids, the log) is passed in, so the
+ * same function runs in Lambda, in the local invoke, in the load generator and in tests.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { VisitTypeName } from '../contract/visit-types.ts';
+import { buildVisit } from './build-visit.ts';
+import { readRequest } from './request.ts';
+import { accepted, enqueueFailed, ENQUEUE_FAILED_DETAILS, rejected, type AgentResponse } from './responses.ts';
+
+/** One message for the PIPELINE. */
+export interface OutgoingMessage {
+  readonly body: string;
+  readonly visitId: string;
+  /** Also sent as the `visit_type` message attribute, so consumers can route without parsing. */
+  readonly visitType: VisitTypeName;
+}
+
+/** Enqueues one message; rejects on failure; gives up when `signal` aborts. */
+export type SendVisit = (message: OutgoingMessage, signal: AbortSignal | undefined) => Promise<void>;
+
+/** The part of the Lambda context the agent uses (a real `Context` fits). */
+export interface InvocationContext {
+  readonly awsRequestId?: string;
+  getRemainingTimeInMillis?(): number;
+}
+
+export type AgentHandler = (event: unknown, context?: InvocationContext) => Promise<AgentResponse>;
+
+export interface AgentDependencies {
+  readonly send: SendVisit;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  readonly newVisitId?: (context: InvocationContext | undefined) => string;
+}
+
+/**
+ * Thrown, instead of answering 500, when a direct invoke cannot be enqueued: a direct invoke
+ * may be asynchronous, and only a thrown error makes Lambda retry it and then keep it in the
+ * function's own dead-letter queue. Its message is as bare as the 500 body.
+ */
+export class EnqueueError extends Error {
+  override name = 'EnqueueError';
+  readonly statusCode = 500;
+  constructor() {
+    super(ENQUEUE_FAILED_DETAILS);
+  }
+}
+
+/** Time kept back from the Lambda deadline so a slow queue still gets an answer, not a timeout. */
+const DEADLINE_MARGIN_MS = 500;
+const MIN_SEND_BUDGET_MS = 100;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The Lambda request id when there is one: Lambda keeps it when it retries an asynchronous
+ * invoke, so a retry after a lost acknowledgement carries the same visit_id and the processor's
+ * upsert keeps it one row. Otherwise a fresh UUID.
+ */
+export function defaultVisitId(context: InvocationContext | undefined): string {
+  const requestId = context?.awsRequestId;
+  return requestId !== undefined && UUID.test(requestId) ? requestId.toLowerCase() : randomUUID();
+}
+
+function sendSignal(context: InvocationContext | undefined): AbortSignal | undefined {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (remaining === undefined || !Number.isFinite(remaining)) return undefined;
+  return AbortSignal.timeout(Math.max(MIN_SEND_BUDGET_MS, remaining - DEADLINE_MARGIN_MS));
+}
+
+export function createAgent(dependencies: AgentDependencies): AgentHandler {
+  const { send, logger } = dependencies;
+  const now = dependencies.now ?? Date.now;
+  const newVisitId = dependencies.newVisitId ?? defaultVisitId;
+
+  return async function handle(event, context) {
+    const log = context?.awsRequestId !== undefined ? logger.child({ requestId: context.awsRequestId }) : logger;
+    const read = readRequest(event);
+    const built = read.ok ? buildVisit(read.request, { visitId: newVisitId(context), createdAt: now() }) : read;
+    if (!built.ok) {
+      log.info({ status: built.rejection.status, error: built.rejection.error, details: built.rejection.details }, 'visit rejected');
+      return rejected(built.rejection);
+    }
+
+    const { visit } = built;
+    try {
+      await send({ body: built.body, visitId: visit.visitId, visitType: visit.type }, sendSignal(context));
+    } catch (error) {
+      log.error({ err: error, visitId: visit.visitId, type: visit.type }, 'visit could not be enqueued');
+      if (read.ok && !read.request.hasRequestContext) throw new EnqueueError();
+      return enqueueFailed();
+    }
+    log.debug({ visitId: visit.visitId, type: visit.type }, 'visit enqueued');
+    return accepted(visit.visitId);
+  };
+}

@@ -1,0 +1,34 @@
+/** The agent's only I/O: one SendMessage per visit on the PIPELINE. */
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_CREDENTIALS } from '../queues.ts';
+import type { SendVisit } from './agent.ts';
+import type { AgentConfig } from './config.ts';
+
+export interface SqsSender {
+  readonly send: SendVisit;
+  readonly client: SQSClient;
+  /** Closes the client's sockets (long-running callers; Lambda just freezes). */
+  close(): void;
+}
+
+export function createSqsClient(config: Pick<AgentConfig, 'endpoint' | 'region' | 'localCredentials'>): SQSClient {
+  return new SQSClient({
+    region: config.region,
+    ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
+    ...(config.localCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
+  });
+}
+
+export function createSqsSender(config: AgentConfig, client: SQSClient = createSqsClient(config)): SqsSender {
+  const send: SendVisit = async (message, signal) => {
+    await client.send(
+      new SendMessageCommand({
+        QueueUrl: config.queueUrl,
+        MessageBody: message.body,
+        MessageAttributes: { visit_type: { DataType: 'String', StringValue: message.visitType } },
+      }),
+      signal !== undefined ? { abortSignal: signal } : {},
+    );
+  };
+  return { send, client, close: () => client.destroy() };
+}
