@@ -1,7 +1,8 @@
 /**
- * Processor configuration from environment variables, validated at start.
+ * Processor configuration from environment variables, validated at start with runtypes.
  * A bad value stops the process with one line naming the variable and what is allowed.
  */
+import { Literal as RtLiteral, String as RtString, Union as RtUnion } from 'runtypes';
 export type StorageBackend = 'mysql' | 'cassandra';
 
 export interface ProcessorConfig {
@@ -38,20 +39,28 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+const IntegerText = RtString.withConstraint((raw) => /^-?\d+$/.test(raw.trim()) && Number.isSafeInteger(Number(raw)));
+const HttpUrl = RtString.withConstraint((raw) => {
+  try {
+    return ['http:', 'https:'].includes(new URL(raw).protocol);
+  } catch {
+    return false;
+  }
+});
+
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`);
-  }
-  return value;
+  const checked = IntegerText.withConstraint((text) => Number(text) >= min && Number(text) <= max);
+  if (!checked.guard(raw)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`);
+  return Number(raw);
 }
 
 function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
+  const allowedValues = RtUnion(...allowed.map((value) => RtLiteral(value as string)));
+  if (!allowedValues.guard(raw)) {
     throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected one of ${allowed.join(', ')}`);
   }
   return raw as T;
@@ -60,12 +69,7 @@ function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: r
 function url(env: Env, name: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
-  try {
-    const parsed = new URL(raw);
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('scheme');
-  } catch {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an http(s) URL`);
-  }
+  if (!HttpUrl.guard(raw)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an http(s) URL`);
   return raw;
 }
 
