@@ -23,7 +23,7 @@ export class AgentConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-function httpUrl(env: Env, name: string, hint: string): string | undefined {
+function httpUrl(env: Env, name: string, expected: string): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   let parsed: URL | undefined;
@@ -33,17 +33,18 @@ function httpUrl(env: Env, name: string, hint: string): string | undefined {
     parsed = undefined;
   }
   if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw new AgentConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an http(s) URL${hint}`);
+    throw new AgentConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected ${expected}`);
   }
   return raw;
 }
 
-const QUEUE_HINT = ' (the PIPELINE queue URL, for example https://sqs.us-east-1.amazonaws.com/123456789012/dev-traffic-queue)';
+const QUEUE_URL = 'the http(s) URL of the PIPELINE queue, for example https://sqs.us-east-1.amazonaws.com/123456789012/dev-traffic-queue';
+const ENDPOINT_URL = 'an http(s) URL such as http://localhost:4566';
 
 export function loadAgentConfig(env: Env = process.env): AgentConfig {
-  const queueUrl = httpUrl(env, 'TRAFFIC_QUEUE_URL', QUEUE_HINT);
-  if (queueUrl === undefined) throw new AgentConfigError(`TRAFFIC_QUEUE_URL is not set: expected${QUEUE_HINT}`);
-  const endpoint = httpUrl(env, 'AWS_ENDPOINT_URL_SQS', '') ?? httpUrl(env, 'AWS_ENDPOINT_URL', '');
+  const queueUrl = httpUrl(env, 'TRAFFIC_QUEUE_URL', QUEUE_URL);
+  if (queueUrl === undefined) throw new AgentConfigError(`TRAFFIC_QUEUE_URL is not set: expected ${QUEUE_URL}`);
+  const endpoint = httpUrl(env, 'AWS_ENDPOINT_URL_SQS', ENDPOINT_URL) ?? httpUrl(env, 'AWS_ENDPOINT_URL', ENDPOINT_URL);
   return {
     queueUrl,
     endpoint,
