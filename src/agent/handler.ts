@@ -4,8 +4,7 @@
  * for the life of the container; until TRAFFIC_QUEUE_URL is right every invocation fails
  * with one line saying what is wrong.
  */
-import type { Context } from 'aws-lambda';
-import { createAgent, type AgentHandler } from './agent.ts';
+import { createAgent, type AgentHandler, type InvocationContext } from './agent.ts';
 import { loadAgentConfig } from './config.ts';
 import { createAgentLogger } from './logger.ts';
 import type { AgentResponse } from './responses.ts';
@@ -24,6 +23,7 @@ function containerAgent(): AgentHandler {
   return agent;
 }
 
-export async function handler(event: unknown, context?: Context): Promise<AgentResponse> {
+/** Lambda passes a full `Context`; the agent reads its request id and deadline. */
+export async function handler(event: unknown, context?: InvocationContext): Promise<AgentResponse> {
   return containerAgent()(event, context);
 }
