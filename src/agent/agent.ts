@@ -64,10 +64,18 @@ export function defaultVisitId(context: InvocationContext | undefined): string {
   return requestId !== undefined && UUID.test(requestId) ? requestId.toLowerCase() : randomUUID();
 }
 
-function sendSignal(context: InvocationContext | undefined): AbortSignal | undefined {
+/** The send, abandoned shortly before the Lambda deadline so the caller still gets an answer. */
+async function sendBeforeDeadline(send: SendVisit, message: OutgoingMessage, context: InvocationContext | undefined): Promise<void> {
   const remaining = context?.getRemainingTimeInMillis?.();
-  if (remaining === undefined || !Number.isFinite(remaining)) return undefined;
-  return AbortSignal.timeout(Math.max(MIN_SEND_BUDGET_MS, remaining - DEADLINE_MARGIN_MS));
+  if (remaining === undefined || !Number.isFinite(remaining)) return send(message, undefined);
+  const controller = new AbortController();
+  const budget = Math.max(MIN_SEND_BUDGET_MS, remaining - DEADLINE_MARGIN_MS);
+  const timer = setTimeout(() => controller.abort(new Error(`SQS did not answer within ${budget} ms`)), budget);
+  try {
+    await send(message, controller.signal);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function createAgent(dependencies: AgentDependencies): AgentHandler {
@@ -86,7 +94,7 @@ export function createAgent(dependencies: AgentDependencies): AgentHandler {
 
     const { visit } = built;
     try {
-      await send({ body: built.body, visitId: visit.visitId, visitType: visit.type }, sendSignal(context));
+      await sendBeforeDeadline(send, { body: built.body, visitId: visit.visitId, visitType: visit.type }, context);
     } catch (error) {
       log.error({ err: error, visitId: visit.visitId, type: visit.type }, 'visit could not be enqueued');
       if (read.ok && !read.request.hasRequestContext) throw new EnqueueError();

@@ -1,0 +1,119 @@
+/**
+ * Every event shape the agent accepts leads to exactly one message, checked by the same parser
+ * the processor runs, with the type normalised, the clock's created_at, the visit_id the answer
+ * gave, and ip/url from the right source.
+ */
+import test from 'ava';
+import { parseVisitBody, type Visit } from '../../src/contract/visit.ts';
+import { bodyOf, NOW, recordingAgent } from './support/agent.ts';
+import { direct, httpEvent, restEvent } from './support/events.ts';
+
+interface Case {
+  readonly name: string;
+  readonly event: unknown;
+  readonly expected: Omit<Visit, 'visitId' | 'createdAt'>;
+}
+
+const CASES: readonly Case[] = [
+  // Direct invokes, exactly as the recipes send them.
+  { name: 'direct type-in', event: direct({ type: 'type-in', ip: '127.0.0.1' }), expected: { type: 'type-in', ip: '127.0.0.1' } },
+  { name: 'direct "direct" (alias)', event: direct({ type: 'direct', ip: '127.0.0.1' }), expected: { type: 'type-in', ip: '127.0.0.1' } },
+  { name: 'direct referrer', event: direct({ type: 'referrer', url: 'test.com' }), expected: { type: 'referrer', url: 'test.com' } },
+  { name: 'direct IPv6', event: direct({ type: 'type-in', ip: '2001:db8::1' }), expected: { type: 'type-in', ip: '2001:db8::1' } },
+  { name: 'direct invoke with a JSON body', event: { body: '{"type":"referrer","url":"https://a.example/x"}' }, expected: { type: 'referrer', url: 'https://a.example/x' } },
+  // API Gateway REST API (1.0).
+  { name: 'REST GET type-in', event: restEvent('GET', { query: { type: 'type-in' }, sourceIp: '203.0.113.10' }), expected: { type: 'type-in', ip: '203.0.113.10' } },
+  { name: 'REST GET direct', event: restEvent('GET', { query: { type: 'direct' }, sourceIp: '203.0.113.11' }), expected: { type: 'type-in', ip: '203.0.113.11' } },
+  { name: 'REST GET referrer', event: restEvent('GET', { query: { type: 'referrer', url: 'https://news.example.com/a?b=c' } }), expected: { type: 'referrer', url: 'https://news.example.com/a?b=c' } },
+  {
+    name: 'REST GET referrer from the Referer header',
+    event: restEvent('GET', { query: { type: 'referrer' }, headers: { Referer: 'https://search.example.org/?q=x' } }),
+    expected: { type: 'referrer', url: 'https://search.example.org/?q=x' },
+  },
+  {
+    name: 'REST POST JSON type-in',
+    event: restEvent('POST', { body: '{"type":"type-in"}', headers: { 'Content-Type': 'application/json' }, sourceIp: '192.0.2.44' }),
+    expected: { type: 'type-in', ip: '192.0.2.44' },
+  },
+  { name: 'REST POST JSON referrer', event: restEvent('POST', { body: '{"type":"referrer","url":"test.com/landing"}' }), expected: { type: 'referrer', url: 'test.com/landing' } },
+  { name: 'REST lower-case method', event: restEvent('get', { query: { type: 'referrer', url: 'test.com' } }), expected: { type: 'referrer', url: 'test.com' } },
+  // API Gateway HTTP API (2.0).
+  { name: 'HTTP GET type-in', event: httpEvent('GET', { query: { type: 'type-in' }, sourceIp: '198.51.100.7' }), expected: { type: 'type-in', ip: '198.51.100.7' } },
+  { name: 'HTTP GET IPv6 source', event: httpEvent('GET', { query: { type: 'direct' }, sourceIp: '2001:db8:85a3::8a2e:370:7334' }), expected: { type: 'type-in', ip: '2001:db8:85a3::8a2e:370:7334' } },
+  { name: 'HTTP GET referrer', event: httpEvent('GET', { query: { type: 'referrer', url: 'http://blog.example.net/p/1' } }), expected: { type: 'referrer', url: 'http://blog.example.net/p/1' } },
+  {
+    name: 'HTTP GET referrer from the referer header',
+    event: httpEvent('GET', { query: { type: 'referrer' }, headers: { referer: 'https://t.example/abc' } }),
+    expected: { type: 'referrer', url: 'https://t.example/abc' },
+  },
+  { name: 'HTTP POST JSON type-in', event: httpEvent('POST', { body: '{"type":"direct"}', sourceIp: '198.51.100.8' }), expected: { type: 'type-in', ip: '198.51.100.8' } },
+  { name: 'HTTP POST JSON referrer', event: httpEvent('POST', { body: '{"type":"referrer","url":"test.com"}' }), expected: { type: 'referrer', url: 'test.com' } },
+  {
+    name: 'HTTP POST base64 body',
+    event: httpEvent('POST', { body: Buffer.from('{"type":"referrer","url":"b64.example"}').toString('base64'), isBase64Encoded: true }),
+    expected: { type: 'referrer', url: 'b64.example' },
+  },
+];
+
+for (const { name, event, expected } of CASES) {
+  test(`${name}: 202 and one message with the visit`, async (t) => {
+    const { handle, sent } = recordingAgent();
+    const response = await handle(event);
+    t.is(response.statusCode, 202, response.body);
+    t.is(response.headers['content-type'], 'application/json; charset=utf-8');
+    const visitId = bodyOf(response).visit_id;
+    t.is(typeof visitId, 'string');
+    t.is(sent.length, 1);
+    const message = sent[0]!;
+    t.is(message.visitId, visitId);
+    t.is(message.visitType, expected.type, 'the visit_type attribute is the canonical type');
+    const parsed = parseVisitBody(message.body, 'unused-fallback');
+    t.true(parsed.ok, message.body);
+    if (parsed.ok) t.deepEqual(parsed.visit, { visitId: visitId as string, createdAt: NOW, ...expected });
+    t.deepEqual(Object.keys(JSON.parse(message.body)).sort(), ['created_at', 'type', 'visit_id', expected.type === 'type-in' ? 'ip' : 'url'].sort());
+  });
+}
+
+test('a spoofed ip is ignored when the request context has the source IP (REST query, HTTP query, POST body)', async (t) => {
+  const events = [
+    restEvent('GET', { query: { type: 'type-in', ip: '6.6.6.6' }, sourceIp: '203.0.113.9' }),
+    httpEvent('GET', { query: { type: 'direct', ip: '6.6.6.6' }, sourceIp: '203.0.113.9' }),
+    httpEvent('POST', { body: '{"type":"type-in","ip":"6.6.6.6"}', sourceIp: '203.0.113.9' }),
+    restEvent('POST', { body: '{"type":"type-in","ip":"not even an ip"}', sourceIp: '203.0.113.9' }),
+  ];
+  for (const event of events) {
+    const { handle, sent } = recordingAgent();
+    const response = await handle(event);
+    t.is(response.statusCode, 202, response.body);
+    t.is(JSON.parse(sent[0]!.body).ip, '203.0.113.9');
+  }
+});
+
+test('the url parameter wins over the Referer header', async (t) => {
+  const { handle, sent } = recordingAgent();
+  await handle(restEvent('GET', { query: { type: 'referrer', url: 'param.example' }, headers: { referer: 'https://header.example/' } }));
+  t.is(JSON.parse(sent[0]!.body).url, 'param.example');
+});
+
+test('extra query parameters (cache busters, campaign tags) are ignored', async (t) => {
+  const { handle, sent } = recordingAgent();
+  const response = await handle(httpEvent('GET', { query: { type: 'referrer', url: 'test.com', utm_source: 'mail', _: '123' } }));
+  t.is(response.statusCode, 202);
+  t.deepEqual(Object.keys(JSON.parse(sent[0]!.body)).sort(), ['created_at', 'type', 'url', 'visit_id']);
+});
+
+test('visit_id is the Lambda request id when there is one, a fresh UUID otherwise', async (t) => {
+  const { handle, sent } = recordingAgent();
+  const requestId = '8D3B1A52-5B1F-4B6E-9A5E-0C7B4A0E9F11';
+  const first = await handle(direct({ type: 'referrer', url: 'test.com' }), { awsRequestId: requestId });
+  t.is(bodyOf(first).visit_id, requestId.toLowerCase(), 'a retried async invoke keeps its visit_id');
+  const second = await handle(direct({ type: 'referrer', url: 'test.com' }));
+  const third = await handle(direct({ type: 'referrer', url: 'test.com' }), { awsRequestId: 'not-a-uuid' });
+  const ids = [second, third].map((r) => bodyOf(r).visit_id as string);
+  for (const id of ids) t.regex(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  t.not(ids[0], ids[1]);
+  t.deepEqual(
+    sent.map((m) => m.visitId),
+    [requestId.toLowerCase(), ...ids],
+  );
+});
