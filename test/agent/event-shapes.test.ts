@@ -61,7 +61,7 @@ for (const { name, event, expected } of CASES) {
     const response = await handle(event);
     t.is(response.statusCode, 202, response.body);
     t.is(response.headers['content-type'], 'application/json; charset=utf-8');
-    const visitId = bodyOf(response).visit_id;
+    const visitId = bodyOf(response).visit_id as string;
     t.is(typeof visitId, 'string');
     t.is(sent.length, 1);
     const message = sent[0]!;
@@ -69,7 +69,7 @@ for (const { name, event, expected } of CASES) {
     t.is(message.visitType, expected.type, 'the visit_type attribute is the canonical type');
     const parsed = parseVisitBody(message.body, 'unused-fallback');
     t.true(parsed.ok, message.body);
-    if (parsed.ok) t.deepEqual(parsed.visit, { visitId: visitId as string, createdAt: NOW, ...expected });
+    if (parsed.ok) t.deepEqual(parsed.visit, { visitId, createdAt: NOW, ...expected });
     t.deepEqual(Object.keys(JSON.parse(message.body)).sort(), ['created_at', 'type', 'visit_id', expected.type === 'type-in' ? 'ip' : 'url'].sort());
   });
 }
