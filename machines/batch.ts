@@ -10,9 +10,10 @@
  *
  * All I/O is in the invoked actors named in setup(); the writer spawns one of these per flush.
  */
-import { assign, fromPromise, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay } from './backoff.ts';
+import { notProvided } from './not-provided.ts';
 import type { BatchSettings, Delivery, Report } from './types.ts';
 
 export interface BatchInput {
@@ -41,10 +42,18 @@ interface BatchContext extends BatchInput {
 
 export type BatchEvent = { type: 'ABORT' };
 
-const notProvided = (name: string) =>
-  fromPromise<never, unknown>(async () => {
-    throw new Error(`actor ${name} was not provided`);
-  });
+function writeFailed(context: BatchContext, error: unknown, willRetry: boolean): Report {
+  return {
+    kind: 'write-failed',
+    type: context.type,
+    count: context.deliveries.length,
+    attempt: context.attempt,
+    willRetry,
+    delayMs: willRetry ? context.retryDelayMs : 0,
+    error,
+  };
+}
+
 
 export const batchMachine = setup({
   types: {
@@ -54,16 +63,10 @@ export const batchMachine = setup({
     output: {} as BatchOutput,
   },
   actors: {
-    writeBatch: notProvided('writeBatch') as unknown as ReturnType<
-      typeof fromPromise<void, { type: VisitTypeName; deliveries: readonly Delivery[] }>
-    >,
-    extendVisibility: notProvided('extendVisibility') as unknown as ReturnType<
-      typeof fromPromise<void, { receiptHandles: readonly string[]; seconds: number }>
-    >,
-    acknowledge: notProvided('acknowledge') as unknown as ReturnType<
-      typeof fromPromise<{ failed: number }, { receiptHandles: readonly string[] }>
-    >,
-    release: notProvided('release') as unknown as ReturnType<typeof fromPromise<void, { receiptHandles: readonly string[] }>>,
+    writeBatch: notProvided<void, { type: VisitTypeName; deliveries: readonly Delivery[] }>('writeBatch'),
+    extendVisibility: notProvided<void, { receiptHandles: readonly string[]; seconds: number }>('extendVisibility'),
+    acknowledge: notProvided<{ failed: number }, { receiptHandles: readonly string[] }>('acknowledge'),
+    release: notProvided<void, { receiptHandles: readonly string[] }>('release'),
   },
   actions: {
     /** Observability hook; the processor provides logging and metrics. */
@@ -116,36 +119,14 @@ export const batchMachine = setup({
                         retryDelayMs: ({ context }) =>
                           backoffDelay(context.attempt, { baseMs: context.settings.retryBaseMs, maxMs: context.settings.retryMaxMs }),
                       }),
-                      {
-                        type: 'report',
-                        params: ({ context, event }) => ({
-                          kind: 'write-failed',
-                          type: context.type,
-                          count: context.deliveries.length,
-                          attempt: context.attempt,
-                          willRetry: true,
-                          delayMs: context.retryDelayMs,
-                          error: event.error,
-                        }),
-                      },
+                      { type: 'report', params: ({ context, event }) => writeFailed(context, event.error, true) },
                     ],
                   },
                   {
                     target: '#batch.releasing',
                     actions: [
                       assign({ releaseReason: ({ context }) => `write failed ${context.attempt} times` }),
-                      {
-                        type: 'report',
-                        params: ({ context, event }) => ({
-                          kind: 'write-failed',
-                          type: context.type,
-                          count: context.deliveries.length,
-                          attempt: context.attempt,
-                          willRetry: false,
-                          delayMs: 0,
-                          error: event.error,
-                        }),
-                      },
+                      { type: 'report', params: ({ context, event }) => writeFailed(context, event.error, false) },
                     ],
                   },
                 ],

@@ -8,10 +8,11 @@
  *   STOP: a receive in flight is allowed to finish (aborting a long poll can strand messages
  *   the endpoint already dequeued); what it returns is released, then the poller stops.
  */
-import { assign, enqueueActions, fromPromise, setup, type AnyActorRef } from 'xstate';
+import { assign, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { parseVisitBody } from '../src/contract/visit.ts';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay } from './backoff.ts';
+import { notProvided } from './not-provided.ts';
 import { writerSystemId, type Delivery, type PollerSettings, type QueueMessage, type RejectedMessage, type Report } from './types.ts';
 
 export interface PollerInput {
@@ -55,10 +56,6 @@ export function sortMessages(messages: readonly QueueMessage[]): {
   return { byType, rejected };
 }
 
-const notProvided = (name: string) =>
-  fromPromise<never, unknown>(async () => {
-    throw new Error(`actor ${name} was not provided`);
-  });
 
 export const pollerMachine = setup({
   types: {
@@ -67,10 +64,10 @@ export const pollerMachine = setup({
     events: {} as PollerEvent,
   },
   actors: {
-    acquireCredits: notProvided('acquireCredits') as unknown as ReturnType<typeof fromPromise<number, { max: number }>>,
-    receiveMessages: notProvided('receiveMessages') as unknown as ReturnType<typeof fromPromise<QueueMessage[], ReceiveInput>>,
-    deadLetter: notProvided('deadLetter') as unknown as ReturnType<typeof fromPromise<void, { rejected: readonly RejectedMessage[] }>>,
-    release: notProvided('release') as unknown as ReturnType<typeof fromPromise<void, { receiptHandles: readonly string[] }>>,
+    acquireCredits: notProvided<number, { max: number }>('acquireCredits'),
+    receiveMessages: notProvided<QueueMessage[], ReceiveInput>('receiveMessages'),
+    deadLetter: notProvided<void, { rejected: readonly RejectedMessage[] }>('deadLetter'),
+    release: notProvided<void, { receiptHandles: readonly string[] }>('release'),
   },
   actions: {
     releaseCredits: (_, _count: number) => {},

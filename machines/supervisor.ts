@@ -8,9 +8,10 @@
  * draining (SHUTDOWN): pollers stop receiving, writers flush and acknowledge; when the grace
  * period is over, writers release what they still hold (visibility 0) and the system stops.
  */
-import { assign, enqueueActions, fromPromise, setup, type AnyActorRef } from 'xstate';
+import { assign, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { notProvided } from './not-provided.ts';
 import { pollerMachine } from './poller.ts';
 import { writerSystemId, type PollerSettings, type Report, type WriterSettings } from './types.ts';
 import { writerMachine } from './writer.ts';
@@ -57,9 +58,7 @@ export const supervisorMachine = setup({
     output: {} as SupervisorOutput,
   },
   actors: {
-    prepare: fromPromise<void>(async () => {
-      throw new Error('actor prepare was not provided');
-    }),
+    prepare: notProvided<void, void>('prepare'),
     poller: pollerMachine,
     writer: writerMachine,
   },

@@ -5,8 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
-import type { Visit } from '../../contract/visit.ts';
-import { toRow, type StoragePort } from './port.ts';
+import { createEchoStorage } from './echo.ts';
+import type { StoragePort } from './port.ts';
 
 export function cassandraStatement(type: VisitTypeDefinition, rowCount: number): string {
   const insert = `INSERT INTO traffic.${type.table} (visit_id, created_at, ${type.extraField}) VALUES (?, ?, ?);`;
@@ -14,12 +14,5 @@ export function cassandraStatement(type: VisitTypeDefinition, rowCount: number):
 }
 
 export function createCassandraStorage(logger: Logger): StoragePort {
-  return {
-    backend: 'cassandra',
-    async writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal): Promise<void> {
-      signal.throwIfAborted();
-      const rows = visits.map((visit) => toRow(type, visit));
-      logger.info({ backend: 'cassandra', table: type.table, statement: cassandraStatement(type, rows.length), rows }, 'write');
-    },
-  };
+  return createEchoStorage('cassandra', cassandraStatement, logger);
 }

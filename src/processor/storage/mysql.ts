@@ -4,8 +4,8 @@
  */
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
-import type { Visit } from '../../contract/visit.ts';
-import { toRow, type StoragePort } from './port.ts';
+import { createEchoStorage } from './echo.ts';
+import type { StoragePort } from './port.ts';
 
 export function mysqlStatement(type: VisitTypeDefinition, rowCount: number): string {
   const columns = ['visit_id', 'created_at', type.extraField];
@@ -18,12 +18,5 @@ export function mysqlStatement(type: VisitTypeDefinition, rowCount: number): str
 }
 
 export function createMysqlStorage(logger: Logger): StoragePort {
-  return {
-    backend: 'mysql',
-    async writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal): Promise<void> {
-      signal.throwIfAborted();
-      const rows = visits.map((visit) => toRow(type, visit));
-      logger.info({ backend: 'mysql', table: type.table, statement: mysqlStatement(type, rows.length), rows }, 'write');
-    },
-  };
+  return createEchoStorage('mysql', mysqlStatement, logger);
 }
