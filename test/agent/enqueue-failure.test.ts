@@ -59,7 +59,7 @@ test('a queue slower than the Lambda deadline is abandoned before it, with a 500
   const response = await handle(restEvent('GET', { query: { type: 'type-in' } }), { awsRequestId: 'r', getRemainingTimeInMillis: () => 800 });
   t.is(response.statusCode, 500);
   t.truthy(abortedAfter);
-  t.true(abortedAfter! >= 250 && abortedAfter! < 700, `aborted ${abortedAfter} ms in, 500 ms before the deadline`);
+  t.true(abortedAfter! >= 250 && abortedAfter! < 800, `aborted ${abortedAfter} ms in: before the 800 ms deadline, not at once`);
 });
 
 test('a real SQS error (the queue does not exist on a fauxqs endpoint): 500, nothing leaked', async (t) => {
