@@ -1,0 +1,76 @@
+# dev: everything on LocalStack (docker-compose.yml). `make` applies this.
+
+terraform {
+  required_version = ">= 1.9.0"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = "~> 6.0"
+    }
+  }
+}
+
+variable "localstack_endpoint" {
+  description = "LocalStack as the terraform container sees it."
+  type        = string
+  default     = "http://localstack:4566"
+}
+
+variable "agent_zip" {
+  description = "Built by `npm run build:agent`; the repository is mounted at /workspace in the terraform container."
+  type        = string
+  default     = "../../../dist/traffic-agent.zip"
+}
+
+provider "aws" {
+  region                      = "us-east-1"
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_requesting_account_id  = true
+
+  endpoints {
+    sqs    = var.localstack_endpoint
+    lambda = var.localstack_endpoint
+    iam    = var.localstack_endpoint
+    logs   = var.localstack_endpoint
+    sts    = var.localstack_endpoint
+  }
+}
+
+module "pipeline" {
+  source      = "../../modules/pipeline"
+  name_prefix = "dev"
+}
+
+module "traffic_agent" {
+  source      = "../../modules/traffic-agent"
+  name_prefix = "dev"
+  queue_url   = module.pipeline.queue_url
+  queue_arn   = module.pipeline.queue_arn
+  zip_path    = var.agent_zip
+}
+
+module "processor_iam" {
+  source      = "../../modules/processor-iam"
+  name_prefix = "dev"
+  queue_arn   = module.pipeline.queue_arn
+  dlq_arn     = module.pipeline.dlq_arn
+}
+
+output "queue_url" {
+  value = module.pipeline.queue_url
+}
+
+output "dlq_url" {
+  value = module.pipeline.dlq_url
+}
+
+output "dlq_arn" {
+  value = module.pipeline.dlq_arn
+}
+
+output "agent_function_name" {
+  value = module.traffic_agent.function_name
+}
