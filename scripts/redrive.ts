@@ -1,0 +1,48 @@
+/**
+ * `npm run redrive`: moves messages from the DLQ back to the PIPELINE (bodies unchanged,
+ * rejection attributes dropped), deleting each from the DLQ only after the PIPELINE took it.
+ * Works on any endpoint (fauxqs, LocalStack, AWS); on AWS `aws sqs start-message-move-task`
+ * does the same server-side. Moves at most what the DLQ held when it started (and --max), so
+ * a message dead-lettered again meanwhile (still invalid) is not moved round in a loop.
+ */
+import { parseArgs } from 'node:util';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_CREDENTIALS, PIPELINE_DLQ_NAME, PIPELINE_QUEUE_NAME } from '../src/queues.ts';
+
+const { values } = parseArgs({ options: { max: { type: 'string', default: '10000' } } });
+const max = Number(values.max);
+const endpoint = process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566';
+const queueUrl = process.env.TRAFFIC_QUEUE_URL ?? `${endpoint}/000000000000/${PIPELINE_QUEUE_NAME}`;
+const dlqUrl = process.env.TRAFFIC_DLQ_URL ?? `${endpoint}/000000000000/${PIPELINE_DLQ_NAME}`;
+const client = new SQSClient({
+  endpoint,
+  region: process.env.AWS_REGION ?? 'us-east-1',
+  ...(process.env.AWS_ACCESS_KEY_ID ? {} : { credentials: LOCAL_CREDENTIALS }),
+});
+
+let moved = 0;
+try {
+  const { Attributes = {} } = await client.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+  const limit = Math.min(max, Number(Attributes.ApproximateNumberOfMessages ?? 0));
+  while (moved < limit) {
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: Math.min(10, limit - moved), WaitTimeSeconds: 0 }),
+    );
+    if (Messages.length === 0) break;
+    const sent = await client.send(
+      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), MessageBody: m.Body! })) }),
+    );
+    const ok = (sent.Successful ?? []).map((s) => Messages[Number(s.Id)]);
+    if (ok.length > 0) {
+      await client.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    }
+    moved += ok.length;
+    if (sent.Failed?.length) throw new Error(`the PIPELINE refused ${sent.Failed.length} message(s): ${sent.Failed[0].Message}`);
+  }
+  console.log(`moved ${moved} message(s) from ${dlqUrl} to ${queueUrl}`);
+} catch (error) {
+  console.error(`redrive: ${(error as Error).message} (moved ${moved} before that)`);
+  process.exitCode = 1;
+} finally {
+  client.destroy();
+}
