@@ -7,11 +7,11 @@ test('a duplicate signal is ignored, a later second signal forces the exit', (t)
   const seen: string[] = [];
   const dispose = handleSignals({ onFirst: (s) => seen.push(`drain:${s}`), onSecond: (s) => seen.push(`force:${s}`) }, () => clock);
   t.teardown(dispose);
-  process.emit('SIGTERM');
+  process.emit('SIGTERM', 'SIGTERM');
   clock = 200;
-  process.emit('SIGINT');
+  process.emit('SIGINT', 'SIGINT');
   t.deepEqual(seen, ['drain:SIGTERM'], 'the same request delivered twice');
   clock = 1_500;
-  process.emit('SIGINT');
+  process.emit('SIGINT', 'SIGINT');
   t.deepEqual(seen, ['drain:SIGTERM', 'force:SIGINT']);
 });
