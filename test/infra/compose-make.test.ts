@@ -5,10 +5,10 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import test from 'ava';
 import { parse } from 'yaml';
+import { freePort } from '../support/sqs.ts';
 
 const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, any> };
 
@@ -43,15 +43,6 @@ for (const local of [false, true]) {
       t.true(out.length > 0, recipe);
       if (local) t.false(out.includes('docker'), `${recipe} needs no Docker with LOCAL=1`);
     }
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
   });
 }
 

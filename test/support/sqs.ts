@@ -1,5 +1,6 @@
 /** A real SQS-compatible endpoint (fauxqs) for functional tests, with the PIPELINE and DLQ. */
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import { createPipelineQueues } from '../../src/processor/embedded.ts';
@@ -13,11 +14,18 @@ export interface TestEndpoint {
   stop(): Promise<void>;
 }
 
-export async function startTestEndpoint(options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {}): Promise<TestEndpoint> {
+export interface TestEndpointOptions {
+  readonly names?: { queue: string; dlq: string };
+  readonly visibilityTimeoutSeconds?: number;
+  readonly maxReceiveCount?: number;
+}
+
+export async function startTestEndpoint(options: TestEndpointOptions = {}): Promise<TestEndpoint> {
   const server = await startFauxqs({ port: 0, logger: false });
   const endpoint = `http://127.0.0.1:${server.port}`;
   const suffix = randomUUID().slice(0, 8);
-  const { queueUrl, dlqUrl } = await createPipelineQueues(endpoint, { queue: `test-${suffix}`, dlq: `test-${suffix}-dlq` }, options);
+  const names = options.names ?? { queue: `test-${suffix}`, dlq: `test-${suffix}-dlq` };
+  const { queueUrl, dlqUrl } = await createPipelineQueues(endpoint, names, options);
   const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   return {
     endpoint,
@@ -52,6 +60,15 @@ export async function drainQueue(client: SQSClient, queueUrl: string): Promise<M
       new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
     );
   }
+}
+
+/** A free 127.0.0.1 port (bound, then released): nothing listens there until a test starts something. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** Polls `check` until it returns true or `timeoutMs` passes. */
