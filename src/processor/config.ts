@@ -31,6 +31,8 @@ export interface ProcessorConfig {
   readonly shutdownGraceMs: number;
   readonly logLevel: string;
   readonly metricsPort: number;
+  readonly statsIntervalMs: number;
+  readonly healthMaxSilenceSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -115,5 +117,7 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65_535),
+    statsIntervalMs: integer(env, 'STATS_INTERVAL_MS', 60_000, 0, 86_400_000),
+    healthMaxSilenceSeconds: integer(env, 'HEALTH_MAX_SILENCE_SECONDS', 120, 21, 86_400),
   };
 }

@@ -2,10 +2,15 @@
  * `npm start`: the Traffic Processor. With AWS_ENDPOINT_URL and TRAFFIC_QUEUE_URL set it
  * drains that queue (LocalStack or AWS); with nothing set it starts the embedded SQS endpoint.
  */
+import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type ProcessorConfig } from './config.ts';
 import { parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
 import { PortInUseError, startEmbeddedEndpoint, type EmbeddedEndpoint } from './embedded.ts';
+import { assessHealth } from './health.ts';
+import { startHttpServer } from './http-server.ts';
 import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { startStatsLog } from './stats-log.ts';
 import { startProcessor } from './processor.ts';
 import { handleSignals } from './signals.ts';
 import { createStorage } from './storage/index.ts';
@@ -45,6 +50,7 @@ if (!queueUrl) {
 }
 
 const inspection = await startInspection(debug, logger);
+const metrics = createMetrics();
 const processor = startProcessor({
   config,
   endpoint,
@@ -53,7 +59,31 @@ const processor = startProcessor({
   storage: createStorage(config.storageBackend, logger),
   logger,
   inspect: inspection.inspect,
+  onReport: metrics.observe,
 });
+metrics.attach(processor.credits);
+const stopStatsLog = config.statsIntervalMs > 0 ? startStatsLog({ logger, stats: processor.stats, credits: processor.credits, intervalMs: config.statsIntervalMs }) : () => {};
+const startedAt = Date.now();
+const health = () => {
+  const snapshot = processor.actor.getSnapshot();
+  return assessHealth({
+    supervisorState: typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0],
+    pollers: snapshot.context.pollers,
+    lastReceiveAt: processor.stats.lastReceiveAt,
+    startedAt,
+    now: Date.now(),
+    maxSilenceMs: config.healthMaxSilenceSeconds * 1000,
+  });
+};
+let httpServer: Server | undefined;
+if (config.metricsPort > 0) {
+  try {
+    httpServer = await startHttpServer({ port: config.metricsPort, health, registry: metrics.registry });
+    logger.info({ port: config.metricsPort }, `health and metrics on http://localhost:${config.metricsPort}/healthz and /metrics`);
+  } catch (error) {
+    logger.error({ port: config.metricsPort, err: String(error) }, 'could not serve health and metrics; set METRICS_PORT to a free port, or 0 to turn it off');
+  }
+}
 
 handleSignals({
   onFirst: (signal) => {
@@ -78,6 +108,8 @@ try {
   exitCode = 1;
 }
 logger.info({ stats: processor.stats }, 'processor stopped');
+stopStatsLog();
+httpServer?.close();
 await inspection.close();
 await embedded?.stop();
 // Let pino flush, then leave even if a stray handle (keep-alive socket) lingers.

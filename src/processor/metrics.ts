@@ -1,0 +1,89 @@
+/**
+ * Prometheus metrics (prom-client, on a registry of our own): fed by the machines' reports,
+ * plus gauges read at scrape time (in-flight credits).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CreditPool } from '../../machines/credit-pool.ts';
+import type { Report } from '../../machines/types.ts';
+
+export interface ProcessorMetrics {
+  readonly registry: Registry;
+  /** Feed every machine report here (ProcessorOptions.onReport). */
+  observe(report: Report): void;
+  /** Connect the gauges that read the running processor. */
+  attach(credits: CreditPool): void;
+}
+
+export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'traffic_processor_' });
+  const received = new Counter({ name: 'traffic_received_total', help: 'Messages received from the PIPELINE', registers: [registry] });
+  const written = new Counter({ name: 'traffic_written_total', help: 'Visits written, per visit type', labelNames: ['type'], registers: [registry] });
+  const deadLettered = new Counter({
+    name: 'traffic_dead_lettered_total',
+    help: 'Invalid messages sent to the DLQ, per rejection code',
+    labelNames: ['reason'],
+    registers: [registry],
+  });
+  const retries = new Counter({ name: 'traffic_write_retries_total', help: 'Storage writes retried', labelNames: ['type'], registers: [registry] });
+  const released = new Counter({ name: 'traffic_released_total', help: 'Messages released back to the PIPELINE (visibility 0)', registers: [registry] });
+  const extensions = new Counter({ name: 'traffic_visibility_extensions_total', help: 'Lease extensions (heartbeats)', registers: [registry] });
+  const pollErrors = new Counter({ name: 'traffic_poll_errors_total', help: 'Failed ReceiveMessage calls', registers: [registry] });
+  const restarts = new Counter({ name: 'traffic_actor_restarts_total', help: 'Crashed actors restarted', registers: [registry] });
+  const latency = new Histogram({
+    name: 'traffic_write_latency_seconds',
+    help: 'From created_at (stamped by the agent) to written',
+    labelNames: ['type'],
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+  let credits: CreditPool | undefined;
+  new Gauge({
+    name: 'traffic_in_flight',
+    help: 'In-flight budget taken (MAX_IN_FLIGHT credits): messages held plus receive slots reserved by polling pollers',
+    registers: [registry],
+    collect() {
+      this.set(credits?.inFlight ?? 0);
+    },
+  });
+
+  return {
+    registry,
+    observe(report) {
+      switch (report.kind) {
+        case 'received':
+          received.inc(report.count);
+          break;
+        case 'written': {
+          written.inc({ type: report.type }, report.count);
+          const at = now();
+          for (const createdAt of report.createdAt) latency.observe({ type: report.type }, Math.max(0, at - createdAt) / 1000);
+          break;
+        }
+        case 'dead-lettered':
+          for (const { rejection } of report.rejected) deadLettered.inc({ reason: rejection.code });
+          break;
+        case 'write-failed':
+          if (report.willRetry) retries.inc({ type: report.type });
+          break;
+        case 'released':
+          released.inc(report.count);
+          break;
+        case 'extended':
+          extensions.inc();
+          break;
+        case 'receive-failed':
+          pollErrors.inc();
+          break;
+        case 'child-crashed':
+          restarts.inc();
+          break;
+        default:
+          break;
+      }
+    },
+    attach(pool) {
+      credits = pool;
+    },
+  };
+}
