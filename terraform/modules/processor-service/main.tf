@@ -148,7 +148,9 @@ resource "aws_ecs_task_definition" "processor" {
       { name = "STORAGE_BACKEND", value = var.storage_backend },
       { name = "SHUTDOWN_GRACE_MS", value = tostring(var.shutdown_grace_ms) },
       { name = "LOG_JSON", value = "1" },
+      { name = "METRICS_PORT", value = "9464" },
     ]
+    portMappings = [{ containerPort = 9464, protocol = "tcp" }]
     logConfiguration = {
       logDriver = "awslogs"
       options = {
