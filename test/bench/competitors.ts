@@ -1,0 +1,129 @@
+/**
+ * The four competitors, each draining one queue with the same number of pollers, the same
+ * client latency and the same storage: the traffic processor, sqs-consumer with
+ * handleMessageBatch, a naive one-at-a-time worker, and the receive + delete limit.
+ */
+import { DeleteMessageBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import pino from 'pino';
+import { Consumer } from 'sqs-consumer';
+import { parseVisitBody, type Visit } from '../../src/contract/visit.ts';
+import { visitType, type VisitTypeName } from '../../src/contract/visit-types.ts';
+import { loadConfig } from '../../src/processor/config.ts';
+import { startProcessor } from '../../src/processor/processor.ts';
+import type { BenchStorage } from './harness.ts';
+
+export const COMPETITORS = ['processor', 'sqs-consumer', 'naive', 'limit'] as const;
+export type Competitor = (typeof COMPETITORS)[number];
+
+export interface RunContext {
+  readonly client: SQSClient;
+  readonly endpoint: string;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly pollers: number;
+  readonly storage: BenchStorage;
+  /** Resolves once the queue is drained. */
+  readonly drained: Promise<void>;
+  /** Messages deleted without a write (invalid ones, and everything for the limit). */
+  discarded: number;
+}
+
+const never = new AbortController().signal;
+
+/** Valid visits of a batch grouped by type; invalid ones counted. */
+function sortBodies(messages: readonly Message[]): { byType: Map<VisitTypeName, Visit[]>; invalid: number } {
+  const byType = new Map<VisitTypeName, Visit[]>();
+  let invalid = 0;
+  for (const message of messages) {
+    const parsed = parseVisitBody(message.Body, message.MessageId!);
+    if (!parsed.ok) {
+      invalid += 1;
+      continue;
+    }
+    byType.set(parsed.visit.type, [...(byType.get(parsed.visit.type) ?? []), parsed.visit]);
+  }
+  return { byType, invalid };
+}
+
+async function runProcessor(ctx: RunContext): Promise<void> {
+  const processor = startProcessor({
+    config: loadConfig({ POLLERS: String(ctx.pollers), RECEIVE_WAIT_SECONDS: '1', MAX_IN_FLIGHT: String(Math.max(2000, ctx.pollers * 40)) }),
+    endpoint: ctx.endpoint,
+    queueUrl: ctx.queueUrl,
+    dlqUrl: ctx.dlqUrl,
+    storage: ctx.storage,
+    logger: pino({ level: 'silent' }),
+    client: ctx.client,
+  });
+  await ctx.drained;
+  processor.stop();
+  await processor.done;
+}
+
+async function runSqsConsumer(ctx: RunContext): Promise<void> {
+  const consumers = Array.from({ length: ctx.pollers }, () =>
+    Consumer.create({
+      queueUrl: ctx.queueUrl,
+      sqs: ctx.client,
+      batchSize: 10,
+      waitTimeSeconds: 1,
+      handleMessageBatch: async (messages) => {
+        const { byType, invalid } = sortBodies(messages);
+        ctx.discarded += invalid;
+        await Promise.all([...byType].map(([type, visits]) => ctx.storage.writeBatch(visitType(type), visits, never)));
+        return messages;
+      },
+    }),
+  );
+  for (const consumer of consumers) consumer.start();
+  await ctx.drained;
+  for (const consumer of consumers) consumer.stop();
+}
+
+/** A poller loop that stops once the queue is drained. */
+async function pollLoops(ctx: RunContext, handle: (messages: Message[]) => Promise<void>): Promise<void> {
+  let done = false;
+  void ctx.drained.then(() => (done = true));
+  const loop = async () => {
+    while (!done) {
+      const { Messages = [] } = await ctx.client.send(new ReceiveMessageCommand({ QueueUrl: ctx.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+      if (Messages.length > 0) await handle(Messages);
+    }
+  };
+  await Promise.all(Array.from({ length: ctx.pollers }, loop));
+}
+
+/** What a first worker does: each visit written, each message deleted, one at a time. */
+function runNaive(ctx: RunContext): Promise<void> {
+  return pollLoops(ctx, async (messages) => {
+    for (const message of messages) {
+      const parsed = parseVisitBody(message.Body, message.MessageId!);
+      if (parsed.ok) await ctx.storage.writeBatch(visitType(parsed.visit.type), [parsed.visit], never);
+      else ctx.discarded += 1;
+      await ctx.client.send(new DeleteMessageCommand({ QueueUrl: ctx.queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+    }
+  });
+}
+
+/** The limit: receive and delete, nothing written. */
+function runLimit(ctx: RunContext): Promise<void> {
+  return pollLoops(ctx, async (messages) => {
+    await ctx.client.send(
+      new DeleteMessageBatchCommand({ QueueUrl: ctx.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+    );
+    ctx.discarded += messages.length;
+  });
+}
+
+export function runCompetitor(name: Competitor, ctx: RunContext): Promise<void> {
+  switch (name) {
+    case 'processor':
+      return runProcessor(ctx);
+    case 'sqs-consumer':
+      return runSqsConsumer(ctx);
+    case 'naive':
+      return runNaive(ctx);
+    case 'limit':
+      return runLimit(ctx);
+  }
+}

@@ -1,0 +1,111 @@
+/** Starting fauxqs and competitor processes, preloading bursts, collecting figures. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { createPipelineQueues } from '../../src/processor/embedded.ts';
+import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
+import { makeBurst, sendBurst, type BurstMessage } from '../support/burst.ts';
+import { seededRandom } from '../support/recording-storage.ts';
+import type { Competitor } from './competitors.ts';
+import type { WorkerJob, WorkerResult } from './worker.ts';
+
+const NODE = process.execPath;
+const HERE = new URL('.', import.meta.url).pathname;
+
+export interface SqsServer {
+  readonly endpoint: string;
+  readonly client: SQSClient;
+  stop(): void;
+}
+
+export async function startSqsServer(): Promise<SqsServer> {
+  const child = spawn(NODE, [`${HERE}sqs-server.ts`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const first = await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next();
+  const { port } = JSON.parse(first.value as string) as { port: number };
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  return {
+    endpoint,
+    client,
+    stop: () => {
+      client.destroy();
+      child.kill('SIGTERM');
+    },
+  };
+}
+
+export interface Burst {
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly messages: BurstMessage[];
+}
+
+/** A fresh queue pair preloaded with `count` visits, about 2 % invalid. */
+export async function preload(server: SqsServer, count: number, seed: number): Promise<Burst> {
+  const suffix = randomUUID().slice(0, 8);
+  const { queueUrl, dlqUrl } = await createPipelineQueues(server.endpoint, { queue: `bench-${suffix}`, dlq: `bench-${suffix}-dlq` });
+  const messages = makeBurst(count, 0.02, seededRandom(seed));
+  await sendBurst(server.client, queueUrl, messages, 32);
+  return { queueUrl, dlqUrl, messages };
+}
+
+function startWorker(job: WorkerJob & { reportIds?: boolean }): { child: ChildProcess; ready: Promise<void>; result: Promise<WorkerResult> } {
+  const child = spawn(NODE, [`${HERE}worker.ts`, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const ready = lines.next().then(() => undefined);
+  const result = ready.then(async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error(`${job.competitor} worker exited without figures`);
+    return JSON.parse(value) as WorkerResult;
+  });
+  return { child, ready, result };
+}
+
+export interface Run {
+  readonly competitor: Competitor;
+  readonly processes: number;
+  readonly pollers: number;
+  readonly messages: number;
+  readonly seconds: number;
+  readonly throughput: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly callsPerMessage: number;
+  readonly peakRssMb: number;
+  readonly written: number;
+  readonly duplicates: number;
+  readonly visitIds?: string[];
+}
+
+/** Drains one preloaded burst with `processes` workers of one competitor started together. */
+export async function measure(
+  server: SqsServer,
+  burst: Burst,
+  options: { competitor: Competitor; pollers: number; rttMs: number; storageMs: number; processes?: number; reportIds?: boolean },
+): Promise<Run> {
+  const processes = options.processes ?? 1;
+  const workers = Array.from({ length: processes }, () =>
+    startWorker({ ...options, endpoint: server.endpoint, queueUrl: burst.queueUrl, dlqUrl: burst.dlqUrl }),
+  );
+  await Promise.all(workers.map((w) => w.ready));
+  for (const worker of workers) worker.child.stdin!.end('go\n');
+  const results = await Promise.all(workers.map((w) => w.result));
+  const seconds = Math.max(...results.map((r) => r.seconds));
+  const n = burst.messages.length;
+  return {
+    competitor: options.competitor,
+    processes,
+    pollers: options.pollers,
+    messages: n,
+    seconds,
+    throughput: n / seconds,
+    p50Ms: Math.max(...results.map((r) => r.p50Ms)),
+    p99Ms: Math.max(...results.map((r) => r.p99Ms)),
+    callsPerMessage: results.reduce((sum, r) => sum + r.sqsCalls, 0) / n,
+    peakRssMb: Math.max(...results.map((r) => r.peakRssMb)),
+    written: results.reduce((sum, r) => sum + r.written, 0),
+    duplicates: results.reduce((sum, r) => sum + r.duplicates, 0),
+    ...(options.reportIds ? { visitIds: results.flatMap((r) => r.visitIds ?? []) } : {}),
+  };
+}
