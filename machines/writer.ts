@@ -7,7 +7,7 @@
  *   open.idle -> open.filling -> (size | linger) flush -> open.idle
  *   draining: flush everything, wait for every batch to finish -> stopped
  */
-import { assign, enqueueActions, setup, type ActorRefFrom } from 'xstate';
+import { assign, enqueueActions, setup, stopChild, type ActorRefFrom } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { batchMachine, type BatchOutput } from './batch.ts';
 import type { Delivery, Report, WriterSettings } from './types.ts';
@@ -90,7 +90,12 @@ export const writerMachine = setup({
   initial: 'open',
   on: {
     'xstate.done.actor.*': {
-      actions: ['batchFinished', { type: 'releaseCredits', params: ({ event }) => (event as { output: BatchOutput }).output.count }],
+      actions: [
+        'batchFinished',
+        { type: 'releaseCredits', params: ({ event }) => (event as { output: BatchOutput }).output.count },
+        // A finished child stays in the snapshot with its deliveries until stopped: free it.
+        stopChild(({ event }) => event.type.slice('xstate.done.actor.'.length)),
+      ],
     },
   },
   states: {

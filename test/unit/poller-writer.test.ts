@@ -150,6 +150,7 @@ test('a writer flushes on size at once and on linger time from the first buffere
   t.deepEqual(writes[1], { at: 50, ids: ['m5', 'm6', 'm7'] }, 'linger counted from the first buffered visit');
   t.deepEqual(released, [4, 3], 'credits returned per acknowledged batch');
   t.is(actor.getSnapshot().context.holding, 0);
+  t.deepEqual(Object.keys(actor.getSnapshot().children), [], 'finished batches are freed, not kept with their deliveries');
 });
 
 test('a draining writer flushes what it buffers and stops when every batch is done', async (t) => {
