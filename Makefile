@@ -90,7 +90,7 @@ create-traffic-referrer:
 
 # exec: the processor gets SIGINT/SIGTERM itself and drains.
 start-traffic-processor:
-	exec node_modules/.bin/node src/processor/main.ts
+	exec node_modules/.bin/node --max-semi-space-size=8 src/processor/main.ts
 
 stop:
 	-pkill -TERM -f 'node src/processor/main.ts'

@@ -51,7 +51,8 @@ export async function preload(server: SqsServer, count: number, seed: number): P
 }
 
 function startWorker(job: WorkerJob & { reportIds?: boolean }): { child: ChildProcess; ready: Promise<void>; result: Promise<WorkerResult> } {
-  const child = spawn(NODE, [`${HERE}worker.ts`, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // Every competitor gets the young-generation cap the processor is deployed with.
+  const child = spawn(NODE, ['--max-semi-space-size=8', `${HERE}worker.ts`, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const ready = lines.next().then(() => undefined);
   const result = ready.then(async () => {

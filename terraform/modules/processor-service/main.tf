@@ -140,7 +140,7 @@ resource "aws_ecs_task_definition" "processor" {
     name        = "processor"
     image       = var.image
     essential   = true
-    command     = ["node", "src/processor/main.ts"]
+    command     = ["node", "--max-semi-space-size=8", "src/processor/main.ts"]
     stopTimeout = ceil(var.shutdown_grace_ms / 1000) + 5
     environment = [
       { name = "TRAFFIC_QUEUE_URL", value = var.queue_url },
