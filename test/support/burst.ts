@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { RejectionCode } from '../../src/contract/visit.ts';
+import { chunkByBytes } from '../../src/processor/sqs-queue.ts';
 
 export interface BurstMessage {
   readonly body: string;
@@ -43,17 +44,14 @@ export function makeBurst(count: number, invalidShare: number, random: () => num
   return out;
 }
 
-/** Sends bodies with SendMessageBatch, `parallel` batches at a time. */
+/** Sends bodies with SendMessageBatch (10 entries and SQS's size limit per call), `parallel` calls at a time. */
 export async function sendBurst(client: SQSClient, queueUrl: string, messages: readonly BurstMessage[], parallel = 16): Promise<void> {
-  const batches: BurstMessage[][] = [];
-  for (let i = 0; i < messages.length; i += 10) batches.push(messages.slice(i, i + 10));
+  const batches = chunkByBytes(messages.map((m, i) => ({ Id: String(i), MessageBody: m.body })));
   let next = 0;
   const lane = async () => {
     while (next < batches.length) {
       const batch = batches[next++];
-      const result = await client.send(
-        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((m, i) => ({ Id: String(i), MessageBody: m.body })) }),
-      );
+      const result = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch }));
       if (result.Failed?.length) throw new Error(`send failed: ${JSON.stringify(result.Failed[0])}`);
     }
   };

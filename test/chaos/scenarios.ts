@@ -1,0 +1,329 @@
+/**
+ * The fault scenarios. Each runs real processor processes (worker.ts) against a real fauxqs
+ * endpoint and keeps a ledger: visit ids sent, written (from the workers' ledger files),
+ * dead-lettered (read back from the DLQ) and lost. `rewrites` counts visit ids written more than
+ * once: a redelivery the upsert by visit_id absorbs (one row), expected only where a process dies.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import fc from 'fast-check';
+import { startFauxqs } from 'fauxqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { parseVisitBody } from '../../src/contract/visit.ts';
+import { createPipelineQueues } from '../../src/processor/embedded.ts';
+import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
+import { makeBurst, sendBurst, type BurstMessage } from '../support/burst.ts';
+import { seededRandom } from '../support/recording-storage.ts';
+import { drainQueue, queueDepth, waitFor } from '../support/sqs.ts';
+import { OutageProxy } from './proxy.ts';
+
+export interface ScenarioResult {
+  readonly scenario: string;
+  readonly sent: number;
+  readonly written: number;
+  readonly rewrites: number;
+  readonly deadLettered: number;
+  readonly lost: number;
+  /** Rewrites are allowed only where a process is killed; elsewhere they mean a lease was lost. */
+  readonly rewritesAllowed: boolean;
+  readonly notes: string;
+}
+
+export interface Scale {
+  readonly count: number;
+  readonly outageMs: number;
+  readonly badInputs: number;
+}
+
+const WORKER = new URL('./worker.ts', import.meta.url).pathname;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Endpoint {
+  readonly port: number;
+  readonly endpoint: string;
+  readonly client: SQSClient;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+  readonly dir: string;
+  stop(): Promise<void>;
+}
+
+async function endpoint(options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {}): Promise<Endpoint> {
+  const server = await startFauxqs({ port: 0, logger: false });
+  const url = `http://127.0.0.1:${server.port}`;
+  const { queueUrl, dlqUrl } = await createPipelineQueues(url, undefined, options);
+  const client = new SQSClient({ endpoint: url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  return {
+    port: server.port,
+    endpoint: url,
+    client,
+    queueUrl,
+    dlqUrl,
+    dir: mkdtempSync(join(tmpdir(), 'traffic-chaos-')),
+    stop: async () => {
+      client.destroy();
+      await server.stop();
+    },
+  };
+}
+
+interface Worker {
+  readonly child: ChildProcess;
+  readonly ready: Promise<void>;
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startWorker(ep: Endpoint, env: Record<string, string>, via = ep.endpoint): Worker {
+  const child = spawn(process.execPath, ['--max-semi-space-size=8', WORKER], {
+    env: {
+      ...process.env,
+      AWS_ENDPOINT_URL: via,
+      TRAFFIC_QUEUE_URL: ep.queueUrl,
+      TRAFFIC_DLQ_URL: ep.dlqUrl,
+      CHAOS_LEDGER: join(ep.dir, 'ledger.jsonl'),
+      RECEIVE_WAIT_SECONDS: '1',
+      POLLERS: '4',
+      LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'silent',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  return { child, ready: lines.next().then(() => undefined), exit };
+}
+
+function ledger(ep: Endpoint): Map<string, number> {
+  const counts = new Map<string, number>();
+  const file = join(ep.dir, 'ledger.jsonl');
+  if (!existsSync(file)) return counts;
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line) continue;
+    for (const id of (JSON.parse(line) as { ids: string[] }).ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return counts;
+}
+
+async function drained(ep: Endpoint, timeoutMs: number, extra: () => Promise<boolean> = async () => true): Promise<void> {
+  await waitFor(
+    async () => {
+      const depth = await queueDepth(ep.client, ep.queueUrl);
+      return depth.visible + depth.inFlight === 0 && (await extra());
+    },
+    timeoutMs,
+    'the PIPELINE to drain',
+  );
+}
+
+/** The ledger's verdict once a scenario is over. */
+async function account(ep: Endpoint, scenario: string, burst: readonly BurstMessage[], options: { rewritesAllowed: boolean; notes: string }): Promise<ScenarioResult> {
+  const written = ledger(ep);
+  const dead = await drainQueue(ep.client, ep.dlqUrl);
+  const deadBodies = new Set(dead.map((m) => m.Body));
+  const lost = burst.filter((m) => (m.visitId ? !written.has(m.visitId) && !deadBodies.has(m.body) : !deadBodies.has(m.body))).length;
+  return {
+    scenario,
+    sent: burst.length,
+    written: [...written.keys()].length,
+    rewrites: [...written.values()].filter((n) => n > 1).length,
+    deadLettered: dead.length,
+    lost,
+    ...options,
+  };
+}
+
+async function stopAll(workers: readonly Worker[]): Promise<void> {
+  for (const w of workers) w.child.kill('SIGTERM');
+  await Promise.all(workers.map((w) => w.exit));
+}
+
+export async function storageFailsAtRandom(scale: Scale): Promise<ScenarioResult> {
+  const ep = await endpoint();
+  try {
+    const burst = makeBurst(scale.count, 0, seededRandom(101));
+    await sendBurst(ep.client, ep.queueUrl, burst);
+    const worker = startWorker(ep, { CHAOS_FAIL_RATE: '0.3', RETRY_BASE_MS: '20', RETRY_MAX_MS: '500', WRITE_MAX_ATTEMPTS: '20' });
+    await drained(ep, 120_000);
+    await stopAll([worker]);
+    const result = await account(ep, '1. storage fails 30 % of calls', burst, { rewritesAllowed: false, notes: '' });
+    return { ...result, notes: result.deadLettered === 0 ? 'none dead-lettered' : 'some dead-lettered' };
+  } finally {
+    await ep.stop();
+  }
+}
+
+export async function outageLongerThanVisibility(scale: Scale): Promise<ScenarioResult> {
+  const ep = await endpoint({ visibilityTimeoutSeconds: 3 });
+  try {
+    const burst = makeBurst(Math.min(scale.count, 2_000), 0, seededRandom(202));
+    await sendBurst(ep.client, ep.queueUrl, burst);
+    const outageMs = Math.max(8_000, scale.outageMs / 3);
+    const env = {
+      CHAOS_OUTAGE_UNTIL: String(Date.now() + outageMs),
+      VISIBILITY_TIMEOUT_SECONDS: '5',
+      HEARTBEAT_SECONDS: '1',
+      RETRY_BASE_MS: '200',
+      RETRY_MAX_MS: '1000',
+      WRITE_MAX_ATTEMPTS: '100',
+    };
+    // Two workers: a lease that lapsed would hand a message to the other one (a rewrite).
+    const workers = [startWorker(ep, env), startWorker(ep, env)];
+    await drained(ep, outageMs + 60_000);
+    await stopAll(workers);
+    return await account(ep, `2. storage down ${Math.round(outageMs / 1000)} s > 3 s visibility`, burst, {
+      rewritesAllowed: false,
+      notes: 'leases extended; 2 workers',
+    });
+  } finally {
+    await ep.stop();
+  }
+}
+
+export async function storageRejectsOneType(scale: Scale): Promise<ScenarioResult> {
+  const ep = await endpoint({ visibilityTimeoutSeconds: 5, maxReceiveCount: 3 });
+  try {
+    const burst = makeBurst(Math.min(scale.count, 2_000), 0, seededRandom(303));
+    const referrers = burst.filter((m) => m.table === 'traffic_referrer').length;
+    await sendBurst(ep.client, ep.queueUrl, burst);
+    const worker = startWorker(ep, { CHAOS_FAIL_TYPE: 'referrer', WRITE_MAX_ATTEMPTS: '2', RETRY_BASE_MS: '20', RETRY_MAX_MS: '50' });
+    await drained(ep, 120_000, async () => (await queueDepth(ep.client, ep.dlqUrl)).visible >= referrers);
+    await stopAll([worker]);
+    const written = ledger(ep);
+    const typeInWritten = burst.filter((m) => m.table === 'traffic_type_in' && written.has(m.visitId!)).length;
+    return await account(ep, '3. storage rejects referrer', burst, {
+      rewritesAllowed: false,
+      notes: `${referrers} referrers dead-lettered by the redrive policy after 3 receives; ${typeInWritten} type-in written`,
+    });
+  } finally {
+    await ep.stop();
+  }
+}
+
+export async function endpointDown(scale: Scale): Promise<ScenarioResult> {
+  const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
+  const proxy = await OutageProxy.start(ep.port);
+  try {
+    const burst = makeBurst(scale.count, 0, seededRandom(404));
+    await sendBurst(ep.client, ep.queueUrl, burst);
+    const worker = startWorker(ep, { VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1', POLLERS: '2', BATCH_SIZE: '10', LOG_LEVEL: 'silent' }, `http://127.0.0.1:${proxy.port}`);
+    await worker.ready;
+    await waitFor(() => ledger(ep).size > 0, 30_000, 'first writes');
+    await proxy.down();
+    await sleep(scale.outageMs);
+    await proxy.up();
+    await drained(ep, 120_000);
+    await stopAll([worker]);
+    return await account(ep, `4. SQS endpoint down ${Math.round(scale.outageMs / 1000)} s`, burst, {
+      rewritesAllowed: true,
+      notes: 'pollers backed off and resumed, no restart; deletes cut by the outage are redelivered',
+    });
+  } finally {
+    await proxy.down();
+    await ep.stop();
+  }
+}
+
+export async function oneOfThreeKilled(scale: Scale): Promise<ScenarioResult> {
+  const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
+  try {
+    const burst = makeBurst(scale.count, 0, seededRandom(505));
+    await sendBurst(ep.client, ep.queueUrl, burst);
+    const env = { VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1', POLLERS: '2', BATCH_SIZE: '20' };
+    const workers = [startWorker(ep, env), startWorker(ep, env), startWorker(ep, env)];
+    await Promise.all(workers.map((w) => w.ready));
+    await waitFor(() => ledger(ep).size >= scale.count / 5, 60_000, 'a fifth of the burst');
+    workers[0].child.kill('SIGKILL');
+    await drained(ep, 120_000);
+    await stopAll(workers.slice(1));
+    return await account(ep, '5. 3 processes, one SIGKILLed', burst, { rewritesAllowed: true, notes: 'its unacknowledged batches redelivered' });
+  } finally {
+    await ep.stop();
+  }
+}
+
+export async function sigtermMidBurst(scale: Scale): Promise<ScenarioResult> {
+  const ep = await endpoint();
+  try {
+    const burst = makeBurst(scale.count, 0, seededRandom(606));
+    await sendBurst(ep.client, ep.queueUrl, burst);
+    const graceMs = 10_000;
+    const first = startWorker(ep, { SHUTDOWN_GRACE_MS: String(graceMs), POLLERS: '2', BATCH_SIZE: '10' });
+    await first.ready;
+    await waitFor(() => ledger(ep).size >= scale.count / 5, 60_000, 'a fifth of the burst');
+    const signalled = Date.now();
+    first.child.kill('SIGTERM');
+    const { code } = await first.exit;
+    const tookMs = Date.now() - signalled;
+    const left = await queueDepth(ep.client, ep.queueUrl);
+    if (code !== 0 || tookMs > graceMs || left.inFlight !== 0) {
+      throw new Error(`SIGTERM: exit ${code} after ${tookMs} ms with ${left.inFlight} messages left invisible`);
+    }
+    const second = startWorker(ep, {});
+    await drained(ep, 120_000);
+    await stopAll([second]);
+    return await account(ep, '6. SIGTERM mid-burst', burst, {
+      rewritesAllowed: false,
+      notes: `exit 0 in ${tookMs} ms, 0 invisible, the rest drained by the next process`,
+    });
+  } finally {
+    await ep.stop();
+  }
+}
+
+/** Characters fauxqs accepts in a body (SQS allows beyond the BMP too). */
+const SQS_TEXT = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD]+$/u;
+
+export async function badInput(scale: Scale): Promise<ScenarioResult> {
+  const ep = await endpoint();
+  try {
+    const bodies = fc
+      .sample(
+        fc.oneof(
+          fc.json(),
+          fc.string({ unit: 'grapheme', maxLength: 2_000 }),
+          fc.jsonValue().map((v) => `{"type":"referrer","created_at":1764000000000,"__proto__":${JSON.stringify(v)}}`),
+          fc.constantFrom('{"type":"type-in","created_at":1764000000000,"ip":"1.2.3.4","__proto__":{"x":1}}', ''),
+          fc.nat({ max: 2_000 }).map((n) => JSON.stringify({ type: 'referrer', created_at: 1_764_000_000_000, url: `test.com/${'a'.repeat(240 * 1024 + n)}` })),
+        ),
+        { numRuns: scale.badInputs * 2, seed: 707 },
+      )
+      .filter((body) => SQS_TEXT.test(body) && Buffer.byteLength(body) < 256 * 1024)
+      .slice(0, scale.badInputs)
+      .map((body) => ({ body }));
+    const good = makeBurst(scale.badInputs, 0, seededRandom(708));
+    const burst = good.flatMap((m, i) => [bodies[i], m]).filter(Boolean);
+    await sendBurst(ep.client, ep.queueUrl, burst);
+    const worker = startWorker(ep, {});
+    await drained(ep, 120_000);
+    worker.child.kill('SIGTERM');
+    const { code } = await worker.exit;
+    if (code !== 0) throw new Error(`the processor exited ${code} on bad input`);
+    const dead = await drainQueue(ep.client, ep.dlqUrl);
+    const withReason = dead.filter((m) => m.MessageAttributes?.error_code?.StringValue && m.MessageAttributes?.error_message?.StringValue).length;
+    const written = ledger(ep);
+    const invalid = bodies.filter((m) => !parseVisitBody(m.body, 'm').ok).length;
+    // Every valid visit written, and exactly the invalid bodies in the DLQ.
+    const lost = good.filter((m) => !written.has(m.visitId!)).length + Math.abs(invalid - dead.length);
+    return {
+      scenario: `7. ${bodies.length} property-based bad bodies`,
+      sent: burst.length,
+      written: written.size,
+      rewrites: [...written.values()].filter((n) => n > 1).length,
+      deadLettered: dead.length,
+      lost,
+      rewritesAllowed: false,
+      notes: `${withReason} of ${dead.length} dead-lettered with error_code and error_message; processor exit 0`,
+    };
+  } finally {
+    await ep.stop();
+  }
+}
+
+export const SCENARIOS = [storageFailsAtRandom, outageLongerThanVisibility, storageRejectsOneType, endpointDown, oneOfThreeKilled, sigtermMidBurst, badInput];
+
+export function failed(result: ScenarioResult): boolean {
+  return result.lost !== 0 || (!result.rewritesAllowed && result.rewrites !== 0);
+}

@@ -1,0 +1,49 @@
+/**
+ * A processor process for the fault suite: the real processor (startProcessor) with a storage
+ * port that fails as the scenario says and appends every row it writes to a ledger file
+ * (synchronously, so a SIGKILL cannot lose a write that happened). SIGTERM drains, as npm start does.
+ *
+ * Environment: AWS_ENDPOINT_URL, TRAFFIC_QUEUE_URL, processor variables, and
+ *   CHAOS_LEDGER   file to append {"ids":[...]} lines to
+ *   CHAOS_FAIL_RATE    share of write calls that fail (0..1)
+ *   CHAOS_FAIL_TYPE    a visit type whose writes always fail
+ *   CHAOS_OUTAGE_UNTIL epoch ms before which every write fails
+ */
+import { appendFileSync } from 'node:fs';
+import pino from 'pino';
+import type { Visit } from '../../src/contract/visit.ts';
+import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
+import { loadConfig } from '../../src/processor/config.ts';
+import { startProcessor } from '../../src/processor/processor.ts';
+import { handleSignals } from '../../src/processor/signals.ts';
+import type { StoragePort } from '../../src/processor/storage/port.ts';
+
+const env = process.env;
+const ledger = env.CHAOS_LEDGER!;
+const failRate = Number(env.CHAOS_FAIL_RATE ?? 0);
+const outageUntil = Number(env.CHAOS_OUTAGE_UNTIL ?? 0);
+
+const storage: StoragePort = {
+  backend: 'chaos',
+  async writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal) {
+    signal.throwIfAborted();
+    if (Date.now() < outageUntil) throw new Error('storage outage');
+    if (type.name === env.CHAOS_FAIL_TYPE) throw new Error(`storage rejects ${type.name}`);
+    if (Math.random() < failRate) throw new Error('random storage failure');
+    appendFileSync(ledger, `${JSON.stringify({ pid: process.pid, ids: visits.map((v) => v.visitId) })}\n`);
+  },
+};
+
+const logger = pino({ level: env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+const processor = startProcessor({
+  config: loadConfig(env),
+  endpoint: env.AWS_ENDPOINT_URL,
+  queueUrl: env.TRAFFIC_QUEUE_URL!,
+  storage,
+  logger,
+});
+handleSignals({ onFirst: () => processor.stop(), onSecond: () => process.exit(130) });
+process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+const output = await processor.done;
+process.stdout.write(`${JSON.stringify({ done: output.status, stats: processor.stats })}\n`);
+setTimeout(() => process.exit(output.status === 'stopped' ? 0 : 1), 20).unref();
