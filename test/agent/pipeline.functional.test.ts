@@ -11,9 +11,8 @@ import { createSqsSender } from '../../src/agent/sqs-sender.ts';
 import { generateEvents, runTraffic, type TrafficResult } from '../../src/agent/traffic/index.ts';
 import { resolveVisitType, type VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import type { Visit } from '../../src/contract/visit.ts';
-import { loadConfig } from '../../src/processor/config.ts';
-import { startProcessor } from '../../src/processor/processor.ts';
 import type { StoragePort } from '../../src/processor/storage/port.ts';
+import { startTestProcessor } from '../support/sqs.ts';
 import { startTestQueue, type TestQueue } from './support/sqs.ts';
 
 /** Rows by visit_id, as an upsert leaves them. */
@@ -59,14 +58,7 @@ test('N visits through the agent, drained by the processor: exactly N rows in th
   t.is(await depth(queue, queue.queueUrl), accepted.length, 'exactly the accepted visits are on the PIPELINE');
 
   const storage = recordingStorage();
-  const processor = startProcessor({
-    config: loadConfig({ POLLERS: '2', RECEIVE_WAIT_SECONDS: '1', BATCH_LINGER_MS: '20' }),
-    endpoint: queue.endpoint,
-    queueUrl: queue.queueUrl,
-    dlqUrl: queue.dlqUrl,
-    storage,
-    logger: pino({ level: 'silent' }),
-  });
+  const processor = startTestProcessor(queue, storage, { POLLERS: '2', BATCH_LINGER_MS: '20' });
   const deadline = Date.now() + 30_000;
   while (storage.rows.size < accepted.length && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
   processor.stop();

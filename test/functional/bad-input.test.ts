@@ -5,14 +5,11 @@
  */
 import test from 'ava';
 import fc from 'fast-check';
-import pino from 'pino';
 import { parseVisitBody } from '../../src/contract/visit.ts';
-import { loadConfig } from '../../src/processor/config.ts';
-import { startProcessor } from '../../src/processor/processor.ts';
 import type { Report } from '../../machines/types.ts';
 import { makeBurst, sendBurst, type BurstMessage } from '../support/burst.ts';
 import { createRecordingStorage, seededRandom } from '../support/recording-storage.ts';
-import { drainQueue, queueDepth, startTestEndpoint, waitFor } from '../support/sqs.ts';
+import { drainQueue, queueDepth, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
 
 /** Characters SQS accepts in a message body (fauxqs: the Basic Multilingual Plane only). */
 const SQS_TEXT = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD]+$/u;
@@ -34,14 +31,7 @@ test('1,000 random bodies next to 1,000 visits: bad ones dead-lettered with a re
 
   const storage = createRecordingStorage();
   const reports: Report[] = [];
-  const processor = startProcessor({
-    config: loadConfig({ POLLERS: '4', RECEIVE_WAIT_SECONDS: '1' }),
-    endpoint: sqs.endpoint,
-    queueUrl: sqs.queueUrl,
-    storage,
-    logger: pino({ level: 'silent' }),
-    onReport: (r) => reports.push(r),
-  });
+  const processor = startTestProcessor(sqs, storage, {}, (r) => reports.push(r));
   const expectedInvalid = random.filter((body) => !parseVisitBody(body, 'm').ok).length;
   await waitFor(
     async () => {

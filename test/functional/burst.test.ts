@@ -4,12 +4,9 @@
  * in the DLQ with its reason, both queues empty at the end.
  */
 import test from 'ava';
-import pino from 'pino';
-import { loadConfig } from '../../src/processor/config.ts';
-import { startProcessor } from '../../src/processor/processor.ts';
 import { makeBurst, sendBurst } from '../support/burst.ts';
 import { createRecordingStorage, seededRandom } from '../support/recording-storage.ts';
-import { drainQueue, queueDepth, startTestEndpoint, waitFor } from '../support/sqs.ts';
+import { drainQueue, queueDepth, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
 
 test('a 10,000-message burst is written exactly once per visit, invalid traffic dead-lettered with its reason', async (t) => {
   const sqs = await startTestEndpoint();
@@ -23,14 +20,7 @@ test('a 10,000-message burst is written exactly once per visit, invalid traffic 
   await sendBurst(sqs.client, sqs.queueUrl, burst);
 
   const storage = createRecordingStorage({ failRate: 0.1, random: seededRandom(7) });
-  const config = loadConfig({ POLLERS: '8', RECEIVE_WAIT_SECONDS: '1', RETRY_BASE_MS: '10', RETRY_MAX_MS: '200', WRITE_MAX_ATTEMPTS: '10' });
-  const processor = startProcessor({
-    config,
-    endpoint: sqs.endpoint,
-    queueUrl: sqs.queueUrl,
-    storage,
-    logger: pino({ level: 'silent' }),
-  });
+  const processor = startTestProcessor(sqs, storage, { POLLERS: '8', RETRY_BASE_MS: '10', RETRY_MAX_MS: '200', WRITE_MAX_ATTEMPTS: '10' });
   const started = Date.now();
   await waitFor(
     async () => storage.rows.size >= valid.length && (await queueDepth(sqs.client, sqs.dlqUrl)).visible >= invalid.length,

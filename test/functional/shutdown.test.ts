@@ -5,12 +5,9 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import test from 'ava';
-import pino from 'pino';
-import { loadConfig } from '../../src/processor/config.ts';
-import { startProcessor } from '../../src/processor/processor.ts';
 import { makeBurst, sendBurst } from '../support/burst.ts';
 import { createRecordingStorage, seededRandom } from '../support/recording-storage.ts';
-import { queueDepth, startTestEndpoint, waitFor } from '../support/sqs.ts';
+import { queueDepth, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
 
 test('SIGTERM mid-burst: exit 0 within the grace period, nothing lost, nothing left invisible', async (t) => {
   const sqs = await startTestEndpoint();
@@ -55,13 +52,7 @@ test('SIGTERM mid-burst: exit 0 within the grace period, nothing lost, nothing l
 
   // A second processor drains the rest: the union is the whole burst.
   const storage = createRecordingStorage();
-  const processor = startProcessor({
-    config: loadConfig({ POLLERS: '4', RECEIVE_WAIT_SECONDS: '1' }),
-    endpoint: sqs.endpoint,
-    queueUrl: sqs.queueUrl,
-    storage,
-    logger: pino({ level: 'silent' }),
-  });
+  const processor = startTestProcessor(sqs, storage);
   await waitFor(() => storage.rows.size >= depth.visible, 60_000, 'the rest of the burst');
   processor.stop();
   await processor.done;

@@ -3,7 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
+import pino from 'pino';
+import { loadConfig } from '../../src/processor/config.ts';
 import { createPipelineQueues } from '../../src/processor/embedded.ts';
+import { startProcessor, type ProcessorHandle } from '../../src/processor/processor.ts';
+import type { Reporter } from '../../src/processor/report.ts';
+import type { StoragePort } from '../../src/processor/storage/port.ts';
 import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
 
 export interface TestEndpoint {
@@ -78,4 +83,22 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The real processor on a test endpoint, silent, configured from `env` like `npm start` is. */
+export function startTestProcessor(
+  sqs: Pick<TestEndpoint, 'endpoint' | 'queueUrl'> & { dlqUrl?: string },
+  storage: StoragePort,
+  env: Record<string, string> = {},
+  onReport?: Reporter,
+): ProcessorHandle {
+  return startProcessor({
+    config: loadConfig({ POLLERS: '4', RECEIVE_WAIT_SECONDS: '1', ...env }),
+    endpoint: sqs.endpoint,
+    queueUrl: sqs.queueUrl,
+    dlqUrl: sqs.dlqUrl,
+    storage,
+    logger: pino({ level: 'silent' }),
+    onReport,
+  });
 }
