@@ -44,7 +44,7 @@ apply: build-agent ## Apply terraform/environments/dev to LocalStack
 
 deploy-traffic-agent-lambda: build-agent ## Build the agent zip and (re)deploy the Lambda
 	$(TF) init -input=false
-	$(TF) apply -input=false -auto-approve -target=module.traffic_agent
+	$(TF) apply -input=false -auto-approve -target=module.traffic.module.traffic_agent
 
 create-traffic-type-in: ## Invoke the agent with a type-in visit
 	$(AWS) lambda invoke --function-name dev-traffic-agent --cli-binary-format raw-in-base64-out \

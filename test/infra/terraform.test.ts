@@ -22,9 +22,10 @@ const processorIam = await load('terraform/modules/processor-iam/main.tf');
 const dev = await load('terraform/environments/dev/main.tf');
 const prod = await load('terraform/environments/prod/main.tf');
 const service = await load('terraform/modules/processor-service/main.tf');
+const stack = await load('terraform/modules/traffic/main.tf');
 
 /** `${var.name_prefix}-x` with the dev prefix. */
-const devName = (template: string) => template.replace('${var.name_prefix}', one(dev.module.pipeline).name_prefix);
+const devName = (template: string) => template.replace('${var.name_prefix}', one(dev.module.traffic).name_prefix);
 
 test('queue and DLQ names match what the processor and agent use', (t) => {
   t.is(devName(one(pipeline.resource.aws_sqs_queue.pipeline).name), PIPELINE_QUEUE_NAME);
@@ -108,8 +109,17 @@ test('the agent may only send to the PIPELINE (and its own DLQ), plus its logs',
   t.deepEqual(logs.flatMap((s) => s.resources), ['${aws_cloudwatch_log_group.agent.arn}:*'], 'its own log group only');
 });
 
+test('dev and prod deploy the same stack; the stack wires the agent and the processor policy to the pipeline', (t) => {
+  t.is(one(dev.module.traffic).source, '../../modules/traffic');
+  t.is(one(prod.module.traffic).source, '../../modules/traffic');
+  t.is(one(stack.module.traffic_agent).queue_arn, '${module.pipeline.queue_arn}');
+  t.is(one(stack.module.processor_iam).queue_arn, '${module.pipeline.queue_arn}');
+  t.is(one(stack.module.processor_iam).dlq_arn, '${module.pipeline.dlq_arn}');
+  t.is(one(prod.module.processor_service).processor_policy_arn, '${module.traffic.processor_policy_arn}');
+});
+
 test('providers are pinned to AWS v6; dev targets LocalStack, prod scales the processor on backlog per task', (t) => {
-  for (const hcl of [pipeline, agent, processorIam, service, dev, prod]) {
+  for (const hcl of [pipeline, agent, processorIam, service, stack, dev, prod]) {
     t.is(one(one(hcl.terraform).required_providers).aws.version, '~> 6.0');
   }
   const provider = one(dev.provider.aws);

@@ -39,38 +39,24 @@ provider "aws" {
   }
 }
 
-module "pipeline" {
-  source      = "../../modules/pipeline"
+module "traffic" {
+  source      = "../../modules/traffic"
   name_prefix = "dev"
-}
-
-module "traffic_agent" {
-  source      = "../../modules/traffic-agent"
-  name_prefix = "dev"
-  queue_url   = module.pipeline.queue_url
-  queue_arn   = module.pipeline.queue_arn
-  zip_path    = var.agent_zip
-}
-
-module "processor_iam" {
-  source      = "../../modules/processor-iam"
-  name_prefix = "dev"
-  queue_arn   = module.pipeline.queue_arn
-  dlq_arn     = module.pipeline.dlq_arn
+  agent_zip   = var.agent_zip
 }
 
 output "queue_url" {
-  value = module.pipeline.queue_url
+  value = module.traffic.queue_url
 }
 
 output "dlq_url" {
-  value = module.pipeline.dlq_url
+  value = module.traffic.dlq_url
 }
 
 output "dlq_arn" {
-  value = module.pipeline.dlq_arn
+  value = module.traffic.dlq_arn
 }
 
 output "agent_function_name" {
-  value = module.traffic_agent.function_name
+  value = module.traffic.agent_function_name
 }

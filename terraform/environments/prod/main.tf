@@ -51,45 +51,31 @@ provider "aws" {
   }
 }
 
-module "pipeline" {
-  source      = "../../modules/pipeline"
+module "traffic" {
+  source      = "../../modules/traffic"
   name_prefix = "prod"
-}
-
-module "traffic_agent" {
-  source      = "../../modules/traffic-agent"
-  name_prefix = "prod"
-  queue_url   = module.pipeline.queue_url
-  queue_arn   = module.pipeline.queue_arn
-  zip_path    = var.agent_zip
-}
-
-module "processor_iam" {
-  source      = "../../modules/processor-iam"
-  name_prefix = "prod"
-  queue_arn   = module.pipeline.queue_arn
-  dlq_arn     = module.pipeline.dlq_arn
+  agent_zip   = var.agent_zip
 }
 
 module "processor_service" {
   source               = "../../modules/processor-service"
   name_prefix          = "prod"
   image                = var.processor_image
-  queue_url            = module.pipeline.queue_url
+  queue_url            = module.traffic.queue_url
   queue_name           = "prod-traffic-queue"
-  dlq_url              = module.pipeline.dlq_url
-  processor_policy_arn = module.processor_iam.policy_arn
+  dlq_url              = module.traffic.dlq_url
+  processor_policy_arn = module.traffic.processor_policy_arn
   storage_backend      = var.storage_backend
   subnet_ids           = var.subnet_ids
   security_group_ids   = var.security_group_ids
 }
 
 output "queue_url" {
-  value = module.pipeline.queue_url
+  value = module.traffic.queue_url
 }
 
 output "agent_function_name" {
-  value = module.traffic_agent.function_name
+  value = module.traffic.agent_function_name
 }
 
 output "processor_service" {
