@@ -46,6 +46,11 @@ export interface SupervisorOutput {
   readonly error?: unknown;
 }
 
+/** What prepare may answer: writer settings adjusted to the queues it found (e.g. the redrive policy's receive count). */
+export interface PrepareOutput {
+  readonly writerSettings?: Partial<WriterSettings>;
+}
+
 const pollerId = (index: number) => `poller-${index}`;
 const writerId = (type: VisitTypeName) => `writer-${type}`;
 const childIdOf = (eventType: string) => eventType.replace(/^xstate\.(error|done)\.actor\./, '');
@@ -58,7 +63,9 @@ export const supervisorMachine = setup({
     output: {} as SupervisorOutput,
   },
   actors: {
-    prepare: notProvided<void, void>('prepare'),
+    /** Checks the queues; may answer a PrepareOutput (typed loosely so a prepare answering nothing fits too). */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    prepare: notProvided<any, void>('prepare'),
     poller: pollerMachine,
     writer: writerMachine,
   },
@@ -90,7 +97,12 @@ export const supervisorMachine = setup({
       on: { SHUTDOWN: 'stopped' },
       invoke: {
         src: 'prepare',
-        onDone: 'running',
+        onDone: {
+          target: 'running',
+          actions: assign({
+            writerSettings: ({ context, event }) => ({ ...context.writerSettings, ...(event.output as PrepareOutput | undefined)?.writerSettings }),
+          }),
+        },
         onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
       },
     },

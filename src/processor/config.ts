@@ -33,6 +33,38 @@ export interface ProcessorConfig {
   readonly metricsPort: number;
   readonly statsIntervalMs: number;
   readonly healthMaxSilenceSeconds: number;
+  /** A row storage keeps refusing alone goes to the DLQ (write_failed) from this receive on. */
+  readonly deadLetterAfterReceives: number;
+  /** First delay before a message the DLQ did not take is tried again (doubles per receive). */
+  readonly deadLetterRetrySeconds: number;
+}
+
+/** Allowance for SQS round trips when the processor reckons how long a lease has left. */
+export const LEASE_MARGIN_MS = 1_000;
+
+/**
+ * Leases: the visibility timeout is set on every receive and extension, so it bounds how long a
+ * visit may wait in the buffer (linger) and how long one write may take: both must end with a
+ * heartbeat and a margin to spare. An unset write deadline adapts to the lease; a set one that
+ * does not fit stops the process.
+ */
+function leaseFit(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number) {
+  const roomMs = (visibilityTimeoutSeconds - heartbeatSeconds) * 1000 - LEASE_MARGIN_MS;
+  const why = `(VISIBILITY_TIMEOUT_SECONDS ${visibilityTimeoutSeconds} - HEARTBEAT_SECONDS ${heartbeatSeconds}) x 1000 - ${LEASE_MARGIN_MS} = ${roomMs}`;
+  if (roomMs < 100) {
+    throw new ConfigError(
+      `HEARTBEAT_SECONDS=${heartbeatSeconds} is invalid: with VISIBILITY_TIMEOUT_SECONDS=${visibilityTimeoutSeconds} it leaves ${roomMs} ms of lease for a write; it must leave at least 100 ms`,
+    );
+  }
+  const writeTimeoutMs = integer(env, 'WRITE_TIMEOUT_MS', Math.min(10_000, roomMs), 100, 600_000);
+  if (writeTimeoutMs > roomMs) {
+    throw new ConfigError(`WRITE_TIMEOUT_MS=${writeTimeoutMs} is invalid: it must be at most ${why} so a write never outlives its lease`);
+  }
+  const batchLingerMs = integer(env, 'BATCH_LINGER_MS', Math.min(50, roomMs), 0, 60_000);
+  if (batchLingerMs > roomMs) {
+    throw new ConfigError(`BATCH_LINGER_MS=${batchLingerMs} is invalid: it must be at most ${why} so buffered visits have their lease extended before it ends`);
+  }
+  return { writeTimeoutMs, batchLingerMs };
 }
 
 export class ConfigError extends Error {
@@ -89,6 +121,7 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
       `HEARTBEAT_SECONDS=${heartbeatSeconds} is invalid: it must be below VISIBILITY_TIMEOUT_SECONDS (${visibilityTimeoutSeconds}) so leases are extended before they expire`,
     );
   }
+  const { writeTimeoutMs, batchLingerMs } = leaseFit(env, visibilityTimeoutSeconds, heartbeatSeconds);
   const batchSize = integer(env, 'BATCH_SIZE', 100, 1, 1_000);
   const maxInFlight = integer(env, 'MAX_IN_FLIGHT', 2_000, 10, 100_000);
   if (maxInFlight < batchSize) {
@@ -105,12 +138,12 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     receiveWaitSeconds: integer(env, 'RECEIVE_WAIT_SECONDS', 20, 0, 20),
     maxInFlight,
     batchSize,
-    batchLingerMs: integer(env, 'BATCH_LINGER_MS', 50, 0, 60_000),
+    batchLingerMs,
     writeConcurrency: integer(env, 'WRITE_CONCURRENCY', 4, 1, 256),
     sqsConcurrency: integer(env, 'SQS_CONCURRENCY', 32, 1, 1_024),
     visibilityTimeoutSeconds,
     heartbeatSeconds,
-    writeTimeoutMs: integer(env, 'WRITE_TIMEOUT_MS', 10_000, 100, 600_000),
+    writeTimeoutMs,
     writeMaxAttempts: integer(env, 'WRITE_MAX_ATTEMPTS', 6, 1, 100),
     retryBaseMs: integer(env, 'RETRY_BASE_MS', 200, 1, 600_000),
     retryMaxMs: integer(env, 'RETRY_MAX_MS', 10_000, 1, 3_600_000),
@@ -119,5 +152,7 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65_535),
     statsIntervalMs: integer(env, 'STATS_INTERVAL_MS', 60_000, 0, 86_400_000),
     healthMaxSilenceSeconds: integer(env, 'HEALTH_MAX_SILENCE_SECONDS', 120, 21, 86_400),
+    deadLetterAfterReceives: integer(env, 'DEAD_LETTER_AFTER_RECEIVES', 5, 1, 1_000),
+    deadLetterRetrySeconds: integer(env, 'DEAD_LETTER_RETRY_SECONDS', 30, 1, 900),
   };
 }

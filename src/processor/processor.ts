@@ -10,11 +10,12 @@ import { batchMachine } from '../../machines/batch.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
 import { supervisorMachine, type SupervisorOutput } from '../../machines/supervisor.ts';
-import type { Delivery, RejectedMessage, Report } from '../../machines/types.ts';
+import { deadLetterRetrySeconds } from '../../machines/backoff.ts';
+import type { DeadLetter, Delivery, Lease, RejectedMessage, Report } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
 import { VISIT_TYPES, visitType, type VisitTypeName } from '../contract/visit-types.ts';
 import { LOCAL_CREDENTIALS } from '../queues.ts';
-import type { ProcessorConfig } from './config.ts';
+import { LEASE_MARGIN_MS, type ProcessorConfig } from './config.ts';
 import { createReporter, createStats, type ProcessorStats, type Reporter } from './report.ts';
 import { SqsQueue } from './sqs-queue.ts';
 import type { StoragePort } from './storage/port.ts';
@@ -45,6 +46,16 @@ export interface ProcessorHandle {
   readonly done: Promise<SupervisorOutput>;
 }
 
+/** A write whose deadline ran out while it waited for a write slot: storage was never called. */
+export class WriteNotStarted extends Error {
+  override name = 'WriteNotStarted';
+}
+
+/** A rejected message as a DLQ letter: its body and lease, the contract's reason. */
+function toDeadLetter({ message, rejection }: RejectedMessage): DeadLetter {
+  return { messageId: message.messageId, receiptHandle: message.receiptHandle, receiveCount: message.receiveCount, body: message.body, reason: rejection };
+}
+
 /** Abort when either the actor stops or the write takes longer than the timeout. */
 function withTimeout(signal: AbortSignal, ms: number): AbortSignal {
   return AbortSignal.any([signal, AbortSignal.timeout(ms)]);
@@ -65,6 +76,7 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
     queueUrl: options.queueUrl,
     dlqUrl: options.dlqUrl,
     limiter: new PQueue({ concurrency: config.sqsConcurrency }),
+    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
   });
   const credits = new CreditPool(config.maxInFlight);
   const writeLimiters = new Map(VISIT_TYPES.map((t) => [t.name, new PQueue({ concurrency: config.writeConcurrency })]));
@@ -107,23 +119,36 @@ export function provideMachines(deps: MachineDeps) {
   const { queue, storage, credits, writeLimiters, config, report, logger } = deps;
   const reportAction = (_: unknown, r: Report) => report(r);
   const releaseCredits = (_: unknown, count: number) => credits.release(count);
+  const deferSeconds = (receiveCount: number) => deadLetterRetrySeconds(receiveCount, config.deadLetterRetrySeconds);
   const batch = batchMachine.provide({
     actors: {
       writeBatch: fromPromise(async ({ input, signal }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
         const limiter = writeLimiters.get(input.type)!;
         const visits = input.deliveries.map((d) => d.visit);
-        await limiter.add(() => storage.writeBatch(visitType(input.type), visits, withTimeout(signal, config.writeTimeoutMs)), { signal });
+        // The deadline counts from now, waiting for a write slot included: the batch started this write on a lease that fits it.
+        const deadline = withTimeout(signal, config.writeTimeoutMs);
+        let started = false;
+        try {
+          await limiter.add(
+            () => {
+              started = true;
+              return storage.writeBatch(visitType(input.type), visits, deadline);
+            },
+            { signal: deadline },
+          );
+        } catch (error) {
+          if (!started && !signal.aborted) throw new WriteNotStarted(`no write slot for ${input.type} within ${config.writeTimeoutMs} ms`);
+          throw error;
+        }
       }),
-      extendVisibility: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[]; seconds: number }; signal: AbortSignal }) => {
-        const { failed } = await queue.changeVisibility(input.receiptHandles, input.seconds, signal);
-        if (failed > 0) throw new Error(`${failed} lease(s) could not be extended`);
-      }),
-      acknowledge: fromPromise(({ input, signal }: { input: { receiptHandles: readonly string[] }; signal: AbortSignal }) =>
-        queue.deleteMessages(input.receiptHandles, signal),
+      extendVisibility: fromPromise(({ input, signal }: { input: { leases: readonly Lease[]; seconds: number }; signal: AbortSignal }) =>
+        queue.changeVisibility(input.leases, input.seconds, signal),
       ),
-      release: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[] }; signal: AbortSignal }) => {
-        await queue.changeVisibility(input.receiptHandles, 0, signal);
-      }),
+      acknowledge: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.deleteMessages(input.leases, signal)),
+      release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.changeVisibility(input.leases, 0, signal)),
+      deadLetter: fromPromise(({ input, signal }: { input: { letters: readonly DeadLetter[] }; signal: AbortSignal }) =>
+        queue.deadLetter(input.letters, deferSeconds, signal),
+      ),
     },
     actions: { report: reportAction },
   });
@@ -138,11 +163,9 @@ export function provideMachines(deps: MachineDeps) {
         queue.receive(input.maxMessages, input.waitSeconds, signal),
       ),
       deadLetter: fromPromise(({ input, signal }: { input: { rejected: readonly RejectedMessage[] }; signal: AbortSignal }) =>
-        queue.deadLetter(input.rejected, signal),
+        queue.deadLetter(input.rejected.map(toDeadLetter), deferSeconds, signal),
       ),
-      release: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[] }; signal: AbortSignal }) => {
-        await queue.changeVisibility(input.receiptHandles, 0, signal);
-      }),
+      release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.changeVisibility(input.leases, 0, signal)),
     },
     actions: { report: reportAction, releaseCredits },
   });
@@ -151,8 +174,29 @@ export function provideMachines(deps: MachineDeps) {
       writer,
       poller,
       prepare: fromPromise(async ({ signal }) => {
-        const { dlqUrl, maxReceiveCount } = await queue.prepare(signal);
-        logger.info({ queueUrl: queue.queueUrl, dlqUrl, maxReceiveCount, backend: storage.backend, pollers: config.pollers }, 'processor starting');
+        const { dlqUrl, maxReceiveCount, queueVisibilityTimeoutSeconds } = await queue.prepare(signal);
+        // A row must reach the DLQ through this processor (with its reason) before the redrive policy moves it.
+        const deadLetterAfterReceives = Math.min(config.deadLetterAfterReceives, maxReceiveCount ?? Infinity);
+        logger.info(
+          {
+            queueUrl: queue.queueUrl,
+            dlqUrl,
+            maxReceiveCount,
+            deadLetterAfterReceives,
+            visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+            queueVisibilityTimeoutSeconds,
+            backend: storage.backend,
+            pollers: config.pollers,
+          },
+          'processor starting',
+        );
+        if (queueVisibilityTimeoutSeconds !== config.visibilityTimeoutSeconds) {
+          logger.warn(
+            { queueVisibilityTimeoutSeconds, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds },
+            `queue VisibilityTimeout is ${queueVisibilityTimeoutSeconds} s; this processor sets ${config.visibilityTimeoutSeconds} s (VISIBILITY_TIMEOUT_SECONDS) on every receive and extension`,
+          );
+        }
+        return { writerSettings: { deadLetterAfterReceives } };
       }),
     },
     actions: { report: reportAction, releaseCredits },
@@ -174,6 +218,9 @@ export function supervisorInput(config: ProcessorConfig) {
     writerSettings: {
       batchSize: config.batchSize,
       lingerMs: config.batchLingerMs,
+      writeTimeoutMs: config.writeTimeoutMs,
+      leaseMarginMs: LEASE_MARGIN_MS,
+      deadLetterAfterReceives: config.deadLetterAfterReceives,
       heartbeatMs: config.heartbeatSeconds * 1000,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       writeMaxAttempts: config.writeMaxAttempts,
