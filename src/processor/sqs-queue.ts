@@ -318,13 +318,11 @@ export function toDlqCopy(letter: DeadLetter, maxBytes = MAX_MESSAGE_BYTES): Dlq
     source_message_id: attribute(letter.messageId),
   };
   if (messageBytes(body, full) <= maxBytes) return { entry: { MessageBody: body, MessageAttributes: full }, reasonKept: 'full' };
-  const minimal = { error_code: full.error_code };
-  const room = maxBytes - messageBytes(body, minimal) - Buffer.byteLength('error_messageString');
-  if (room >= 0) {
-    const attributes: Record<string, MessageAttributeValue> = { ...minimal };
-    const cut = cutToBytes(letter.reason.message, room);
-    if (cut.length > 0) attributes.error_message = attribute(cut);
-    return { entry: { MessageBody: body, MessageAttributes: attributes }, reasonKept: 'trimmed' };
+  const minimal: Record<string, MessageAttributeValue> = { error_code: full.error_code };
+  if (messageBytes(body, minimal) <= maxBytes) {
+    const room = maxBytes - messageBytes(body, minimal) - Buffer.byteLength('error_messageString');
+    const cut = room > 0 ? cutToBytes(letter.reason.message, room) : '';
+    return { entry: { MessageBody: body, MessageAttributes: cut ? { ...minimal, error_message: attribute(cut) } : minimal }, reasonKept: 'trimmed' };
   }
   return { entry: { MessageBody: body }, reasonKept: 'log-only' };
 }
