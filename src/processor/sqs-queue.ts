@@ -106,9 +106,13 @@ export class SqsQueue {
         throw error;
       }
     } else {
-      // A configured DLQ that does not exist would make every invalid message loop.
+      // A configured DLQ that does not exist would make every invalid message loop. GetQueueUrl,
+      // which the processor may call on the DLQ anyway, answers whether it exists.
+      const [account, name] = new URL(this.#dlqUrl).pathname.split('/').filter(Boolean).slice(-2);
       try {
-        await this.#client.send(new GetQueueAttributesCommand({ QueueUrl: this.#dlqUrl, AttributeNames: ['QueueArn'] }), { abortSignal: signal });
+        await this.#client.send(new GetQueueUrlCommand({ QueueName: name ?? account, ...(/^\d{12}$/.test(account ?? '') && name ? { QueueOwnerAWSAccountId: account } : {}) }), {
+          abortSignal: signal,
+        });
       } catch (error) {
         if (isMissingQueue(error)) throw new SqsQueueError(`TRAFFIC_DLQ_URL=${this.#dlqUrl} names a queue that does not exist: create it or fix the URL`);
         throw error;

@@ -197,7 +197,7 @@ export async function storageRejectsOneType(scale: Scale): Promise<ScenarioResul
     const typeInWritten = burst.filter((m) => m.table === 'traffic_type_in' && written.has(m.visitId!)).length;
     return await account(ep, '3. storage rejects referrer', burst, {
       rewritesAllowed: false,
-      notes: `${referrers} referrers dead-lettered by the redrive policy after 3 receives; ${typeInWritten} type-in written`,
+      notes: `${referrers} referrers dead-lettered after 3 receives (the redrive policy's maxReceiveCount caps DEAD_LETTER_AFTER_RECEIVES); ${typeInWritten} type-in written`,
     });
   } finally {
     await ep.stop();
