@@ -7,7 +7,8 @@ import test from 'ava';
 import PQueue from 'p-queue';
 import type { DeadLetter } from '../../machines/types.ts';
 import { batchIds, MAX_MESSAGE_BYTES, messageBytes, SqsQueue, toDlqCopy } from '../../src/processor/sqs-queue.ts';
-import { drainQueue, queueDepth, startTestEndpoint, type TestEndpoint } from '../support/sqs.ts';
+import { createRecordingStorage } from '../support/recording-storage.ts';
+import { drainQueue, queueDepth, startTestEndpoint, startTestProcessor, type TestEndpoint } from '../support/sqs.ts';
 
 function adapter(sqs: TestEndpoint, dlqUrl?: string) {
   return new SqsQueue({ client: sqs.client, queueUrl: sqs.queueUrl, dlqUrl, limiter: new PQueue({ concurrency: 4 }), visibilityTimeoutSeconds: 30 });
@@ -115,4 +116,14 @@ test('while the DLQ is gone, messages wait on the PIPELINE (hidden, not deleted)
   t.deepEqual(dead.map((m) => m.Body).sort(), ['bad 1', 'bad 2']);
   for (const m of dead) t.is(m.MessageAttributes?.error_code?.StringValue, 'malformed_json');
   t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, inFlight: 0 });
+});
+
+test('the processor given a missing DLQ stops at start instead of running', async (t) => {
+  const sqs = await startTestEndpoint();
+  t.teardown(() => sqs.stop());
+  const missing = sqs.dlqUrl.replace(/[^/]+$/, 'no-such-dlq');
+  const processor = startTestProcessor({ ...sqs, dlqUrl: missing }, createRecordingStorage());
+  const output = await processor.done;
+  t.is(output.status, 'failed');
+  t.regex(String(output.error), /TRAFFIC_DLQ_URL=.*no-such-dlq names a queue that does not exist/);
 });
