@@ -32,6 +32,8 @@ export interface RejectedClass {
 
 export const SQS_REFUSES = 'refused by SQS';
 const longUrl = `https://example.com/${CANARY}${'a'.repeat(LIMITS.urlLength)}`;
+/** Far larger than a body may be: still the url's own limit that the client is told about. */
+const hugeUrl = `https://example.com/${CANARY}${'a'.repeat(100_000)}`;
 
 export const REJECTED_CLASSES: readonly RejectedClass[] = [
   {
@@ -47,7 +49,7 @@ export const REJECTED_CLASSES: readonly RejectedClass[] = [
   },
   {
     name: 'oversized url parameter (not a body size)',
-    agent: { event: direct({ type: 'referrer', url: longUrl }), status: 400, code: 'invalid_url' },
+    agent: { event: direct({ type: 'referrer', url: hugeUrl }), status: 400, code: 'invalid_url' },
     processor: { body: body({ type: 'referrer', created_at: NOW, url: longUrl }), code: 'invalid_url' },
   },
   {
