@@ -127,6 +127,7 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
   if (maxInFlight < batchSize) {
     throw new ConfigError(`MAX_IN_FLIGHT=${maxInFlight} is invalid: it must be at least BATCH_SIZE (${batchSize})`);
   }
+  const { retryBaseMs, retryMaxMs, metricsPort, statsIntervalMs } = checkStartupKnobs(env);
   return {
     endpoint: url(env, 'AWS_ENDPOINT_URL_SQS') ?? url(env, 'AWS_ENDPOINT_URL'),
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
@@ -135,7 +136,8 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     embeddedPort: integer(env, 'EMBEDDED_SQS_PORT', 4566, 0, 65_535),
     storageBackend: oneOf(env, 'STORAGE_BACKEND', 'mysql', ['mysql', 'cassandra'] as const),
     pollers: integer(env, 'POLLERS', 8, 1, 256),
-    receiveWaitSeconds: integer(env, 'RECEIVE_WAIT_SECONDS', 20, 0, 20),
+    // At least 1: with 0 an idle processor polls in a busy loop.
+    receiveWaitSeconds: integer(env, 'RECEIVE_WAIT_SECONDS', 20, 1, 20),
     maxInFlight,
     batchSize,
     batchLingerMs,
@@ -145,14 +147,48 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     heartbeatSeconds,
     writeTimeoutMs,
     writeMaxAttempts: integer(env, 'WRITE_MAX_ATTEMPTS', 6, 1, 100),
-    retryBaseMs: integer(env, 'RETRY_BASE_MS', 200, 1, 600_000),
-    retryMaxMs: integer(env, 'RETRY_MAX_MS', 10_000, 1, 3_600_000),
+    retryBaseMs,
+    retryMaxMs,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
-    metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65_535),
-    statsIntervalMs: integer(env, 'STATS_INTERVAL_MS', 60_000, 0, 86_400_000),
+    metricsPort,
+    statsIntervalMs,
     healthMaxSilenceSeconds: integer(env, 'HEALTH_MAX_SILENCE_SECONDS', 120, 21, 86_400),
     deadLetterAfterReceives: integer(env, 'DEAD_LETTER_AFTER_RECEIVES', 5, 1, 1_000),
     deadLetterRetrySeconds: integer(env, 'DEAD_LETTER_RETRY_SECONDS', 30, 1, 900),
   };
+}
+
+/**
+ * Knobs whose range is not one interval, and relations between knobs that would otherwise be
+ * accepted silently and misbehave later (a retry cap below its base, a stats line every
+ * millisecond, a DLQ that the embedded endpoint would ignore, two servers on one port).
+ */
+function checkStartupKnobs(env: Env): { retryBaseMs: number; retryMaxMs: number; metricsPort: number; statsIntervalMs: number } {
+  const retryBaseMs = integer(env, 'RETRY_BASE_MS', 200, 1, 600_000);
+  const retryMaxMs = integer(env, 'RETRY_MAX_MS', 10_000, 1, 3_600_000);
+  if (retryMaxMs < retryBaseMs) {
+    throw new ConfigError(`RETRY_MAX_MS=${retryMaxMs} is invalid: it must be at least RETRY_BASE_MS (${retryBaseMs}), the first retry delay it caps`);
+  }
+  const statsIntervalMs = integer(env, 'STATS_INTERVAL_MS', 60_000, 0, 86_400_000);
+  if (statsIntervalMs > 0 && statsIntervalMs < 1_000) {
+    throw new ConfigError(`STATS_INTERVAL_MS=${statsIntervalMs} is invalid: expected 0 (off) or an integer from 1000 to 86400000`);
+  }
+  const queueSet = Boolean(env.TRAFFIC_QUEUE_URL);
+  if (!queueSet && env.TRAFFIC_DLQ_URL) {
+    throw new ConfigError('TRAFFIC_DLQ_URL is set but TRAFFIC_QUEUE_URL is not: the embedded endpoint creates its own DLQ; set TRAFFIC_QUEUE_URL too, or unset TRAFFIC_DLQ_URL');
+  }
+  if (!queueSet && (env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL)) {
+    const name = env.AWS_ENDPOINT_URL_SQS ? 'AWS_ENDPOINT_URL_SQS' : 'AWS_ENDPOINT_URL';
+    throw new ConfigError(`${name} is set but TRAFFIC_QUEUE_URL is not: set both to use that endpoint, or neither for the embedded one`);
+  }
+  if (queueSet && env.EMBEDDED_SQS_PORT) {
+    throw new ConfigError('EMBEDDED_SQS_PORT is set but so is TRAFFIC_QUEUE_URL, and then no embedded endpoint is started: unset one of them');
+  }
+  const metricsPort = integer(env, 'METRICS_PORT', 0, 0, 65_535);
+  const embeddedPort = integer(env, 'EMBEDDED_SQS_PORT', 4566, 0, 65_535);
+  if (!queueSet && metricsPort !== 0 && metricsPort === embeddedPort) {
+    throw new ConfigError(`METRICS_PORT=${metricsPort} is invalid: the embedded SQS endpoint listens on that port (EMBEDDED_SQS_PORT); choose another`);
+  }
+  return { retryBaseMs, retryMaxMs, metricsPort, statsIntervalMs };
 }
