@@ -64,13 +64,15 @@ export const pollerMachine = setup({
     events: {} as PollerEvent,
   },
   actors: {
-    acquireCredits: notProvided<number, { max: number }>('acquireCredits'),
+    acquireCredits: notProvided<number, { max: number; owner: string }>('acquireCredits'),
     receiveMessages: notProvided<QueueMessage[], ReceiveInput>('receiveMessages'),
     deadLetter: notProvided<void, { rejected: readonly RejectedMessage[] }>('deadLetter'),
     release: notProvided<void, { receiptHandles: readonly string[] }>('release'),
   },
   actions: {
     releaseCredits: (_, _count: number) => {},
+    /** Credits follow visits from this poller to the writer (by actor id) that now holds them. */
+    transferCredits: (_, _params: { to: string; count: number }) => {},
     report: (_, _report: Report) => {},
   },
   guards: {
@@ -90,7 +92,7 @@ export const pollerMachine = setup({
       on: { STOP: 'stopped' },
       invoke: {
         src: 'acquireCredits',
-        input: ({ context }) => ({ max: context.settings.maxMessages }),
+        input: ({ context, self }) => ({ max: context.settings.maxMessages, owner: self.id }),
         onDone: { target: 'receiving', actions: assign({ holding: ({ event }) => event.output }) },
       },
     },
@@ -149,6 +151,7 @@ export const pollerMachine = setup({
           const writer = system.get(writerSystemId(type)) as AnyActorRef | undefined;
           if (writer) {
             const event: WriterVisitsEvent = { type: 'VISITS', deliveries };
+            enqueue({ type: 'transferCredits', params: { to: writer.id, count: deliveries.length } });
             enqueue.sendTo(writer, event);
             handedOn += deliveries.length;
           } else {

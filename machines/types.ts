@@ -38,6 +38,7 @@ export type Report =
   | { kind: 'acknowledged'; type: VisitTypeName; count: number; failed: number }
   | { kind: 'acknowledge-failed'; type: VisitTypeName; count: number; error: unknown }
   | { kind: 'released'; type: VisitTypeName | 'poller'; count: number; reason: string }
+  /** `delayMs` is -1 when the child is not restarted (it crashed while draining). */
   | { kind: 'child-crashed'; child: string; restarts: number; delayMs: number; error: unknown }
   | { kind: 'state'; actor: string; state: string };
 

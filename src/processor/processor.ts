@@ -106,7 +106,10 @@ export interface MachineDeps {
 export function provideMachines(deps: MachineDeps) {
   const { queue, storage, credits, writeLimiters, config, report, logger } = deps;
   const reportAction = (_: unknown, r: Report) => report(r);
-  const releaseCredits = (_: unknown, count: number) => credits.release(count);
+  // Credits are booked by actor id, so a crashed actor's balance can be returned by id.
+  const releaseCredits = ({ self }: { self: { id: string } }, count: number) => credits.release(count, self.id);
+  const transferCredits = ({ self }: { self: { id: string } }, { to, count }: { to: string; count: number }) => credits.transfer(self.id, to, count);
+  const releaseCreditsOf = (_: unknown, owner: string) => void credits.releaseOwner(owner);
   const batch = batchMachine.provide({
     actors: {
       writeBatch: fromPromise(async ({ input, signal }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
@@ -133,7 +136,9 @@ export function provideMachines(deps: MachineDeps) {
   });
   const poller = pollerMachine.provide({
     actors: {
-      acquireCredits: fromPromise(({ input, signal }: { input: { max: number }; signal: AbortSignal }) => credits.acquire(input.max, signal)),
+      acquireCredits: fromPromise(({ input, signal }: { input: { max: number; owner: string }; signal: AbortSignal }) =>
+        credits.acquire(input.max, signal, undefined, input.owner),
+      ),
       receiveMessages: fromPromise(({ input, signal }: { input: { maxMessages: number; waitSeconds: number }; signal: AbortSignal }) =>
         queue.receive(input.maxMessages, input.waitSeconds, signal),
       ),
@@ -144,7 +149,7 @@ export function provideMachines(deps: MachineDeps) {
         await queue.changeVisibility(input.receiptHandles, 0, signal);
       }),
     },
-    actions: { report: reportAction, releaseCredits },
+    actions: { report: reportAction, releaseCredits, transferCredits },
   });
   return supervisorMachine.provide({
     actors: {
@@ -155,9 +160,8 @@ export function provideMachines(deps: MachineDeps) {
         logger.info({ queueUrl: queue.queueUrl, dlqUrl, maxReceiveCount, backend: storage.backend, pollers: config.pollers }, 'processor starting');
       }),
     },
-    actions: { report: reportAction, releaseCredits },
+    actions: { report: reportAction, releaseCreditsOf },
   });
-
 }
 
 /** The supervisor's input from configuration. */

@@ -98,7 +98,8 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         break;
       case 'child-crashed':
         stats.childRestarts += 1;
-        logger.error({ child: report.child, restarts: report.restarts, restartInMs: report.delayMs, err: errorText(report.error) }, 'actor crashed, restarting');
+        if (report.delayMs < 0) logger.error({ child: report.child, err: errorText(report.error) }, 'actor crashed while draining; not restarted, its credits returned');
+        else logger.error({ child: report.child, restarts: report.restarts, restartInMs: report.delayMs, err: errorText(report.error) }, 'actor crashed, restarting');
         break;
       case 'state':
         break;
