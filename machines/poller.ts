@@ -5,8 +5,9 @@
  *   paused (waiting for credits) -> receiving -> dispatching -> paused ...
  *                                       |            \-> deadLettering -> paused
  *                                       \-> backoff (SQS error: growing delay, reported) -> paused
- *   STOP: a receive in flight is allowed to finish (aborting a long poll can strand messages
- *   the endpoint already dequeued); what it returns is released, then the poller stops.
+ *   STOP: a receive in flight is aborted at once, so an idle processor stops without waiting
+ *   for its long poll. A message the endpoint handed out in that instant is not lost: it
+ *   becomes visible again when its visibility timeout ends.
  */
 import { assign, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { parseVisitBody } from '../src/contract/visit.ts';
@@ -78,7 +79,6 @@ export const pollerMachine = setup({
   guards: {
     hasRejected: ({ context }) => context.rejected.length > 0,
     stopRequested: ({ context }) => context.stopRequested,
-    nothingReceived: ({ context }) => context.messages.length === 0,
   },
   delays: {
     backoff: ({ context }) => context.delayMs,
@@ -97,12 +97,12 @@ export const pollerMachine = setup({
       },
     },
     receiving: {
-      on: { STOP: { actions: assign({ stopRequested: true }) } },
+      // Leaving the state aborts the receive (its signal), then the credits go back.
+      on: { STOP: { target: 'stopped', actions: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] } },
       invoke: {
         src: 'receiveMessages',
         input: ({ context }) => ({ maxMessages: context.holding, waitSeconds: context.settings.waitSeconds }),
         onDone: [
-          { guard: 'stopRequested', target: 'releasing', actions: assign({ messages: ({ event }) => event.output }) },
           {
             target: 'dispatching',
             actions: [
@@ -115,7 +115,6 @@ export const pollerMachine = setup({
           },
         ],
         onError: [
-          { guard: 'stopRequested', target: 'stopped', actions: { type: 'releaseCredits', params: ({ context }) => context.holding } },
           {
             target: 'backoff',
             actions: [
@@ -192,19 +191,6 @@ export const pollerMachine = setup({
       entry: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })],
       on: { STOP: 'stopped' },
       after: { backoff: 'paused' },
-    },
-    releasing: {
-      always: { guard: 'nothingReceived', target: 'stopped' },
-      invoke: {
-        src: 'release',
-        input: ({ context }) => ({ receiptHandles: context.messages.map((m) => m.receiptHandle) }),
-        onDone: {
-          target: 'stopped',
-          actions: { type: 'report', params: ({ context }) => ({ kind: 'released', type: 'poller', count: context.messages.length, reason: 'shutdown' }) },
-        },
-        onError: { target: 'stopped' },
-      },
-      exit: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0, messages: [] })],
     },
     stopped: { type: 'final' },
   },
