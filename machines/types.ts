@@ -33,6 +33,9 @@ export type Report =
   | { kind: 'unroutable'; poller: string; type: VisitTypeName; count: number }
   | { kind: 'written'; type: VisitTypeName; count: number; attempts: number; createdAt: readonly number[] }
   | { kind: 'write-failed'; type: VisitTypeName; count: number; attempt: number; willRetry: boolean; delayMs: number; error: unknown }
+  /** A write passed WRITE_TIMEOUT_MS: abandoned (its batch retries); `settled` when it finally returned. */
+  | { kind: 'write-abandoned'; type: VisitTypeName; count: number; timeoutMs: number }
+  | { kind: 'abandoned-write-settled'; type: VisitTypeName; count: number }
   | { kind: 'extended'; type: VisitTypeName; count: number }
   | { kind: 'extend-failed'; type: VisitTypeName; count: number; error: unknown }
   | { kind: 'acknowledged'; type: VisitTypeName; count: number; failed: number }

@@ -2,7 +2,7 @@
  * Wires the pure machines to their I/O: the SQS adapter, the storage port, the credit pool
  * and the concurrency limits. The machines name their actors in setup(); here they are provided.
  */
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { createActor, fromPromise, toPromise, type Actor, type InspectionEvent } from 'xstate';
@@ -13,9 +13,11 @@ import { supervisorMachine, type SupervisorOutput } from '../../machines/supervi
 import type { Delivery, RejectedMessage, Report } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
 import { VISIT_TYPES, visitType, type VisitTypeName } from '../contract/visit-types.ts';
-import { LOCAL_CREDENTIALS } from '../queues.ts';
 import type { ProcessorConfig } from './config.ts';
 import { createReporter, createStats, type ProcessorStats, type Reporter } from './report.ts';
+import { withDeadline } from './deadline.ts';
+import { prepareWithRetries } from './prepare.ts';
+import { createSqsClient, withDeadlines } from './sqs-client.ts';
 import { SqsQueue } from './sqs-queue.ts';
 import type { StoragePort } from './storage/port.ts';
 
@@ -45,21 +47,18 @@ export interface ProcessorHandle {
   readonly done: Promise<SupervisorOutput>;
 }
 
-/** Abort when either the actor stops or the write takes longer than the timeout. */
-function withTimeout(signal: AbortSignal, ms: number): AbortSignal {
-  return AbortSignal.any([signal, AbortSignal.timeout(ms)]);
-}
-
 export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const { config, logger, storage } = options;
-  const client =
-    options.client ??
-    new SQSClient({
-      region: config.region,
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      // Local endpoints accept any credentials; AWS uses the default provider chain.
-      ...(options.endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: LOCAL_CREDENTIALS } : {}),
-    });
+  const deadlines = { callTimeoutMs: config.sqsCallTimeoutMs, connectTimeoutMs: config.sqsConnectTimeoutMs, receiveMarginMs: config.receiveDeadlineMarginMs };
+  const client = options.client
+    ? withDeadlines(options.client, deadlines, options.endpoint)
+    : createSqsClient({
+        region: config.region,
+        endpoint: options.endpoint,
+        deadlines,
+        maxWaitSeconds: config.receiveWaitSeconds,
+        maxSockets: config.pollers + config.sqsConcurrency,
+      });
   const queue = new SqsQueue({
     client,
     queueUrl: options.queueUrl,
@@ -71,7 +70,7 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const stats = createStats();
   const report = createReporter(logger, stats, options.onReport);
 
-  const supervisor = provideMachines({ queue, storage, credits, writeLimiters, config, report, logger });
+  const supervisor = provideMachines({ queue, storage, credits, writeLimiters, config, report, logger, endpoint: options.endpoint ?? `SQS in ${config.region}` });
   const actor = createActor(supervisor, {
     input: supervisorInput(config),
     ...(options.inspect ? { inspect: options.inspect } : {}),
@@ -100,6 +99,8 @@ export interface MachineDeps {
   readonly config: ProcessorConfig;
   readonly report: Reporter;
   readonly logger: Logger;
+  /** Named in start-up log lines. */
+  readonly endpoint?: string;
 }
 
 /** The supervisor with every actor and action the machines name provided by `deps`. */
@@ -115,7 +116,19 @@ export function provideMachines(deps: MachineDeps) {
       writeBatch: fromPromise(async ({ input, signal }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
         const limiter = writeLimiters.get(input.type)!;
         const visits = input.deliveries.map((d) => d.visit);
-        await limiter.add(() => storage.writeBatch(visitType(input.type), visits, withTimeout(signal, config.writeTimeoutMs)), { signal });
+        // A race, not only a signal: a driver that ignores the signal cannot hang the batch.
+        // The abandoned write frees its slot; the batch takes the retry path.
+        await limiter.add(
+          () =>
+            withDeadline((writeSignal) => storage.writeBatch(visitType(input.type), visits, writeSignal), {
+              ms: config.writeTimeoutMs,
+              signal,
+              what: `write of ${visits.length} ${input.type} visit(s)`,
+              onAbandoned: () => report({ kind: 'write-abandoned', type: input.type, count: visits.length, timeoutMs: config.writeTimeoutMs }),
+              onAbandonedSettled: () => report({ kind: 'abandoned-write-settled', type: input.type, count: visits.length }),
+            }),
+          { signal },
+        );
       }),
       extendVisibility: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[]; seconds: number }; signal: AbortSignal }) => {
         const { failed } = await queue.changeVisibility(input.receiptHandles, input.seconds, signal);
@@ -156,7 +169,15 @@ export function provideMachines(deps: MachineDeps) {
       writer,
       poller,
       prepare: fromPromise(async ({ signal }) => {
-        const { dlqUrl, maxReceiveCount } = await queue.prepare(signal);
+        const { dlqUrl, maxReceiveCount } = await prepareWithRetries(queue, {
+          signal,
+          maxAttempts: config.startupMaxAttempts,
+          onRetry: (attempt, delayMs, error) =>
+            logger.warn(
+              { endpoint: deps.endpoint, queueUrl: queue.queueUrl, attempt, retryInMs: delayMs, err: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
+              `SQS endpoint ${deps.endpoint ?? ''} did not answer at start; retrying`,
+            ),
+        });
         logger.info({ queueUrl: queue.queueUrl, dlqUrl, maxReceiveCount, backend: storage.backend, pollers: config.pollers }, 'processor starting');
       }),
     },

@@ -16,6 +16,9 @@ export interface ProcessorStats {
   pollErrors: number;
   childRestarts: number;
   acknowledgeFailures: number;
+  /** Writes abandoned at WRITE_TIMEOUT_MS, and how many of those have not returned yet. */
+  abandonedWrites: number;
+  abandonedPending: number;
   lastReceiveAt: Record<string, number>;
 }
 
@@ -30,6 +33,8 @@ export function createStats(): ProcessorStats {
     pollErrors: 0,
     childRestarts: 0,
     acknowledgeFailures: 0,
+    abandonedWrites: 0,
+    abandonedPending: 0,
     lastReceiveAt: {},
   };
 }
@@ -74,6 +79,14 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
           { type: report.type, count: report.count, attempt: report.attempt, retryInMs: report.willRetry ? report.delayMs : undefined, err: errorText(report.error) },
           report.willRetry ? 'write failed, retrying' : 'write failed, retries exhausted',
         );
+        break;
+      case 'write-abandoned':
+        stats.abandonedWrites += 1;
+        stats.abandonedPending += 1;
+        logger.warn({ type: report.type, count: report.count, timeoutMs: report.timeoutMs }, 'storage write did not finish in time; abandoned, the batch retries');
+        break;
+      case 'abandoned-write-settled':
+        stats.abandonedPending -= 1;
         break;
       case 'extended':
         stats.visibilityExtensions += 1;
