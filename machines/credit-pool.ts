@@ -14,10 +14,19 @@ export class CreditPool {
   #available: number;
   #waiters: Array<{ min: number; max: number; owner: string; resolve: (granted: number) => void }> = [];
   readonly #ledger = new Map<string, number>();
+  /** When each owner's balance last went from nothing to something: how long it has had work. */
+  readonly #heldSince = new Map<string, number>();
+  readonly #now: () => number;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, now: () => number = Date.now) {
     this.capacity = capacity;
     this.#available = capacity;
+    this.#now = now;
+  }
+
+  /** Since when `owner` has held credits without a break, or undefined when it holds none. */
+  heldSince(owner: string): number | undefined {
+    return this.#heldSince.get(owner);
   }
 
   get available(): number {
@@ -77,7 +86,7 @@ export class CreditPool {
     const moved = Math.min(count, this.heldBy(from));
     if (moved <= 0) return;
     this.#debit(from, moved);
-    this.#ledger.set(to, this.heldBy(to) + moved);
+    this.#credit(to, moved);
   }
 
   /** Returns everything `owner` holds (it crashed or stopped); returns how many. */
@@ -87,10 +96,18 @@ export class CreditPool {
     return held;
   }
 
+  #credit(owner: string, count: number): void {
+    if (!this.#ledger.has(owner)) this.#heldSince.set(owner, this.#now());
+    this.#ledger.set(owner, this.heldBy(owner) + count);
+  }
+
   #debit(owner: string, count: number): void {
     const left = this.heldBy(owner) - count;
     if (left > 0) this.#ledger.set(owner, left);
-    else this.#ledger.delete(owner);
+    else {
+      this.#ledger.delete(owner);
+      this.#heldSince.delete(owner);
+    }
   }
 
   #wake(): void {
@@ -103,7 +120,7 @@ export class CreditPool {
   #take(max: number, owner: string): number {
     const granted = Math.min(max, this.#available);
     this.#available -= granted;
-    if (granted > 0) this.#ledger.set(owner, this.heldBy(owner) + granted);
+    if (granted > 0) this.#credit(owner, granted);
     return granted;
   }
 }

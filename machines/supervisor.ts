@@ -49,7 +49,8 @@ export interface SupervisorOutput {
 }
 
 const pollerId = (index: number) => `poller-${index}`;
-const writerId = (type: VisitTypeName) => `writer-${type}`;
+/** The actor id of a visit type's writer (its credits are booked under it). */
+export const writerId = (type: VisitTypeName) => `writer-${type}`;
 const restartId = (child: string) => `restart:${child}`;
 /** The child a done/error event is about: its actorId when XState gives one, else from the event type. */
 const childIdOf = (event: { type: string; actorId?: string }) => event.actorId ?? event.type.replace(/^xstate\.(error|done)\.actor\./, '');

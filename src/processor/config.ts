@@ -103,7 +103,7 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
   const sqsConcurrency = integer(env, 'SQS_CONCURRENCY', 32, 1, 1_024);
   const liveness = livenessConfig(env, { maxInFlight, batchSize, heartbeatSeconds, sqsConcurrency });
   const receiveWaitSeconds = integer(env, 'RECEIVE_WAIT_SECONDS', 20, 0, 20);
-  const healthMaxSilenceSeconds = integer(env, 'HEALTH_MAX_SILENCE_SECONDS', 120, 21, 86_400);
+  const healthMaxSilenceSeconds = integer(env, 'HEALTH_MAX_SILENCE_SECONDS', 120, 2, 86_400);
   if (healthMaxSilenceSeconds * 1000 <= receiveWaitSeconds * 1000 + liveness.receiveDeadlineMarginMs) {
     throw new ConfigError(
       `HEALTH_MAX_SILENCE_SECONDS=${healthMaxSilenceSeconds} is invalid: it must exceed RECEIVE_WAIT_SECONDS (${receiveWaitSeconds}) plus RECEIVE_DEADLINE_MARGIN_MS (${liveness.receiveDeadlineMarginMs}), the longest a healthy receive takes`,

@@ -6,7 +6,6 @@ import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type ProcessorConfig } from './config.ts';
 import { parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
 import { PortInUseError, startEmbeddedEndpoint, type EmbeddedEndpoint } from './embedded.ts';
-import { assessHealth } from './health.ts';
 import { startHttpServer } from './http-server.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -63,18 +62,7 @@ const processor = startProcessor({
 });
 metrics.attach(processor.credits);
 const stopStatsLog = config.statsIntervalMs > 0 ? startStatsLog({ logger, stats: processor.stats, credits: processor.credits, intervalMs: config.statsIntervalMs }) : () => {};
-const startedAt = Date.now();
-const health = () => {
-  const snapshot = processor.actor.getSnapshot();
-  return assessHealth({
-    supervisorState: typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0],
-    pollers: snapshot.context.pollers,
-    lastReceiveAt: processor.stats.lastReceiveAt,
-    startedAt,
-    now: Date.now(),
-    maxSilenceMs: config.healthMaxSilenceSeconds * 1000,
-  });
-};
+const health = processor.health;
 let httpServer: Server | undefined;
 if (config.metricsPort > 0) {
   try {

@@ -9,13 +9,15 @@ import { createActor, fromPromise, toPromise, type Actor, type InspectionEvent }
 import { batchMachine } from '../../machines/batch.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
-import { supervisorMachine, type SupervisorOutput } from '../../machines/supervisor.ts';
+import { supervisorMachine, writerId, type SupervisorOutput } from '../../machines/supervisor.ts';
 import type { Delivery, RejectedMessage, Report } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
 import { VISIT_TYPES, visitType, type VisitTypeName } from '../contract/visit-types.ts';
 import type { ProcessorConfig } from './config.ts';
 import { createReporter, createStats, type ProcessorStats, type Reporter } from './report.ts';
 import { withDeadline } from './deadline.ts';
+import { assessHealth, type Health } from './health.ts';
+import { startStallMonitor } from './stall-monitor.ts';
 import { prepareWithRetries } from './prepare.ts';
 import { createSqsClient, withDeadlines } from './sqs-client.ts';
 import { SqsQueue } from './sqs-queue.ts';
@@ -43,6 +45,8 @@ export interface ProcessorHandle {
   readonly credits: CreditPool;
   /** Starts draining (idempotent). */
   stop(): void;
+  /** Whether the processor makes progress (what /healthz serves). */
+  health(): Health;
   /** Settles when the supervisor has stopped. */
   readonly done: Promise<SupervisorOutput>;
 }
@@ -75,7 +79,30 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
     input: supervisorInput(config),
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
+  let runningSince = Date.now();
+  actor.subscribe((snapshot) => {
+    if (snapshot.value !== 'running') runningSince = Date.now();
+  });
+  const health = () => {
+    const snapshot = actor.getSnapshot();
+    return assessHealth({
+      supervisorState: typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0],
+      pollers: snapshot.context.pollers,
+      lastReceiveAt: stats.lastReceiveAt,
+      startedAt: runningSince,
+      now: Date.now(),
+      maxSilenceMs: config.healthMaxSilenceSeconds * 1000,
+      writers: VISIT_TYPES.map(({ name }) => ({
+        name: writerId(name),
+        holding: credits.heldBy(writerId(name)),
+        holdingSince: credits.heldSince(writerId(name)),
+        lastWriteAt: stats.lastWriteAt[name],
+      })),
+    });
+  };
+  const stopStallMonitor = startStallMonitor({ health, logger, intervalMs: config.stallWarnIntervalSeconds * 1000 });
   const done = toPromise(actor).finally(() => {
+    stopStallMonitor();
     if (!options.client) client.destroy();
   });
   actor.start();
@@ -84,6 +111,7 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
     stats,
     credits,
     stop: () => actor.send({ type: 'SHUTDOWN' }),
+    health,
     done,
   };
 }

@@ -20,6 +20,8 @@ export interface ProcessorStats {
   abandonedWrites: number;
   abandonedPending: number;
   lastReceiveAt: Record<string, number>;
+  /** Last time each visit type had a batch written. */
+  lastWriteAt: Record<string, number>;
 }
 
 export function createStats(): ProcessorStats {
@@ -36,6 +38,7 @@ export function createStats(): ProcessorStats {
     abandonedWrites: 0,
     abandonedPending: 0,
     lastReceiveAt: {},
+    lastWriteAt: {},
   };
 }
 
@@ -72,6 +75,7 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         break;
       case 'written':
         stats.written[report.type] = (stats.written[report.type] ?? 0) + report.count;
+        stats.lastWriteAt[report.type] = now();
         break;
       case 'write-failed':
         if (report.willRetry) stats.retries += 1;

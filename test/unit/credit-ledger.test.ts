@@ -38,3 +38,20 @@ test('a waiter granted later is booked to its owner', async (t) => {
   t.is(pool.heldBy('poller-2'), 5);
   t.is(pool.heldBy('poller-1'), 5);
 });
+
+test('heldSince: when an owner last went from no credits to some', async (t) => {
+  let now = 1_000;
+  const pool = new CreditPool(20, () => now);
+  await pool.acquire(10, undefined, 10, 'poller-1');
+  now = 2_000;
+  pool.transfer('poller-1', 'writer-referrer', 5);
+  t.is(pool.heldSince('writer-referrer'), 2_000);
+  now = 3_000;
+  pool.transfer('poller-1', 'writer-referrer', 5);
+  t.is(pool.heldSince('writer-referrer'), 2_000, 'more work does not reset it');
+  t.is(pool.heldSince('poller-1'), undefined, 'nothing held, no time');
+  pool.release(10, 'writer-referrer');
+  now = 4_000;
+  await pool.acquire(10, undefined, 10, 'writer-referrer');
+  t.is(pool.heldSince('writer-referrer'), 4_000, 'a new stretch of work starts a new time');
+});
