@@ -102,13 +102,15 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
   }
   const sqsConcurrency = integer(env, 'SQS_CONCURRENCY', 32, 1, 1_024);
   const liveness = livenessConfig(env, { maxInFlight, batchSize, heartbeatSeconds, sqsConcurrency });
-  const receiveWaitSeconds = integer(env, 'RECEIVE_WAIT_SECONDS', 20, 0, 20);
+  // At least 1: with 0 an idle processor polls in a busy loop.
+  const receiveWaitSeconds = integer(env, 'RECEIVE_WAIT_SECONDS', 20, 1, 20);
   const healthMaxSilenceSeconds = integer(env, 'HEALTH_MAX_SILENCE_SECONDS', 120, 2, 86_400);
   if (healthMaxSilenceSeconds * 1000 <= receiveWaitSeconds * 1000 + liveness.receiveDeadlineMarginMs) {
     throw new ConfigError(
       `HEALTH_MAX_SILENCE_SECONDS=${healthMaxSilenceSeconds} is invalid: it must exceed RECEIVE_WAIT_SECONDS (${receiveWaitSeconds}) plus RECEIVE_DEADLINE_MARGIN_MS (${liveness.receiveDeadlineMarginMs}), the longest a healthy receive takes`,
     );
   }
+  const { retryBaseMs, retryMaxMs, metricsPort, statsIntervalMs } = checkStartupKnobs(env);
   return {
     ...liveness,
     endpoint: url(env, 'AWS_ENDPOINT_URL_SQS') ?? url(env, 'AWS_ENDPOINT_URL'),
@@ -128,12 +130,12 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     heartbeatSeconds,
     writeTimeoutMs: integer(env, 'WRITE_TIMEOUT_MS', 10_000, 100, 600_000),
     writeMaxAttempts: integer(env, 'WRITE_MAX_ATTEMPTS', 6, 1, 100),
-    retryBaseMs: integer(env, 'RETRY_BASE_MS', 200, 1, 600_000),
-    retryMaxMs: integer(env, 'RETRY_MAX_MS', 10_000, 1, 3_600_000),
+    retryBaseMs,
+    retryMaxMs,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
-    metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65_535),
-    statsIntervalMs: integer(env, 'STATS_INTERVAL_MS', 60_000, 0, 86_400_000),
+    metricsPort,
+    statsIntervalMs,
     healthMaxSilenceSeconds,
   };
 }
@@ -175,4 +177,35 @@ function livenessConfig(env: Env, limits: { maxInFlight: number; batchSize: numb
     startupMaxAttempts: integer(env, 'STARTUP_MAX_ATTEMPTS', 0, 0, 1_000_000),
     stallWarnIntervalSeconds: integer(env, 'STALL_WARN_INTERVAL_SECONDS', 30, 1, 86_400),
   };
+}
+
+/**
+ * Knobs whose range is not one interval, and relations between knobs that would otherwise be
+ * accepted silently and misbehave later (a retry cap below its base, a stats line every
+ * millisecond, a DLQ that the embedded endpoint would ignore, two servers on one port).
+ */
+function checkStartupKnobs(env: Env): { retryBaseMs: number; retryMaxMs: number; metricsPort: number; statsIntervalMs: number } {
+  const retryBaseMs = integer(env, 'RETRY_BASE_MS', 200, 1, 600_000);
+  const retryMaxMs = integer(env, 'RETRY_MAX_MS', 10_000, 1, 3_600_000);
+  if (retryMaxMs < retryBaseMs) {
+    throw new ConfigError(`RETRY_MAX_MS=${retryMaxMs} is invalid: it must be at least RETRY_BASE_MS (${retryBaseMs}), the first retry delay it caps`);
+  }
+  const statsIntervalMs = integer(env, 'STATS_INTERVAL_MS', 60_000, 0, 86_400_000);
+  if (statsIntervalMs > 0 && statsIntervalMs < 1_000) {
+    throw new ConfigError(`STATS_INTERVAL_MS=${statsIntervalMs} is invalid: expected 0 (off) or an integer from 1000 to 86400000`);
+  }
+  const queueSet = Boolean(env.TRAFFIC_QUEUE_URL);
+  if (!queueSet && env.TRAFFIC_DLQ_URL) {
+    throw new ConfigError('TRAFFIC_DLQ_URL is set but TRAFFIC_QUEUE_URL is not: the embedded endpoint creates its own DLQ; set TRAFFIC_QUEUE_URL too, or unset TRAFFIC_DLQ_URL');
+  }
+  if (!queueSet && (env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL)) {
+    const name = env.AWS_ENDPOINT_URL_SQS ? 'AWS_ENDPOINT_URL_SQS' : 'AWS_ENDPOINT_URL';
+    throw new ConfigError(`${name} is set but TRAFFIC_QUEUE_URL is not: set both to use that endpoint, or neither for the embedded one`);
+  }
+  const metricsPort = integer(env, 'METRICS_PORT', 0, 0, 65_535);
+  const embeddedPort = integer(env, 'EMBEDDED_SQS_PORT', 4566, 0, 65_535);
+  if (!queueSet && metricsPort !== 0 && metricsPort === embeddedPort) {
+    throw new ConfigError(`METRICS_PORT=${metricsPort} is invalid: the embedded SQS endpoint listens on that port (EMBEDDED_SQS_PORT); choose another`);
+  }
+  return { retryBaseMs, retryMaxMs, metricsPort, statsIntervalMs };
 }
