@@ -202,6 +202,9 @@ function checkStartupKnobs(env: Env): { retryBaseMs: number; retryMaxMs: number;
     const name = env.AWS_ENDPOINT_URL_SQS ? 'AWS_ENDPOINT_URL_SQS' : 'AWS_ENDPOINT_URL';
     throw new ConfigError(`${name} is set but TRAFFIC_QUEUE_URL is not: set both to use that endpoint, or neither for the embedded one`);
   }
+  if (queueSet && env.EMBEDDED_SQS_PORT) {
+    throw new ConfigError('EMBEDDED_SQS_PORT is set but so is TRAFFIC_QUEUE_URL, and then no embedded endpoint is started: unset one of them');
+  }
   const metricsPort = integer(env, 'METRICS_PORT', 0, 0, 65_535);
   const embeddedPort = integer(env, 'EMBEDDED_SQS_PORT', 4566, 0, 65_535);
   if (!queueSet && metricsPort !== 0 && metricsPort === embeddedPort) {

@@ -115,7 +115,17 @@ test('the cases that were accepted before: script urls with a digit after the co
   for (const url of ['javascript:1/alert(document.cookie)', 'JaVaScRiPt:1/alert(1)', 'data:1/x', 'vbscript:12345/x', 'test.com:8080/path']) {
     t.not(checkUrl(url), undefined, url);
   }
-  for (const url of ['test.com', 'www.example.org/path', 'http://test.com:8080/x', 'HTTPS://Example.COM/a?b=c#d', 'http://[2001:db8::1]/', '192.0.2.1/x']) {
+  const stillValid = [
+    'test.com',
+    'www.example.org/path',
+    'http://test.com:8080/x',
+    'HTTPS://Example.COM/a?b=c#d',
+    'http://[2001:db8::1]/',
+    '192.0.2.1/x',
+    'https://www.google.com/search?q=traffic%20analytics&x=javascript:1',
+    'http://bücher.example/straße',
+  ];
+  for (const url of stillValid) {
     t.is(checkUrl(url), undefined, url);
   }
 });
