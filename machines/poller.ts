@@ -5,9 +5,11 @@
  *   paused (waiting for credits) -> receiving -> dispatching -> paused ...
  *                                       |            \-> deadLettering -> paused
  *                                       \-> backoff (SQS error: growing delay, reported) -> paused
- *   STOP: a receive in flight is aborted at once, so an idle processor stops without waiting
- *   for its long poll. A message the endpoint handed out in that instant is not lost: it
- *   becomes visible again when its visibility timeout ends.
+ *   STOP: a receive in flight gets a short grace (stopGraceMs): on a busy queue it answers at
+ *   once and what it returns is released (visibility 0). One still waiting after that is an
+ *   idle long poll: it is aborted, so an idle processor stops without waiting for it. A message
+ *   the endpoint handed out in that instant is not lost: it becomes visible again when its
+ *   visibility timeout ends.
  */
 import { assign, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { parseVisitBody } from '../src/contract/visit.ts';
@@ -79,9 +81,11 @@ export const pollerMachine = setup({
   guards: {
     hasRejected: ({ context }) => context.rejected.length > 0,
     stopRequested: ({ context }) => context.stopRequested,
+    nothingReceived: ({ context }) => context.messages.length === 0,
   },
   delays: {
     backoff: ({ context }) => context.delayMs,
+    stopGrace: ({ context }) => context.settings.stopGraceMs ?? 500,
   },
 }).createMachine({
   id: 'poller',
@@ -97,12 +101,22 @@ export const pollerMachine = setup({
       },
     },
     receiving: {
-      // Leaving the state aborts the receive (its signal), then the credits go back.
-      on: { STOP: { target: 'stopped', actions: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] } },
+      initial: 'polling',
+      states: {
+        polling: { on: { STOP: 'stopping' } },
+        stopping: {
+          entry: assign({ stopRequested: true }),
+          // Still no answer: an idle long poll. Leaving aborts it (its signal); the credits go back.
+          after: {
+            stopGrace: { target: '#poller.stopped', actions: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
+          },
+        },
+      },
       invoke: {
         src: 'receiveMessages',
         input: ({ context }) => ({ maxMessages: context.holding, waitSeconds: context.settings.waitSeconds }),
         onDone: [
+          { guard: 'stopRequested', target: 'releasing', actions: assign({ messages: ({ event }) => event.output }) },
           {
             target: 'dispatching',
             actions: [
@@ -115,6 +129,7 @@ export const pollerMachine = setup({
           },
         ],
         onError: [
+          { guard: 'stopRequested', target: 'stopped', actions: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
           {
             target: 'backoff',
             actions: [
@@ -191,6 +206,19 @@ export const pollerMachine = setup({
       entry: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })],
       on: { STOP: 'stopped' },
       after: { backoff: 'paused' },
+    },
+    releasing: {
+      always: { guard: 'nothingReceived', target: 'stopped' },
+      invoke: {
+        src: 'release',
+        input: ({ context }) => ({ receiptHandles: context.messages.map((m) => m.receiptHandle) }),
+        onDone: {
+          target: 'stopped',
+          actions: { type: 'report', params: ({ context }) => ({ kind: 'released', type: 'poller', count: context.messages.length, reason: 'shutdown' }) },
+        },
+        onError: { target: 'stopped' },
+      },
+      exit: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0, messages: [] })],
     },
     stopped: { type: 'final' },
   },

@@ -223,6 +223,7 @@ export function supervisorInput(config: ProcessorConfig) {
       waitSeconds: config.receiveWaitSeconds,
       backoffBaseMs: 500,
       backoffMaxMs: 30_000,
+      stopGraceMs: 500,
     },
     writerSettings: {
       batchSize: config.batchSize,
