@@ -20,7 +20,7 @@ import { assign, raise, setup, stateIn } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay } from './backoff.ts';
 import { notProvided } from './not-provided.ts';
-import type { BatchSettings, DeadLetter, DeadLetterResult, Delivery, EntryResult, Lease, Report } from './types.ts';
+import type { BatchSettings, DeadLetter, DeadLetterResult, Delivery, EntryResult, ExtendResult, Lease, Report } from './types.ts';
 
 export interface BatchInput {
   readonly type: VisitTypeName;
@@ -61,6 +61,8 @@ interface BatchContext extends BatchInput {
   toRelease: Delivery[];
   toDeadLetter: Array<{ delivery: Delivery; error: unknown }>;
   renewed: boolean;
+  /** How long the last successful extension call took: SQS may have applied it at its start. */
+  renewalLagMs: number;
   written: number;
   released: number;
   deadLettered: number;
@@ -80,7 +82,7 @@ const leaseOf = (d: Delivery): Lease => ({ messageId: d.messageId, receiptHandle
 /** Milliseconds of lease left at the start of a lease period: from receipt, or from the last extension. */
 function leaseLeftMs(context: BatchContext): number {
   const full = context.settings.visibilityTimeoutSeconds * 1000;
-  return context.renewed ? full : full - context.settings.lingerMs;
+  return context.renewed ? full - context.renewalLagMs : full - context.settings.lingerMs;
 }
 
 /**
@@ -116,7 +118,7 @@ export const batchMachine = setup({
   },
   actors: {
     writeBatch: notProvided<void, { type: VisitTypeName; deliveries: readonly Delivery[] }>('writeBatch'),
-    extendVisibility: notProvided<EntryResult, { leases: readonly Lease[]; seconds: number }>('extendVisibility'),
+    extendVisibility: notProvided<ExtendResult, { leases: readonly Lease[]; seconds: number }>('extendVisibility'),
     acknowledge: notProvided<EntryResult, { leases: readonly Lease[] }>('acknowledge'),
     release: notProvided<EntryResult, { leases: readonly Lease[] }>('release'),
     deadLetter: notProvided<DeadLetterResult, { letters: readonly DeadLetter[] }>('deadLetter'),
@@ -166,6 +168,7 @@ export const batchMachine = setup({
     toRelease: [],
     toDeadLetter: [],
     renewed: false,
+    renewalLagMs: 0,
     written: 0,
     released: 0,
     deadLettered: 0,
@@ -499,7 +502,11 @@ export const batchMachine = setup({
                       }),
                     },
                     // Another consumer may hold these now: they are never written or deleted through this lease.
-                    assign(({ context, event }) => ({ ...dropLost(context, new Set(event.output.failed.map((f) => f.messageId))), renewed: true })),
+                    assign(({ context, event }) => ({
+                      ...dropLost(context, new Set(event.output.failed.map((f) => f.messageId))),
+                      renewed: true,
+                      renewalLagMs: event.output.elapsedMs ?? 0,
+                    })),
                     raise({ type: 'RENEWED' }),
                   ],
                 },

@@ -43,6 +43,12 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
     registers: [registry],
   });
   const splits = new Counter({ name: 'traffic_batch_splits_total', help: 'Failing batches split to isolate the rows storage refuses', labelNames: ['type'], registers: [registry] });
+  const abandoned = new Counter({
+    name: 'traffic_writes_abandoned_total',
+    help: 'Storage writes abandoned at WRITE_TIMEOUT_MS (the batch retries)',
+    labelNames: ['type'],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'traffic_write_latency_seconds',
     help: 'From created_at (stamped by the agent) to written',
@@ -99,6 +105,9 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
           break;
         case 'child-crashed':
           restarts.inc();
+          break;
+        case 'write-abandoned':
+          abandoned.inc({ type: report.type });
           break;
         default:
           break;

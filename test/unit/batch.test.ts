@@ -2,7 +2,7 @@
 import test from 'ava';
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { batchMachine, writeFailedReason } from '../../machines/batch.ts';
-import type { BatchSettings, DeadLetter, DeadLetterResult, Delivery, EntryResult, Lease, Report } from '../../machines/types.ts';
+import type { BatchSettings, DeadLetter, DeadLetterResult, Delivery, EntryResult, ExtendResult, Lease, Report } from '../../machines/types.ts';
 
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -32,7 +32,7 @@ const settings: BatchSettings = {
 
 interface HarnessOptions {
   write?: (ids: string[]) => Promise<void>;
-  extend?: (leases: readonly Lease[]) => Promise<EntryResult>;
+  extend?: (leases: readonly Lease[]) => Promise<ExtendResult>;
   settings?: Partial<BatchSettings>;
   deliveries?: Delivery[];
 }
@@ -57,7 +57,7 @@ function harness(options: HarnessOptions | (() => Promise<void>)) {
         await (opts.write ?? (async () => {}))(ids);
         calls.written.push(ids);
       }),
-      extendVisibility: fromPromise(async ({ input }: { input: { leases: readonly Lease[]; seconds: number } }) => {
+      extendVisibility: fromPromise(async ({ input }: { input: { leases: readonly Lease[]; seconds: number } }): Promise<ExtendResult> => {
         calls.extend.push({ at: clock.now(), seconds: input.seconds, ids: input.leases.map((l) => l.messageId) });
         return opts.extend ? opts.extend(input.leases) : { failed: [] };
       }),
@@ -125,6 +125,19 @@ test('buffered visits are covered from receipt: the first heartbeat comes linger
   clock.increment(1);
   await settle();
   t.deepEqual(calls.extend.map((c) => c.at), [6_000], 'heartbeat 10 s after receipt, 6 s after the flush');
+  actor.stop();
+});
+
+test('a slow extension counts against the lease: the next one comes early', async (t) => {
+  let extensions = 0;
+  const { clock, calls, actor } = harness({
+    write: () => new Promise<void>(() => {}),
+    // The first extension took 15 s: SQS may have applied it at its start, so 15 s of the 30 s lease are left.
+    extend: async () => ({ failed: [], elapsedMs: ++extensions === 1 ? 15_000 : 0 }),
+  });
+  actor.start();
+  await run(clock, () => calls.extend.length >= 2, 100, 400);
+  t.deepEqual(calls.extend.map((c) => c.at), [10_000, 14_000], 'stale 15 - 10 (write deadline) - 1 (margin) = 4 s after it, and extended at once');
   actor.stop();
 });
 

@@ -25,7 +25,9 @@ test('every failed receive gives back all the credits it took', async (t) => {
   let receives = 0;
   const poller = pollerMachine.provide({
     actors: {
-      acquireCredits: fromPromise(({ input, signal }: { input: { max: number }; signal: AbortSignal }) => credits.acquire(input.max, signal)),
+      acquireCredits: fromPromise(({ input, signal }: { input: { max: number; owner: string }; signal: AbortSignal }) =>
+        credits.acquire(input.max, signal, undefined, input.owner),
+      ),
       receiveMessages: fromPromise(async (): Promise<QueueMessage[]> => {
         receives += 1;
         if (receives <= 6) throw new Error('endpoint down');
@@ -33,7 +35,7 @@ test('every failed receive gives back all the credits it took', async (t) => {
       }),
       release: fromPromise(async (): Promise<EntryResult> => ({ failed: [] })),
     },
-    actions: { releaseCredits: (_, n: number) => credits.release(n) },
+    actions: { releaseCredits: ({ self }, n: number) => credits.release(n, self.id) },
   });
   const actor = createActor(poller, { clock, input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 100, backoffMaxMs: 100 } } }).start();
   for (let i = 0; i < 50 && receives < 7; i++) {
@@ -49,7 +51,7 @@ test('the credits a crashed child held go back to the pool', async (t) => {
   const clock = new SimulatedClock();
   const credits = new CreditPool(50);
   // A poller that takes 7 credits and then fails with a bug.
-  const crashing = setup({ actors: { take: fromPromise(() => credits.acquire(7)) } }).createMachine({
+  const crashing = setup({ actors: { take: fromPromise(() => credits.acquire(7, undefined, undefined, 'poller-1')) } }).createMachine({
     context: { holding: 0 },
     initial: 'taking',
     states: {
@@ -71,7 +73,7 @@ test('the credits a crashed child held go back to the pool', async (t) => {
   });
   const machine = supervisorMachine.provide({
     actors: { prepare: fromPromise(async () => {}), writer: setup({}).createMachine({}) as never, poller: crashing as never },
-    actions: { releaseCredits: (_, n: number) => credits.release(n) },
+    actions: { releaseCreditsOf: (_, owner: string) => void credits.releaseOwner(owner) },
   });
   const input = { ...supervisorInput(loadConfig({ POLLERS: '1' })), restartBackoff: { baseMs: 60_000, maxMs: 60_000 } };
   const actor = createActor(machine, { clock, input }).start();
