@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type ProcessorConfig } from './config.ts';
 import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
 import { PortInUseError, startEmbeddedEndpoint, type EmbeddedEndpoint } from './embedded.ts';
-import { assessHealth, type Health } from './health.ts';
+import type { Health } from './health.ts';
 import { startHttpServer } from './http-server.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -47,20 +47,8 @@ try {
   fail(error instanceof DebugOptionError ? error.message : `could not start debugging: ${String(error)}`);
 }
 const metrics = createMetrics();
-const startedAt = Date.now();
 let processor: ProcessorHandle | undefined;
-const health = (): Health => {
-  if (processor === undefined) return { ok: false, state: 'starting', problems: ['processor is starting'] };
-  const snapshot = processor.actor.getSnapshot();
-  return assessHealth({
-    supervisorState: typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0],
-    pollers: snapshot.context.pollers,
-    lastReceiveAt: processor.stats.lastReceiveAt,
-    startedAt,
-    now: Date.now(),
-    maxSilenceMs: config.healthMaxSilenceSeconds * 1000,
-  });
-};
+const health = (): Health => processor?.health() ?? { ok: false, state: 'starting', problems: ['processor is starting'] };
 let httpServer: Server | undefined;
 if (config.metricsPort > 0) {
   try {
