@@ -1,8 +1,20 @@
 /** pino JSON logs; pretty only when a person is watching a terminal. */
+import { createRequire } from 'node:module';
 import pino, { type Logger } from 'pino';
 
+/** pino-pretty is a development package: a production install (the image) logs JSON only. */
+function prettyAvailable(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('pino-pretty');
+    return true;
+  } catch {
+    process.stderr.write('traffic-processor: pretty logs need the development package pino-pretty, which this install leaves out; logging JSON\n');
+    return false;
+  }
+}
+
 export function createLogger(level: string, name = 'traffic-processor'): Logger {
-  const pretty = process.stdout.isTTY && !process.env.LOG_JSON;
+  const pretty = process.stdout.isTTY && !process.env.LOG_JSON && prettyAvailable();
   return pino({
     name,
     level,
