@@ -1,5 +1,5 @@
 /**
- * The production install, as the image builds it: the tracked files copied to a temporary
+ * The production install, as the image builds it: the files git tracks (or would) copied to a temporary
  * folder, `npm ci --omit=dev` there (no fauxqs, no inspector relay, no pino-pretty), and the
  * processor started from it against an SQS endpoint served by another process (this one).
  */
@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
-import { queueDepth, startTestEndpoint, waitFor } from '../support/sqs.ts';
+import { freePort, queueDepth, startTestEndpoint, waitFor } from '../support/sqs.ts';
 
 const NODE_FLAGS = ['--max-semi-space-size=8'];
 const MAIN = 'src/processor/main.ts';
@@ -29,7 +29,7 @@ let dir = '';
 
 test.before(() => {
   dir = mkdtempSync(join(tmpdir(), 'traffic-prod-'));
-  const tracked = execFileSync('git', ['ls-files', '-z'], { encoding: 'utf8' }).split('\0').filter(Boolean);
+  const tracked = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' }).split('\0').filter(Boolean);
   for (const file of tracked) {
     if (!existsSync(file)) continue; // deleted in the work tree, not yet committed
     mkdirSync(join(dir, dirname(file)), { recursive: true });
@@ -57,6 +57,7 @@ test('the production install leaves out the development packages', (t) => {
 test('started from the production install, the processor drains an SQS endpoint in another process and exits 0 on SIGTERM', async (t) => {
   const sqs = await startTestEndpoint();
   t.teardown(() => sqs.stop());
+  const metricsPort = String(await freePort());
   const child = spawn(process.execPath, [...NODE_FLAGS, MAIN], {
     cwd: dir,
     env: cleanEnv({
@@ -68,6 +69,7 @@ test('started from the production install, the processor drains an SQS endpoint 
       TRAFFIC_DLQ_URL: sqs.dlqUrl,
       RECEIVE_WAIT_SECONDS: '1',
       LOG_JSON: '1',
+      METRICS_PORT: metricsPort,
     }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -103,6 +105,10 @@ test('started from the production install, the processor drains an SQS endpoint 
     const depth = await queueDepth(sqs.client, sqs.queueUrl);
     return depth.visible === 0 && depth.inFlight === 0;
   }, 60_000, 'the message to be deleted');
+
+  // The image's HEALTHCHECK, run from the same install.
+  const health = spawnSync(process.execPath, ['src/processor/healthcheck.ts'], { cwd: dir, env: cleanEnv({ METRICS_PORT: metricsPort }), encoding: 'utf8' });
+  t.is(health.status, 0, health.stderr);
 
   child.kill('SIGTERM');
   t.is(await exited, 0, stderr);
