@@ -5,8 +5,11 @@
  *   paused (waiting for credits) -> receiving -> dispatching -> paused ...
  *                                       |            \-> deadLettering -> paused
  *                                       \-> backoff (SQS error: growing delay, reported) -> paused
- *   STOP: a receive in flight is allowed to finish (aborting a long poll can strand messages
- *   the endpoint already dequeued); what it returns is released, then the poller stops.
+ *   STOP: a receive in flight gets a short grace (stopGraceMs): on a busy queue it answers at
+ *   once and what it returns is released (visibility 0). One still waiting after that is an
+ *   idle long poll: it is aborted, so an idle processor stops without waiting for it. A message
+ *   the endpoint handed out in that instant is not lost: it becomes visible again when its
+ *   visibility timeout ends.
  */
 import { assign, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { parseVisitBody } from '../src/contract/visit.ts';
@@ -64,13 +67,15 @@ export const pollerMachine = setup({
     events: {} as PollerEvent,
   },
   actors: {
-    acquireCredits: notProvided<number, { max: number }>('acquireCredits'),
+    acquireCredits: notProvided<number, { max: number; owner: string }>('acquireCredits'),
     receiveMessages: notProvided<QueueMessage[], ReceiveInput>('receiveMessages'),
     deadLetter: notProvided<void, { rejected: readonly RejectedMessage[] }>('deadLetter'),
     release: notProvided<void, { receiptHandles: readonly string[] }>('release'),
   },
   actions: {
     releaseCredits: (_, _count: number) => {},
+    /** Credits follow visits from this poller to the writer (by actor id) that now holds them. */
+    transferCredits: (_, _params: { to: string; count: number }) => {},
     report: (_, _report: Report) => {},
   },
   guards: {
@@ -80,6 +85,7 @@ export const pollerMachine = setup({
   },
   delays: {
     backoff: ({ context }) => context.delayMs,
+    stopGrace: ({ context }) => context.settings.stopGraceMs ?? 500,
   },
 }).createMachine({
   id: 'poller',
@@ -90,12 +96,22 @@ export const pollerMachine = setup({
       on: { STOP: 'stopped' },
       invoke: {
         src: 'acquireCredits',
-        input: ({ context }) => ({ max: context.settings.maxMessages }),
+        input: ({ context, self }) => ({ max: context.settings.maxMessages, owner: self.id }),
         onDone: { target: 'receiving', actions: assign({ holding: ({ event }) => event.output }) },
       },
     },
     receiving: {
-      on: { STOP: { actions: assign({ stopRequested: true }) } },
+      initial: 'polling',
+      states: {
+        polling: { on: { STOP: 'stopping' } },
+        stopping: {
+          entry: assign({ stopRequested: true }),
+          // Still no answer: an idle long poll. Leaving aborts it (its signal); the credits go back.
+          after: {
+            stopGrace: { target: '#poller.stopped', actions: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
+          },
+        },
+      },
       invoke: {
         src: 'receiveMessages',
         input: ({ context }) => ({ maxMessages: context.holding, waitSeconds: context.settings.waitSeconds }),
@@ -113,7 +129,7 @@ export const pollerMachine = setup({
           },
         ],
         onError: [
-          { guard: 'stopRequested', target: 'stopped', actions: { type: 'releaseCredits', params: ({ context }) => context.holding } },
+          { guard: 'stopRequested', target: 'stopped', actions: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
           {
             target: 'backoff',
             actions: [
@@ -149,6 +165,7 @@ export const pollerMachine = setup({
           const writer = system.get(writerSystemId(type)) as AnyActorRef | undefined;
           if (writer) {
             const event: WriterVisitsEvent = { type: 'VISITS', deliveries };
+            enqueue({ type: 'transferCredits', params: { to: writer.id, count: deliveries.length } });
             enqueue.sendTo(writer, event);
             handedOn += deliveries.length;
           } else {

@@ -8,7 +8,7 @@
  * draining (SHUTDOWN): pollers stop receiving, writers flush and acknowledge; when the grace
  * period is over, writers release what they still hold (visibility 0) and the system stops.
  */
-import { assign, enqueueActions, setup, type AnyActorRef } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
 import { notProvided } from './not-provided.ts';
@@ -28,9 +28,11 @@ export interface SupervisorInput {
 }
 
 interface SupervisorContext extends SupervisorInput {
-  /** Ids of the children alive now. */
+  /** Ids of the children alive now: the only ones events are sent to. */
   pollers: string[];
   writers: string[];
+  /** Ids of crashed children whose restart is scheduled (not alive: nothing is sent to them). */
+  restarting: string[];
   restarts: Record<string, number>;
   error: unknown;
 }
@@ -38,8 +40,8 @@ interface SupervisorContext extends SupervisorInput {
 export type SupervisorEvent =
   | { type: 'SHUTDOWN' }
   | { type: 'RESTART'; child: string }
-  | { type: `xstate.error.actor.${string}`; error: unknown }
-  | { type: `xstate.done.actor.${string}`; output: unknown };
+  | { type: `xstate.error.actor.${string}`; error: unknown; actorId?: string }
+  | { type: `xstate.done.actor.${string}`; output: unknown; actorId?: string };
 
 export interface SupervisorOutput {
   readonly status: 'stopped' | 'failed';
@@ -47,10 +49,15 @@ export interface SupervisorOutput {
 }
 
 const pollerId = (index: number) => `poller-${index}`;
-const writerId = (type: VisitTypeName) => `writer-${type}`;
-const childIdOf = (eventType: string) => eventType.replace(/^xstate\.(error|done)\.actor\./, '');
+/** The actor id of a visit type's writer (its credits are booked under it). */
+export const writerId = (type: VisitTypeName) => `writer-${type}`;
+const restartId = (child: string) => `restart:${child}`;
+/** The child a done/error event is about: its actorId when XState gives one, else from the event type. */
+const childIdOf = (event: { type: string; actorId?: string }) => event.actorId ?? event.type.replace(/^xstate\.(error|done)\.actor\./, '');
+const isAlive = (context: SupervisorContext, id: string) => context.pollers.includes(id) || context.writers.includes(id);
+const without = (ids: readonly string[], id: string) => ids.filter((other) => other !== id);
 
-export const supervisorMachine = setup({
+const supervisorSetup = setup({
   types: {
     input: {} as SupervisorInput,
     context: {} as SupervisorContext,
@@ -63,27 +70,50 @@ export const supervisorMachine = setup({
     writer: writerMachine,
   },
   actions: {
-    releaseCredits: (_, _count: number) => {},
+    /** Returns every credit a child holds, by its id (the credit ledger), when it is gone. */
+    releaseCreditsOf: (_, _child: string) => {},
     report: (_, _report: Report) => {},
-    forget: assign(({ context, event }) => {
-      const id = childIdOf(event.type);
-      return { pollers: context.pollers.filter((p) => p !== id), writers: context.writers.filter((w) => w !== id) };
-    }),
   },
   guards: {
     allStopped: ({ context }) => context.pollers.length === 0 && context.writers.length === 0,
-    isChild: ({ context, event }) => {
-      const id = childIdOf(event.type);
-      return context.pollers.includes(id) || context.writers.includes(id);
-    },
+    isAliveChild: ({ context, event }) => isAlive(context, childIdOf(event as { type: string; actorId?: string })),
+    restartPending: ({ context, event }) => event.type === 'RESTART' && context.restarting.includes(event.child),
   },
   delays: {
     grace: ({ context }) => context.shutdownGraceMs,
     releaseGrace: ({ context }) => context.releaseGraceMs,
   },
-}).createMachine({
+});
+
+/** A child crashed (or finished while running): report it, return its credits, stop it, restart it after a delay. */
+const scheduleRestart = supervisorSetup.enqueueActions(({ context, event, enqueue }) => {
+  const id = childIdOf(event);
+  const restarts = (context.restarts[id] ?? 0) + 1;
+  const delayMs = backoffDelay(restarts, context.restartBackoff);
+  const error = 'error' in event ? event.error : new Error(`${id} stopped while running`);
+  enqueue({ type: 'report', params: { kind: 'child-crashed', child: id, restarts, delayMs, error } });
+  enqueue({ type: 'releaseCreditsOf', params: id });
+  enqueue.stopChild(id);
+  enqueue.assign({
+    pollers: without(context.pollers, id),
+    writers: without(context.writers, id),
+    restarting: [...context.restarting, id],
+    restarts: { ...context.restarts, [id]: restarts },
+  });
+  enqueue.raise({ type: 'RESTART', child: id }, { delay: delayMs, id: restartId(id) });
+});
+
+/** A child that finished or crashed while draining: return its credits, stop tracking it. */
+const forget = supervisorSetup.enqueueActions(({ context, event, enqueue }) => {
+  const id = childIdOf(event);
+  enqueue({ type: 'releaseCreditsOf', params: id });
+  enqueue.stopChild(id);
+  enqueue.assign({ pollers: without(context.pollers, id), writers: without(context.writers, id) });
+});
+
+export const supervisorMachine = supervisorSetup.createMachine({
   id: 'supervisor',
-  context: ({ input }) => ({ ...input, pollers: [], writers: [], restarts: {}, error: undefined }),
+  context: ({ input }) => ({ ...input, pollers: [], writers: [], restarting: [], restarts: {}, error: undefined }),
   initial: 'starting',
   states: {
     starting: {
@@ -110,21 +140,13 @@ export const supervisorMachine = setup({
       }),
       on: {
         SHUTDOWN: 'draining',
-        'xstate.error.actor.*': {
-          guard: 'isChild',
-          actions: enqueueActions(({ context, event, enqueue, self }) => {
-            const id = childIdOf(event.type);
-            const restarts = (context.restarts[id] ?? 0) + 1;
-            const delayMs = backoffDelay(restarts, context.restartBackoff);
-            const held = (self.getSnapshot().children[id] as AnyActorRef | undefined)?.getSnapshot()?.context?.holding;
-            enqueue({ type: 'report', params: { kind: 'child-crashed', child: id, restarts, delayMs, error: (event as { error: unknown }).error } });
-            if (typeof held === 'number' && held > 0) enqueue({ type: 'releaseCredits', params: held });
-            enqueue.stopChild(id);
-            enqueue.assign({ restarts: { ...context.restarts, [id]: restarts } });
-            enqueue.raise({ type: 'RESTART', child: id }, { delay: delayMs });
-          }),
-        },
+        // A child that crashed, or finished when it should not have: stopped now, restarted later.
+        // Until then it is not alive, so draining never sends to an actor that no longer exists.
+        // The unguarded fallbacks keep a stray event (an actor already stopped) from failing the supervisor.
+        'xstate.error.actor.*': [{ guard: 'isAliveChild', actions: scheduleRestart }, {}],
+        'xstate.done.actor.*': [{ guard: 'isAliveChild', actions: scheduleRestart }, {}],
         RESTART: {
+          guard: 'restartPending',
           actions: enqueueActions(({ context, event, enqueue }) => {
             const id = event.child;
             const type = context.types.find((t) => writerId(t) === id);
@@ -133,19 +155,38 @@ export const supervisorMachine = setup({
             } else {
               enqueue.spawnChild('poller', { id, input: { id, settings: context.pollerSettings } });
             }
+            enqueue.assign({
+              restarting: without(context.restarting, id),
+              ...(type ? { writers: [...context.writers, id] } : { pollers: [...context.pollers, id] }),
+            });
           }),
         },
       },
     },
     draining: {
       entry: enqueueActions(({ context, enqueue }) => {
+        // Restarts still pending are called off: those children are gone and stay gone.
+        for (const id of context.restarting) enqueue.cancel(restartId(id));
+        enqueue.assign({ restarting: [] });
         for (const id of context.pollers) enqueue.sendTo(id, { type: 'STOP' });
         for (const id of context.writers) enqueue.sendTo(id, { type: 'DRAIN' });
       }),
       on: {
-        'xstate.done.actor.*': { guard: 'isChild', actions: 'forget' },
-        // A child crashing while draining is not restarted: its leases expire on their own.
-        'xstate.error.actor.*': { guard: 'isChild', actions: 'forget' },
+        'xstate.done.actor.*': { guard: 'isAliveChild', actions: forget },
+        // A child crashing while draining is not restarted: its credits come back, its leases expire on their own.
+        'xstate.error.actor.*': [
+          {
+            guard: 'isAliveChild',
+            actions: [
+              {
+                type: 'report',
+                params: ({ event }) => ({ kind: 'child-crashed', child: childIdOf(event), restarts: 0, delayMs: -1, error: (event as { error: unknown }).error }),
+              },
+              forget,
+            ],
+          },
+          {},
+        ],
       },
       always: { guard: 'allStopped', target: 'stopped' },
       initial: 'graceful',

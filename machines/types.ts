@@ -33,11 +33,15 @@ export type Report =
   | { kind: 'unroutable'; poller: string; type: VisitTypeName; count: number }
   | { kind: 'written'; type: VisitTypeName; count: number; attempts: number; createdAt: readonly number[] }
   | { kind: 'write-failed'; type: VisitTypeName; count: number; attempt: number; willRetry: boolean; delayMs: number; error: unknown }
+  /** A write passed WRITE_TIMEOUT_MS: abandoned (its batch retries); `settled` when it finally returned. */
+  | { kind: 'write-abandoned'; type: VisitTypeName; count: number; timeoutMs: number }
+  | { kind: 'abandoned-write-settled'; type: VisitTypeName; count: number }
   | { kind: 'extended'; type: VisitTypeName; count: number }
   | { kind: 'extend-failed'; type: VisitTypeName; count: number; error: unknown }
   | { kind: 'acknowledged'; type: VisitTypeName; count: number; failed: number }
   | { kind: 'acknowledge-failed'; type: VisitTypeName; count: number; error: unknown }
   | { kind: 'released'; type: VisitTypeName | 'poller'; count: number; reason: string }
+  /** `delayMs` is -1 when the child is not restarted (it crashed while draining). */
   | { kind: 'child-crashed'; child: string; restarts: number; delayMs: number; error: unknown }
   | { kind: 'state'; actor: string; state: string };
 
@@ -60,6 +64,8 @@ export interface PollerSettings {
   readonly waitSeconds: number;
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
+  /** On STOP, how long a receive in flight may still answer before it is taken for an idle long poll and aborted. */
+  readonly stopGraceMs?: number;
 }
 
 /** The systemId of the writer of a visit type, so pollers find it without a supervisor hop. */

@@ -4,13 +4,19 @@
  * Works on any endpoint (fauxqs, LocalStack, AWS); on AWS `aws sqs start-message-move-task`
  * does the same server-side. Moves at most what the DLQ held when it started (and --max), so
  * a message dead-lettered again meanwhile (still invalid) is not moved round in a loop.
+ * Sends are batched by bytes as well as by count (SQS refuses a batch over 1 MiB in total).
  */
 import { parseArgs } from 'node:util';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, PIPELINE_DLQ_NAME, PIPELINE_QUEUE_NAME } from '../src/queues.ts';
+import { batchBySize } from './redrive-batches.ts';
 
 const { values } = parseArgs({ options: { max: { type: 'string', default: '10000' } } });
 const max = Number(values.max);
+if (!/^\d+$/.test(values.max) || !Number.isSafeInteger(max) || max < 1) {
+  console.error('redrive: --max needs a whole number of messages, at least 1');
+  process.exit(2);
+}
 const endpoint = process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566';
 const queueUrl = process.env.TRAFFIC_QUEUE_URL ?? `${endpoint}/000000000000/${PIPELINE_QUEUE_NAME}`;
 const dlqUrl = process.env.TRAFFIC_DLQ_URL ?? `${endpoint}/000000000000/${PIPELINE_DLQ_NAME}`;
@@ -29,15 +35,19 @@ try {
       new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: Math.min(10, limit - moved), WaitTimeSeconds: 0 }),
     );
     if (Messages.length === 0) break;
-    const sent = await client.send(
-      new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), MessageBody: m.Body! })) }),
-    );
-    const ok = (sent.Successful ?? []).map((s) => Messages[Number(s.Id)]);
-    if (ok.length > 0) {
-      await client.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    const received = Messages.map((message) => ({ body: message.Body ?? '', receiptHandle: message.ReceiptHandle! }));
+    for (const batch of batchBySize(received)) {
+      const sent = await client.send(
+        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((m, i) => ({ Id: String(i), MessageBody: m.body })) }),
+      );
+      const ok = (sent.Successful ?? []).map((s) => batch[Number(s.Id)]);
+      if (ok.length > 0) {
+        await client.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.receiptHandle })) }));
+      }
+      moved += ok.length;
+      // What was not moved stays on the DLQ and is visible again after its visibility timeout.
+      if (sent.Failed?.length) throw new Error(`the PIPELINE refused ${sent.Failed.length} message(s): ${sent.Failed[0].Code ?? sent.Failed[0].Message}`);
     }
-    moved += ok.length;
-    if (sent.Failed?.length) throw new Error(`the PIPELINE refused ${sent.Failed.length} message(s): ${sent.Failed[0].Message}`);
   }
   console.log(`moved ${moved} message(s) from ${dlqUrl} to ${queueUrl}`);
 } catch (error) {

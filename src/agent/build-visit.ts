@@ -1,10 +1,11 @@
 /**
  * Turns a request into the message the agent enqueues: picks the type's extra field from the
  * right source, stamps `created_at` and `visit_id`, and checks the result with the contract's
- * own parser, the code the processor runs on every message it receives. Pure.
+ * own checks, the code the processor runs on every message it receives: each field first (so
+ * an oversized parameter is named as such), then the body as SQS will see it. Pure.
  */
 import { ACCEPTED_TYPE_NAMES, resolveVisitType, type ExtraField } from '../contract/visit-types.ts';
-import { parseVisitBody, toVisitBody, type Visit, type VisitBody } from '../contract/visit.ts';
+import { checkBodyText, toVisitBody, validateVisitBody, type Visit, type VisitBody } from '../contract/visit.ts';
 import { badRequest, tooLarge, type AgentRejection } from './rejection.ts';
 import type { AgentRequest } from './request.ts';
 
@@ -59,13 +60,14 @@ export function buildVisit(request: AgentRequest, stamp: Stamp): BuildResult {
     source = picked.source;
   }
 
-  const parsed = parseVisitBody(JSON.stringify(draft), stamp.visitId);
+  const parsed = validateVisitBody(draft, stamp.visitId);
   if (!parsed.ok) {
     const { code, message } = parsed.rejection;
-    if (code === 'body_too_large') return { ok: false, rejection: tooLarge(message) };
-    const hint =
-      code === 'invalid_type' ? ` (expected one of ${ACCEPTED_TYPE_NAMES.join(', ')})` : source !== undefined && (code === 'invalid_ip' || code === 'invalid_url') ? ` (${source})` : '';
+    const hint = source !== undefined && (code === 'invalid_ip' || code === 'invalid_url') ? ` (${source})` : '';
     return { ok: false, rejection: badRequest(code, `${message}${hint}`) };
   }
-  return { ok: true, visit: parsed.visit, body: JSON.stringify(toVisitBody(parsed.visit)) };
+  const body = JSON.stringify(toVisitBody(parsed.visit));
+  const text = checkBodyText(body);
+  if (text) return { ok: false, rejection: text.code === 'body_too_large' ? tooLarge(text.message) : badRequest(text.code, text.message) };
+  return { ok: true, visit: parsed.visit, body };
 }

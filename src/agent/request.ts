@@ -6,7 +6,6 @@
  * Pure: never throws, whatever the event.
  */
 import { LIMITS } from '../contract/limits.ts';
-import { quote } from '../contract/visit.ts';
 import { badRequest, tooLarge, type AgentRejection } from './rejection.ts';
 
 /** `direct`: invoked with a hand-made event; `rest`: API Gateway REST API (1.0); `http`: HTTP API (2.0). */
@@ -106,7 +105,7 @@ function paramsFromQuery(event: Json, kind: EventKind): { params: RequestParams 
     const value = query[name];
     if (value === undefined || value === null || value === '') continue;
     if (typeof value !== 'string') {
-      return { rejection: badRequest('schema_violation', `queryStringParameters.${name}: expected a string, got ${quote(value, 32)}`) };
+      return { rejection: badRequest('schema_violation', `queryStringParameters.${name}: expected a string`) };
     }
     if (occurrences(event, kind, name) > 1) {
       return { rejection: badRequest('schema_violation', `${name} is given more than once in the query string`) };
@@ -141,18 +140,19 @@ function paramsFromBody(event: Json): { params: RequestParams } | { rejection: A
   let value: unknown;
   try {
     value = JSON.parse(read.text);
-  } catch (error) {
-    return { rejection: badRequest('malformed_json', `body is not valid JSON (${(error as Error).message.slice(0, 80)})`) };
+  } catch {
+    // V8's message quotes the start of the body: never pass it on.
+    return { rejection: badRequest('malformed_json', 'body is not valid JSON') };
   }
   if (!isRecord(value)) return { rejection: badRequest('schema_violation', 'body must be a JSON object such as {"type":"referrer","url":"test.com"}') };
   const params: Record<string, string> = {};
   for (const [key, field] of Object.entries(value)) {
     if (!(PARAM_NAMES as readonly string[]).includes(key)) {
       const hint = key === 'created_at' || key === 'visit_id' ? `${key} is set by the agent, not the client` : 'a visit has type, ip and url';
-      return { rejection: badRequest('unexpected_field', `unexpected field ${quote(key, 32)} in the body: ${hint}`) };
+      return { rejection: badRequest('unexpected_field', `the body has a field other than type, ip and url: ${hint}`) };
     }
     if (field === null || field === '') continue;
-    if (typeof field !== 'string') return { rejection: badRequest('schema_violation', `${key}: expected a string, got ${quote(field, 32)}`) };
+    if (typeof field !== 'string') return { rejection: badRequest('schema_violation', `${key}: expected a string`) };
     params[key] = field;
   }
   return { params };
@@ -180,7 +180,7 @@ export function readRequest(event: unknown): RequestResult {
       return fail(badRequest('invalid_event', `the API Gateway event has no ${where}`));
     }
     if (!(ALLOWED_METHODS as readonly string[]).includes(method)) {
-      return fail(badRequest('method_not_allowed', `method ${quote(method, 16)} is not allowed: use GET with a query string or POST with a JSON body`));
+      return fail(badRequest('method_not_allowed', 'the method is not allowed: use GET with a query string or POST with a JSON body'));
     }
     fromBody = method === 'POST';
   }

@@ -1,11 +1,17 @@
 /**
  * The wire contract of a PIPELINE message body, shared by the agent (which builds it)
  * and the processor (which checks it). One rejection reason per failure, with a stable code.
+ * A reason names the rule that failed and never quotes the body or a value: it goes to logs,
+ * DLQ attributes and HTTP answers, where rejected content must not travel.
  */
 import { isIP } from 'node:net';
 import { Number as RtNumber, Object as RtObject, String as RtString } from 'runtypes';
 import { CREATED_AT_RANGE, LIMITS } from './limits.ts';
-import { resolveVisitType, type VisitTypeName } from './visit-types.ts';
+import { SQS_TEXT_RULE, isSqsText } from './sqs-text.ts';
+import { checkUrl } from './url.ts';
+import { ACCEPTED_TYPE_NAMES, resolveVisitType, type VisitTypeName } from './visit-types.ts';
+
+export { checkUrl };
 
 /** A visit as the processor stores it: type normalised, idempotency key chosen. */
 export interface Visit {
@@ -27,6 +33,7 @@ export interface VisitBody {
 
 export type RejectionCode =
   | 'body_too_large'
+  | 'invalid_character'
   | 'malformed_json'
   | 'schema_violation'
   | 'unexpected_field'
@@ -59,41 +66,10 @@ function reject(code: RejectionCode, message: string): ParseResult {
   return { ok: false, rejection: { code, message } };
 }
 
-/** Quote a piece of untrusted input for an error message, bounded and on one line. */
-export function quote(value: unknown, max = 64): string {
-  const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
-  const printable = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
-  return JSON.stringify(printable.length > max ? `${printable.slice(0, max)}…` : printable);
-}
-
-/** Checks an IPv4 or IPv6 address; returns a reason or undefined. */
+/** Checks an IPv4 or IPv6 address; returns the rule it breaks, or undefined. */
 export function checkIp(ip: string): string | undefined {
   if (ip.length > LIMITS.ipLength) return `ip is longer than ${LIMITS.ipLength} characters`;
-  if (isIP(ip) === 0) return `ip ${quote(ip)} is not a valid IPv4 or IPv6 address`;
-  return undefined;
-}
-
-const SCHEME = /^([a-z][a-z0-9+.-]*):(?!\d)/i;
-const HOST_LABELS = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-
-/** Checks an http(s) URL or a bare host (`test.com`, `test.com/path`); returns a reason or undefined. */
-export function checkUrl(url: string): string | undefined {
-  if (url.length > LIMITS.urlLength) return `url is longer than ${LIMITS.urlLength} characters`;
-  if (url.length === 0) return 'url is empty';
-  if (/[\s\u0000-\u001f\u007f]/.test(url)) return 'url contains whitespace or control characters';
-  const scheme = SCHEME.exec(url)?.[1]?.toLowerCase();
-  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https') {
-    return `url scheme ${quote(scheme)} is not allowed (http, https or a bare host)`;
-  }
-  let parsed: URL;
-  try {
-    parsed = new URL(scheme === undefined ? `http://${url}` : url);
-  } catch {
-    return `url ${quote(url)} is not a valid URL`;
-  }
-  if (parsed.username || parsed.password) return 'url must not carry credentials';
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) === 0 && !HOST_LABELS.test(host)) return `url host ${quote(parsed.hostname)} is not a valid host name`;
+  if (isIP(ip) === 0) return 'ip is not a valid IPv4 or IPv6 address';
   return undefined;
 }
 
@@ -106,18 +82,18 @@ export function validateVisitBody(value: unknown, fallbackId: string): ParseResu
     return reject('schema_violation', 'body must be a JSON object');
   }
   for (const key of Object.keys(value)) {
-    if (!KNOWN_FIELDS.has(key)) return reject('unexpected_field', `unexpected field ${quote(key, 32)}`);
+    if (!KNOWN_FIELDS.has(key)) return reject('unexpected_field', `body has a field other than ${[...KNOWN_FIELDS].join(', ')}`);
   }
   const shape = BodyShape.inspect(value);
   if (!shape.success) {
     const field = 'details' in shape ? Object.keys(shape.details ?? {})[0] : undefined;
-    return reject('schema_violation', field ? `${field}: ${describeExpected(field)}` : shape.message);
+    return reject('schema_violation', field !== undefined && KNOWN_FIELDS.has(field) ? `${field}: ${describeExpected(field)}` : 'body does not match the visit schema');
   }
   const body = shape.value;
 
   if (body.type.length > LIMITS.typeLength) return reject('invalid_type', `type is longer than ${LIMITS.typeLength} characters`);
   const definition = resolveVisitType(body.type);
-  if (!definition) return reject('invalid_type', `unknown visit type ${quote(body.type)}`);
+  if (!definition) return reject('invalid_type', `type is not a known visit type (${ACCEPTED_TYPE_NAMES.join(', ')})`);
 
   const createdAt = body.created_at;
   if (!Number.isSafeInteger(createdAt) || createdAt < CREATED_AT_RANGE.min || createdAt > CREATED_AT_RANGE.max) {
@@ -165,16 +141,25 @@ function describeExpected(field: string): string {
   }
 }
 
-/** Parses a raw message body: size, JSON, then the contract. */
+/** Checks what SQS itself checks on a body, size and characters; returns the rejection or undefined. */
+export function checkBodyText(body: string): Rejection | undefined {
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > LIMITS.bodyBytes) return { code: 'body_too_large', message: `body is ${bytes} bytes, over the ${LIMITS.bodyBytes} byte limit` };
+  if (!isSqsText(body)) return { code: 'invalid_character', message: `body contains a character outside ${SQS_TEXT_RULE}` };
+  return undefined;
+}
+
+/** Parses a raw message body: size and characters, JSON, then the contract. */
 export function parseVisitBody(body: string | undefined, fallbackId: string): ParseResult {
   if (body === undefined || body.length === 0) return reject('malformed_json', 'body is empty');
-  const bytes = Buffer.byteLength(body, 'utf8');
-  if (bytes > LIMITS.bodyBytes) return reject('body_too_large', `body is ${bytes} bytes, over the ${LIMITS.bodyBytes} byte limit`);
+  const text = checkBodyText(body);
+  if (text) return { ok: false, rejection: text };
   let value: unknown;
   try {
     value = JSON.parse(body);
-  } catch (error) {
-    return reject('malformed_json', `body is not valid JSON (${(error as Error).message.slice(0, 80)})`);
+  } catch {
+    // V8's message quotes the start of the body: never pass it on.
+    return reject('malformed_json', 'body is not valid JSON');
   }
   return validateVisitBody(value, fallbackId);
 }

@@ -33,6 +33,12 @@ export interface ProcessorConfig {
   readonly metricsPort: number;
   readonly statsIntervalMs: number;
   readonly healthMaxSilenceSeconds: number;
+  // Liveness: deadlines, start-up retries, stall warnings.
+  readonly sqsCallTimeoutMs: number;
+  readonly sqsConnectTimeoutMs: number;
+  readonly receiveDeadlineMarginMs: number;
+  readonly startupMaxAttempts: number;
+  readonly stallWarnIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -94,7 +100,19 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
   if (maxInFlight < batchSize) {
     throw new ConfigError(`MAX_IN_FLIGHT=${maxInFlight} is invalid: it must be at least BATCH_SIZE (${batchSize})`);
   }
+  const sqsConcurrency = integer(env, 'SQS_CONCURRENCY', 32, 1, 1_024);
+  const liveness = livenessConfig(env, { maxInFlight, batchSize, heartbeatSeconds, sqsConcurrency });
+  // At least 1: with 0 an idle processor polls in a busy loop.
+  const receiveWaitSeconds = integer(env, 'RECEIVE_WAIT_SECONDS', 20, 1, 20);
+  const healthMaxSilenceSeconds = integer(env, 'HEALTH_MAX_SILENCE_SECONDS', 120, 2, 86_400);
+  if (healthMaxSilenceSeconds * 1000 <= receiveWaitSeconds * 1000 + liveness.receiveDeadlineMarginMs) {
+    throw new ConfigError(
+      `HEALTH_MAX_SILENCE_SECONDS=${healthMaxSilenceSeconds} is invalid: it must exceed RECEIVE_WAIT_SECONDS (${receiveWaitSeconds}) plus RECEIVE_DEADLINE_MARGIN_MS (${liveness.receiveDeadlineMarginMs}), the longest a healthy receive takes`,
+    );
+  }
+  const { retryBaseMs, retryMaxMs, metricsPort, statsIntervalMs } = checkStartupKnobs(env);
   return {
+    ...liveness,
     endpoint: url(env, 'AWS_ENDPOINT_URL_SQS') ?? url(env, 'AWS_ENDPOINT_URL'),
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     queueUrl: url(env, 'TRAFFIC_QUEUE_URL'),
@@ -102,22 +120,95 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     embeddedPort: integer(env, 'EMBEDDED_SQS_PORT', 4566, 0, 65_535),
     storageBackend: oneOf(env, 'STORAGE_BACKEND', 'mysql', ['mysql', 'cassandra'] as const),
     pollers: integer(env, 'POLLERS', 8, 1, 256),
-    receiveWaitSeconds: integer(env, 'RECEIVE_WAIT_SECONDS', 20, 0, 20),
+    receiveWaitSeconds,
     maxInFlight,
     batchSize,
     batchLingerMs: integer(env, 'BATCH_LINGER_MS', 50, 0, 60_000),
     writeConcurrency: integer(env, 'WRITE_CONCURRENCY', 4, 1, 256),
-    sqsConcurrency: integer(env, 'SQS_CONCURRENCY', 32, 1, 1_024),
+    sqsConcurrency,
     visibilityTimeoutSeconds,
     heartbeatSeconds,
     writeTimeoutMs: integer(env, 'WRITE_TIMEOUT_MS', 10_000, 100, 600_000),
     writeMaxAttempts: integer(env, 'WRITE_MAX_ATTEMPTS', 6, 1, 100),
-    retryBaseMs: integer(env, 'RETRY_BASE_MS', 200, 1, 600_000),
-    retryMaxMs: integer(env, 'RETRY_MAX_MS', 10_000, 1, 3_600_000),
+    retryBaseMs,
+    retryMaxMs,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
-    metricsPort: integer(env, 'METRICS_PORT', 0, 0, 65_535),
-    statsIntervalMs: integer(env, 'STATS_INTERVAL_MS', 60_000, 0, 86_400_000),
-    healthMaxSilenceSeconds: integer(env, 'HEALTH_MAX_SILENCE_SECONDS', 120, 21, 86_400),
+    metricsPort,
+    statsIntervalMs,
+    healthMaxSilenceSeconds,
   };
+}
+
+/** Batch actors alive at once (MAX_IN_FLIGHT / BATCH_SIZE): each has timers and a lease to keep; beyond this, memory grows past what a worker should hold. */
+export const MAX_BATCHES_IN_FLIGHT = 2_000;
+/** Lease extensions per second each SQS_CONCURRENCY slot can carry (50 ms per call). */
+export const EXTENSIONS_PER_SLOT_PER_SECOND = 20;
+
+/**
+ * Deadlines of outside calls, start-up retries, stall warnings, and the relations that keep
+ * memory and lease upkeep bounded: every batch in flight extends its lease once per
+ * heartbeat with ceil(size / 10) calls, and all of them share SQS_CONCURRENCY.
+ */
+function livenessConfig(env: Env, limits: { maxInFlight: number; batchSize: number; heartbeatSeconds: number; sqsConcurrency: number }) {
+  const sqsCallTimeoutMs = integer(env, 'SQS_CALL_TIMEOUT_MS', 10_000, 100, 300_000);
+  const sqsConnectTimeoutMs = integer(env, 'SQS_CONNECT_TIMEOUT_MS', Math.min(3_000, sqsCallTimeoutMs), 100, 60_000);
+  if (sqsConnectTimeoutMs > sqsCallTimeoutMs) {
+    throw new ConfigError(`SQS_CONNECT_TIMEOUT_MS=${sqsConnectTimeoutMs} is invalid: it must not exceed SQS_CALL_TIMEOUT_MS (${sqsCallTimeoutMs})`);
+  }
+  const { maxInFlight, batchSize, heartbeatSeconds, sqsConcurrency } = limits;
+  const batches = Math.ceil(maxInFlight / batchSize);
+  if (batches > MAX_BATCHES_IN_FLIGHT) {
+    throw new ConfigError(
+      `MAX_IN_FLIGHT=${maxInFlight} is invalid with BATCH_SIZE=${batchSize}: up to ${batches} batches would be in flight at once, at most ${MAX_BATCHES_IN_FLIGHT} are allowed (raise BATCH_SIZE or lower MAX_IN_FLIGHT)`,
+    );
+  }
+  const extensionsPerSecond = Math.ceil(maxInFlight / Math.min(batchSize, 10)) / heartbeatSeconds;
+  const capacity = sqsConcurrency * EXTENSIONS_PER_SLOT_PER_SECOND;
+  if (extensionsPerSecond > capacity) {
+    throw new ConfigError(
+      `MAX_IN_FLIGHT=${maxInFlight} is invalid with BATCH_SIZE=${batchSize}, HEARTBEAT_SECONDS=${heartbeatSeconds} and SQS_CONCURRENCY=${sqsConcurrency}: keeping every lease would take ${Math.round(extensionsPerSecond)} visibility calls per second, more than the ${capacity} SQS_CONCURRENCY can carry (about ${EXTENSIONS_PER_SLOT_PER_SECOND} per slot per second); leases would lapse`,
+    );
+  }
+  return {
+    sqsCallTimeoutMs,
+    sqsConnectTimeoutMs,
+    receiveDeadlineMarginMs: integer(env, 'RECEIVE_DEADLINE_MARGIN_MS', 5_000, 500, 60_000),
+    startupMaxAttempts: integer(env, 'STARTUP_MAX_ATTEMPTS', 0, 0, 1_000_000),
+    stallWarnIntervalSeconds: integer(env, 'STALL_WARN_INTERVAL_SECONDS', 30, 1, 86_400),
+  };
+}
+
+/**
+ * Knobs whose range is not one interval, and relations between knobs that would otherwise be
+ * accepted silently and misbehave later (a retry cap below its base, a stats line every
+ * millisecond, a DLQ that the embedded endpoint would ignore, two servers on one port).
+ */
+function checkStartupKnobs(env: Env): { retryBaseMs: number; retryMaxMs: number; metricsPort: number; statsIntervalMs: number } {
+  const retryBaseMs = integer(env, 'RETRY_BASE_MS', 200, 1, 600_000);
+  const retryMaxMs = integer(env, 'RETRY_MAX_MS', 10_000, 1, 3_600_000);
+  if (retryMaxMs < retryBaseMs) {
+    throw new ConfigError(`RETRY_MAX_MS=${retryMaxMs} is invalid: it must be at least RETRY_BASE_MS (${retryBaseMs}), the first retry delay it caps`);
+  }
+  const statsIntervalMs = integer(env, 'STATS_INTERVAL_MS', 60_000, 0, 86_400_000);
+  if (statsIntervalMs > 0 && statsIntervalMs < 1_000) {
+    throw new ConfigError(`STATS_INTERVAL_MS=${statsIntervalMs} is invalid: expected 0 (off) or an integer from 1000 to 86400000`);
+  }
+  const queueSet = Boolean(env.TRAFFIC_QUEUE_URL);
+  if (!queueSet && env.TRAFFIC_DLQ_URL) {
+    throw new ConfigError('TRAFFIC_DLQ_URL is set but TRAFFIC_QUEUE_URL is not: the embedded endpoint creates its own DLQ; set TRAFFIC_QUEUE_URL too, or unset TRAFFIC_DLQ_URL');
+  }
+  if (!queueSet && (env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL)) {
+    const name = env.AWS_ENDPOINT_URL_SQS ? 'AWS_ENDPOINT_URL_SQS' : 'AWS_ENDPOINT_URL';
+    throw new ConfigError(`${name} is set but TRAFFIC_QUEUE_URL is not: set both to use that endpoint, or neither for the embedded one`);
+  }
+  if (queueSet && env.EMBEDDED_SQS_PORT) {
+    throw new ConfigError('EMBEDDED_SQS_PORT is set but so is TRAFFIC_QUEUE_URL, and then no embedded endpoint is started: unset one of them');
+  }
+  const metricsPort = integer(env, 'METRICS_PORT', 0, 0, 65_535);
+  const embeddedPort = integer(env, 'EMBEDDED_SQS_PORT', 4566, 0, 65_535);
+  if (!queueSet && metricsPort !== 0 && metricsPort === embeddedPort) {
+    throw new ConfigError(`METRICS_PORT=${metricsPort} is invalid: the embedded SQS endpoint listens on that port (EMBEDDED_SQS_PORT); choose another`);
+  }
+  return { retryBaseMs, retryMaxMs, metricsPort, statsIntervalMs };
 }

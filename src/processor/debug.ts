@@ -2,7 +2,8 @@
  * Debugging aids, both opt-in: the Stately inspector (imported only when asked for, so it
  * costs nothing otherwise) and an offline trace of every actor event as JSON lines.
  */
-import { createWriteStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
 
@@ -10,6 +11,37 @@ export interface DebugOptions {
   readonly inspect: boolean;
   readonly traceFile: string | undefined;
   readonly inspectPort: number;
+}
+
+/** An option that cannot start: the process stops with this one line. */
+export class DebugOptionError extends Error {
+  override name = 'DebugOptionError';
+}
+
+/** Opens the trace file now, so a bad path stops the start with one line instead of an 'error' event later. */
+async function openTraceFile(file: string) {
+  try {
+    return await open(file, 'w');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : code;
+    throw new DebugOptionError(`--trace ${file}: cannot open the file for writing (${why})`);
+  }
+}
+
+/**
+ * Checks that the inspector's port is free: the inspector's server listens without an error
+ * handler, so a busy port would otherwise crash the process after start-up said it was ready.
+ */
+async function checkPortFree(port: number): Promise<void> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      const why = error.code === 'EADDRINUSE' ? 'the port is in use' : error.code === 'EACCES' ? 'permission denied' : (error.code ?? 'cannot listen');
+      reject(new DebugOptionError(`--inspect=${port}: cannot serve the inspector (${why}); choose a free port with --inspect=PORT`));
+    });
+    probe.listen(port, () => probe.close(() => resolve()));
+  });
 }
 
 export interface Inspection {
@@ -33,7 +65,10 @@ export function parseDebugArgs(args: readonly string[]): DebugOptions {
     else if (arg === '--trace') {
       traceFile = args[++i];
       if (!traceFile) throw new Error('--trace needs a file name: --trace FILE');
-    } else if (arg.startsWith('--trace=')) traceFile = arg.slice('--trace='.length);
+    } else if (arg.startsWith('--trace=')) {
+      traceFile = arg.slice('--trace='.length);
+      if (!traceFile) throw new Error('--trace= needs a file name: --trace=FILE');
+    }
     else throw new Error(`unknown argument ${JSON.stringify(arg)}: expected --inspect[=PORT] or --trace FILE`);
   }
   return { inspect, inspectPort, traceFile };
@@ -47,9 +82,18 @@ export async function startInspection(options: DebugOptions, logger: Logger): Pr
   const sinks: Array<(event: InspectionEvent) => void> = [];
   const closers: Array<() => Promise<void>> = [];
 
+  if (options.inspect) await checkPortFree(options.inspectPort);
   if (options.traceFile) {
-    const out = createWriteStream(options.traceFile, { flags: 'w' });
+    const file = options.traceFile;
+    const out = (await openTraceFile(file)).createWriteStream();
+    let failed = false;
+    // A write that fails later (disk full) ends tracing with one log line; the processor goes on.
+    out.on('error', (error: NodeJS.ErrnoException) => {
+      if (!failed) logger.error({ file, err: error.code ?? error.message }, 'trace file write failed; tracing stopped');
+      failed = true;
+    });
     sinks.push((event) => {
+      if (failed) return;
       const line: Record<string, unknown> = { t: Date.now(), kind: event.type, actor: actorId(event.actorRef) };
       if (event.type === '@xstate.event') {
         line.event = event.event.type;
@@ -63,8 +107,8 @@ export async function startInspection(options: DebugOptions, logger: Logger): Pr
       }
       out.write(`${JSON.stringify(line)}\n`);
     });
-    closers.push(() => new Promise((resolve) => out.end(resolve)));
-    logger.info({ file: options.traceFile }, 'tracing actor events to file');
+    closers.push(() => new Promise((resolve) => (failed ? resolve() : out.end(resolve))));
+    logger.info({ file }, 'tracing actor events to file');
   }
 
   if (options.inspect) {
@@ -75,7 +119,7 @@ export async function startInspection(options: DebugOptions, logger: Logger): Pr
     ]).catch((error: NodeJS.ErrnoException) => {
       // A development package: a production install (`npm ci --omit=dev`) leaves it out.
       if (error.code !== 'ERR_MODULE_NOT_FOUND') throw error;
-      throw new Error('--inspect needs the development package @statelyai/inspect, which this install leaves out: run npm ci (without --omit=dev), or drop --inspect');
+      throw new DebugOptionError('--inspect needs the development package @statelyai/inspect, which this install leaves out: run npm ci (without --omit=dev), or drop --inspect');
     });
     // The relay serves the inspector page and forwards our events to it over a WebSocket.
     const server = createInspectorServer({ port, autoOpen: false });

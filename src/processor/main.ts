@@ -4,20 +4,28 @@
  */
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type ProcessorConfig } from './config.ts';
-import { parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
+import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
 import type { EmbeddedEndpoint } from './embedded.ts';
-import { assessHealth } from './health.ts';
+import type { Health } from './health.ts';
 import { startHttpServer } from './http-server.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { startStatsLog } from './stats-log.ts';
-import { startProcessor } from './processor.ts';
+import { startProcessor, type ProcessorHandle } from './processor.ts';
 import { handleSignals } from './signals.ts';
 import { createStorage } from './storage/index.ts';
 
 function fail(message: string): never {
   process.stderr.write(`traffic-processor: ${message}\n`);
   process.exit(2);
+}
+
+/** Why a server could not listen, in words. */
+function listenFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') return 'the port is in use';
+  if (code === 'EACCES') return 'permission denied for that port';
+  return `cannot listen (${code ?? String(error)})`;
 }
 
 let config: ProcessorConfig;
@@ -28,9 +36,28 @@ try {
 } catch (error) {
   fail(error instanceof ConfigError || error instanceof Error ? error.message : String(error));
 }
-if (config.endpoint && !config.queueUrl) fail('AWS_ENDPOINT_URL is set but TRAFFIC_QUEUE_URL is not: set both to use that endpoint, or neither for the embedded one');
 
 const logger = createLogger(config.logLevel);
+
+// Optional features that cannot start stop the process here, before anything is received.
+let inspection: Awaited<ReturnType<typeof startInspection>>;
+try {
+  inspection = await startInspection(debug, logger);
+} catch (error) {
+  fail(error instanceof DebugOptionError ? error.message : `could not start debugging: ${String(error)}`);
+}
+const metrics = createMetrics();
+let processor: ProcessorHandle | undefined;
+const health = (): Health => processor?.health() ?? { ok: false, state: 'starting', problems: ['processor is starting'] };
+let httpServer: Server | undefined;
+if (config.metricsPort > 0) {
+  try {
+    httpServer = await startHttpServer({ port: config.metricsPort, health, registry: metrics.registry });
+  } catch (error) {
+    fail(`METRICS_PORT=${config.metricsPort}: ${listenFailure(error)}; set METRICS_PORT to a free port, or 0 to turn health and metrics off`);
+  }
+  logger.info({ port: config.metricsPort }, `health and metrics on http://localhost:${config.metricsPort}/healthz and /metrics`);
+}
 
 let embedded: EmbeddedEndpoint | undefined;
 let endpoint = config.endpoint;
@@ -58,14 +85,7 @@ if (!queueUrl) {
   );
 }
 
-let inspection: Awaited<ReturnType<typeof startInspection>>;
-try {
-  inspection = await startInspection(debug, logger);
-} catch (error) {
-  fail(error instanceof Error ? error.message : String(error));
-}
-const metrics = createMetrics();
-const processor = startProcessor({
+processor = startProcessor({
   config,
   endpoint,
   queueUrl,
@@ -77,27 +97,6 @@ const processor = startProcessor({
 });
 metrics.attach(processor.credits);
 const stopStatsLog = config.statsIntervalMs > 0 ? startStatsLog({ logger, stats: processor.stats, credits: processor.credits, intervalMs: config.statsIntervalMs }) : () => {};
-const startedAt = Date.now();
-const health = () => {
-  const snapshot = processor.actor.getSnapshot();
-  return assessHealth({
-    supervisorState: typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0],
-    pollers: snapshot.context.pollers,
-    lastReceiveAt: processor.stats.lastReceiveAt,
-    startedAt,
-    now: Date.now(),
-    maxSilenceMs: config.healthMaxSilenceSeconds * 1000,
-  });
-};
-let httpServer: Server | undefined;
-if (config.metricsPort > 0) {
-  try {
-    httpServer = await startHttpServer({ port: config.metricsPort, health, registry: metrics.registry });
-    logger.info({ port: config.metricsPort }, `health and metrics on http://localhost:${config.metricsPort}/healthz and /metrics`);
-  } catch (error) {
-    logger.error({ port: config.metricsPort, err: String(error) }, 'could not serve health and metrics; set METRICS_PORT to a free port, or 0 to turn it off');
-  }
-}
 
 handleSignals({
   onFirst: (signal) => {

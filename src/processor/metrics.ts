@@ -30,6 +30,12 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
   const extensions = new Counter({ name: 'traffic_visibility_extensions_total', help: 'Lease extensions (heartbeats)', registers: [registry] });
   const pollErrors = new Counter({ name: 'traffic_poll_errors_total', help: 'Failed ReceiveMessage calls', registers: [registry] });
   const restarts = new Counter({ name: 'traffic_actor_restarts_total', help: 'Crashed actors restarted', registers: [registry] });
+  const abandoned = new Counter({
+    name: 'traffic_writes_abandoned_total',
+    help: 'Storage writes abandoned at WRITE_TIMEOUT_MS (the batch retries)',
+    labelNames: ['type'],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: 'traffic_write_latency_seconds',
     help: 'From created_at (stamped by the agent) to written',
@@ -77,6 +83,9 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
           break;
         case 'child-crashed':
           restarts.inc();
+          break;
+        case 'write-abandoned':
+          abandoned.inc({ type: report.type });
           break;
         default:
           break;

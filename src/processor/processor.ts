@@ -2,20 +2,24 @@
  * Wires the pure machines to their I/O: the SQS adapter, the storage port, the credit pool
  * and the concurrency limits. The machines name their actors in setup(); here they are provided.
  */
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { createActor, fromPromise, toPromise, type Actor, type InspectionEvent } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
-import { supervisorMachine, type SupervisorOutput } from '../../machines/supervisor.ts';
+import { supervisorMachine, writerId, type SupervisorOutput } from '../../machines/supervisor.ts';
 import type { Delivery, RejectedMessage, Report } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
 import { VISIT_TYPES, visitType, type VisitTypeName } from '../contract/visit-types.ts';
-import { LOCAL_CREDENTIALS } from '../queues.ts';
 import type { ProcessorConfig } from './config.ts';
 import { createReporter, createStats, type ProcessorStats, type Reporter } from './report.ts';
+import { withDeadline } from './deadline.ts';
+import { assessHealth, type Health } from './health.ts';
+import { startStallMonitor } from './stall-monitor.ts';
+import { prepareWithRetries } from './prepare.ts';
+import { createSqsClient, withDeadlines } from './sqs-client.ts';
 import { SqsQueue } from './sqs-queue.ts';
 import type { StoragePort } from './storage/port.ts';
 
@@ -41,25 +45,24 @@ export interface ProcessorHandle {
   readonly credits: CreditPool;
   /** Starts draining (idempotent). */
   stop(): void;
+  /** Whether the processor makes progress (what /healthz serves). */
+  health(): Health;
   /** Settles when the supervisor has stopped. */
   readonly done: Promise<SupervisorOutput>;
 }
 
-/** Abort when either the actor stops or the write takes longer than the timeout. */
-function withTimeout(signal: AbortSignal, ms: number): AbortSignal {
-  return AbortSignal.any([signal, AbortSignal.timeout(ms)]);
-}
-
 export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const { config, logger, storage } = options;
-  const client =
-    options.client ??
-    new SQSClient({
-      region: config.region,
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      // Local endpoints accept any credentials; AWS uses the default provider chain.
-      ...(options.endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: LOCAL_CREDENTIALS } : {}),
-    });
+  const deadlines = { callTimeoutMs: config.sqsCallTimeoutMs, connectTimeoutMs: config.sqsConnectTimeoutMs, receiveMarginMs: config.receiveDeadlineMarginMs };
+  const client = options.client
+    ? withDeadlines(options.client, deadlines, options.endpoint)
+    : createSqsClient({
+        region: config.region,
+        endpoint: options.endpoint,
+        deadlines,
+        maxWaitSeconds: config.receiveWaitSeconds,
+        maxSockets: config.pollers + config.sqsConcurrency,
+      });
   const queue = new SqsQueue({
     client,
     queueUrl: options.queueUrl,
@@ -71,12 +74,35 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const stats = createStats();
   const report = createReporter(logger, stats, options.onReport);
 
-  const supervisor = provideMachines({ queue, storage, credits, writeLimiters, config, report, logger });
+  const supervisor = provideMachines({ queue, storage, credits, writeLimiters, config, report, logger, endpoint: options.endpoint ?? `SQS in ${config.region}` });
   const actor = createActor(supervisor, {
     input: supervisorInput(config),
     ...(options.inspect ? { inspect: options.inspect } : {}),
   });
+  let runningSince = Date.now();
+  actor.subscribe((snapshot) => {
+    if (snapshot.value !== 'running') runningSince = Date.now();
+  });
+  const health = () => {
+    const snapshot = actor.getSnapshot();
+    return assessHealth({
+      supervisorState: typeof snapshot.value === 'string' ? snapshot.value : Object.keys(snapshot.value)[0],
+      pollers: snapshot.context.pollers,
+      lastReceiveAt: stats.lastReceiveAt,
+      startedAt: runningSince,
+      now: Date.now(),
+      maxSilenceMs: config.healthMaxSilenceSeconds * 1000,
+      writers: VISIT_TYPES.map(({ name }) => ({
+        name: writerId(name),
+        holding: credits.heldBy(writerId(name)),
+        holdingSince: credits.heldSince(writerId(name)),
+        lastWriteAt: stats.lastWriteAt[name],
+      })),
+    });
+  };
+  const stopStallMonitor = startStallMonitor({ health, logger, intervalMs: config.stallWarnIntervalSeconds * 1000 });
   const done = toPromise(actor).finally(() => {
+    stopStallMonitor();
     if (!options.client) client.destroy();
   });
   actor.start();
@@ -85,6 +111,7 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
     stats,
     credits,
     stop: () => actor.send({ type: 'SHUTDOWN' }),
+    health,
     done,
   };
 }
@@ -100,19 +127,36 @@ export interface MachineDeps {
   readonly config: ProcessorConfig;
   readonly report: Reporter;
   readonly logger: Logger;
+  /** Named in start-up log lines. */
+  readonly endpoint?: string;
 }
 
 /** The supervisor with every actor and action the machines name provided by `deps`. */
 export function provideMachines(deps: MachineDeps) {
   const { queue, storage, credits, writeLimiters, config, report, logger } = deps;
   const reportAction = (_: unknown, r: Report) => report(r);
-  const releaseCredits = (_: unknown, count: number) => credits.release(count);
+  // Credits are booked by actor id, so a crashed actor's balance can be returned by id.
+  const releaseCredits = ({ self }: { self: { id: string } }, count: number) => credits.release(count, self.id);
+  const transferCredits = ({ self }: { self: { id: string } }, { to, count }: { to: string; count: number }) => credits.transfer(self.id, to, count);
+  const releaseCreditsOf = (_: unknown, owner: string) => void credits.releaseOwner(owner);
   const batch = batchMachine.provide({
     actors: {
       writeBatch: fromPromise(async ({ input, signal }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
         const limiter = writeLimiters.get(input.type)!;
         const visits = input.deliveries.map((d) => d.visit);
-        await limiter.add(() => storage.writeBatch(visitType(input.type), visits, withTimeout(signal, config.writeTimeoutMs)), { signal });
+        // A race, not only a signal: a driver that ignores the signal cannot hang the batch.
+        // The abandoned write frees its slot; the batch takes the retry path.
+        await limiter.add(
+          () =>
+            withDeadline((writeSignal) => storage.writeBatch(visitType(input.type), visits, writeSignal), {
+              ms: config.writeTimeoutMs,
+              signal,
+              what: `write of ${visits.length} ${input.type} visit(s)`,
+              onAbandoned: () => report({ kind: 'write-abandoned', type: input.type, count: visits.length, timeoutMs: config.writeTimeoutMs }),
+              onAbandonedSettled: () => report({ kind: 'abandoned-write-settled', type: input.type, count: visits.length }),
+            }),
+          { signal },
+        );
       }),
       extendVisibility: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[]; seconds: number }; signal: AbortSignal }) => {
         const { failed } = await queue.changeVisibility(input.receiptHandles, input.seconds, signal);
@@ -133,7 +177,9 @@ export function provideMachines(deps: MachineDeps) {
   });
   const poller = pollerMachine.provide({
     actors: {
-      acquireCredits: fromPromise(({ input, signal }: { input: { max: number }; signal: AbortSignal }) => credits.acquire(input.max, signal)),
+      acquireCredits: fromPromise(({ input, signal }: { input: { max: number; owner: string }; signal: AbortSignal }) =>
+        credits.acquire(input.max, signal, undefined, input.owner),
+      ),
       receiveMessages: fromPromise(({ input, signal }: { input: { maxMessages: number; waitSeconds: number }; signal: AbortSignal }) =>
         queue.receive(input.maxMessages, input.waitSeconds, signal),
       ),
@@ -144,20 +190,27 @@ export function provideMachines(deps: MachineDeps) {
         await queue.changeVisibility(input.receiptHandles, 0, signal);
       }),
     },
-    actions: { report: reportAction, releaseCredits },
+    actions: { report: reportAction, releaseCredits, transferCredits },
   });
   return supervisorMachine.provide({
     actors: {
       writer,
       poller,
       prepare: fromPromise(async ({ signal }) => {
-        const { dlqUrl, maxReceiveCount } = await queue.prepare(signal);
+        const { dlqUrl, maxReceiveCount } = await prepareWithRetries(queue, {
+          signal,
+          maxAttempts: config.startupMaxAttempts,
+          onRetry: (attempt, delayMs, error) =>
+            logger.warn(
+              { endpoint: deps.endpoint, queueUrl: queue.queueUrl, attempt, retryInMs: delayMs, err: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
+              `SQS endpoint ${deps.endpoint ?? ''} did not answer at start; retrying`,
+            ),
+        });
         logger.info({ queueUrl: queue.queueUrl, dlqUrl, maxReceiveCount, backend: storage.backend, pollers: config.pollers }, 'processor starting');
       }),
     },
-    actions: { report: reportAction, releaseCredits },
+    actions: { report: reportAction, releaseCreditsOf },
   });
-
 }
 
 /** The supervisor's input from configuration. */
@@ -170,6 +223,7 @@ export function supervisorInput(config: ProcessorConfig) {
       waitSeconds: config.receiveWaitSeconds,
       backoffBaseMs: 500,
       backoffMaxMs: 30_000,
+      stopGraceMs: 500,
     },
     writerSettings: {
       batchSize: config.batchSize,

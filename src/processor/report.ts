@@ -16,7 +16,12 @@ export interface ProcessorStats {
   pollErrors: number;
   childRestarts: number;
   acknowledgeFailures: number;
+  /** Writes abandoned at WRITE_TIMEOUT_MS, and how many of those have not returned yet. */
+  abandonedWrites: number;
+  abandonedPending: number;
   lastReceiveAt: Record<string, number>;
+  /** Last time each visit type had a batch written. */
+  lastWriteAt: Record<string, number>;
 }
 
 export function createStats(): ProcessorStats {
@@ -30,7 +35,10 @@ export function createStats(): ProcessorStats {
     pollErrors: 0,
     childRestarts: 0,
     acknowledgeFailures: 0,
+    abandonedWrites: 0,
+    abandonedPending: 0,
     lastReceiveAt: {},
+    lastWriteAt: {},
   };
 }
 
@@ -67,6 +75,7 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         break;
       case 'written':
         stats.written[report.type] = (stats.written[report.type] ?? 0) + report.count;
+        stats.lastWriteAt[report.type] = now();
         break;
       case 'write-failed':
         if (report.willRetry) stats.retries += 1;
@@ -74,6 +83,14 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
           { type: report.type, count: report.count, attempt: report.attempt, retryInMs: report.willRetry ? report.delayMs : undefined, err: errorText(report.error) },
           report.willRetry ? 'write failed, retrying' : 'write failed, retries exhausted',
         );
+        break;
+      case 'write-abandoned':
+        stats.abandonedWrites += 1;
+        stats.abandonedPending += 1;
+        logger.warn({ type: report.type, count: report.count, timeoutMs: report.timeoutMs }, 'storage write did not finish in time; abandoned, the batch retries');
+        break;
+      case 'abandoned-write-settled':
+        stats.abandonedPending -= 1;
         break;
       case 'extended':
         stats.visibilityExtensions += 1;
@@ -98,7 +115,8 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         break;
       case 'child-crashed':
         stats.childRestarts += 1;
-        logger.error({ child: report.child, restarts: report.restarts, restartInMs: report.delayMs, err: errorText(report.error) }, 'actor crashed, restarting');
+        if (report.delayMs < 0) logger.error({ child: report.child, err: errorText(report.error) }, 'actor crashed while draining; not restarted, its credits returned');
+        else logger.error({ child: report.child, restarts: report.restarts, restartInMs: report.delayMs, err: errorText(report.error) }, 'actor crashed, restarting');
         break;
       case 'state':
         break;

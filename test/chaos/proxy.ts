@@ -6,6 +6,8 @@ export class OutageProxy {
   readonly #target: number;
   #server: Server | undefined;
   readonly #sockets = new Set<Socket>();
+  readonly #pairs = new Set<{ client: Socket; upstream: Socket }>();
+  #frozen = false;
 
   private constructor(port: number, target: number) {
     this.port = port;
@@ -25,16 +27,53 @@ export class OutageProxy {
   /** Accepts and forwards connections. */
   async up(): Promise<void> {
     const server = createServer((client) => {
-      const upstream = connect(this.#target, '127.0.0.1');
-      for (const socket of [client, upstream]) {
-        this.#sockets.add(socket);
-        socket.on('close', () => this.#sockets.delete(socket));
-        socket.on('error', () => socket.destroy());
+      this.#sockets.add(client);
+      client.on('close', () => this.#sockets.delete(client));
+      client.on('error', () => client.destroy());
+      if (this.#frozen) {
+        this.#blackHole(client);
+        return;
       }
+      const upstream = connect(this.#target, '127.0.0.1');
+      this.#sockets.add(upstream);
+      upstream.on('close', () => this.#sockets.delete(upstream));
+      upstream.on('error', () => upstream.destroy());
       client.pipe(upstream).pipe(client);
+      this.#pairs.add({ client, upstream });
+      client.on('close', () => {
+        for (const pair of this.#pairs) if (pair.client === client) this.#pairs.delete(pair);
+      });
     });
     await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
     this.#server = server;
+  }
+
+  /**
+   * The network freezes without closing anything (a NAT that lost its state): open connections
+   * stop forwarding in both directions and stay open for ever (half-open); new connections are
+   * accepted and never answered. Nothing is closed, so only a deadline can notice.
+   */
+  freeze(): void {
+    this.#frozen = true;
+    for (const { client, upstream } of this.#pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      this.#blackHole(client);
+      this.#blackHole(upstream);
+    }
+    this.#pairs.clear();
+  }
+
+  /** New connections forward again; the ones frozen stay dead, as after a NAT lost its state. */
+  thaw(): void {
+    this.#frozen = false;
+  }
+
+  /** Reads and drops whatever arrives, answers nothing, never closes. */
+  #blackHole(socket: Socket): void {
+    socket.removeAllListeners('data');
+    socket.on('data', () => {});
+    socket.resume();
   }
 
   /** Refuses new connections and cuts the open ones, as a network outage does. */

@@ -18,12 +18,29 @@ test('defaults load with nothing set', (t) => {
 const bad: Array<[Record<string, string>, RegExp]> = [
   [{ POLLERS: 'many' }, /^POLLERS="many" is invalid: expected an integer from 1 to 256$/],
   [{ POLLERS: '0' }, /^POLLERS="0"/],
-  [{ RECEIVE_WAIT_SECONDS: '21' }, /RECEIVE_WAIT_SECONDS.*0 to 20/],
+  [{ RECEIVE_WAIT_SECONDS: '21' }, /RECEIVE_WAIT_SECONDS.*1 to 20/],
+  [{ RECEIVE_WAIT_SECONDS: '0' }, /^RECEIVE_WAIT_SECONDS="0" is invalid: expected an integer from 1 to 20$/],
+  [{ STATS_INTERVAL_MS: '1' }, /^STATS_INTERVAL_MS=1 is invalid: expected 0 \(off\) or an integer from 1000 to 86400000$/],
+  [{ RETRY_BASE_MS: '600000', RETRY_MAX_MS: '1' }, /^RETRY_MAX_MS=1 is invalid: it must be at least RETRY_BASE_MS \(600000\)/],
+  [{ TRAFFIC_DLQ_URL: 'http://127.0.0.1:4566/000000000000/dlq' }, /^TRAFFIC_DLQ_URL is set but TRAFFIC_QUEUE_URL is not/],
+  [{ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }, /^AWS_ENDPOINT_URL is set but TRAFFIC_QUEUE_URL is not/],
+  [{ METRICS_PORT: '4566' }, /^METRICS_PORT=4566 is invalid: the embedded SQS endpoint listens on that port/],
+  [{ TRAFFIC_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/q', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', EMBEDDED_SQS_PORT: '4567' }, /^EMBEDDED_SQS_PORT is set but so is TRAFFIC_QUEUE_URL/],
   [{ STORAGE_BACKEND: 'postgres' }, /^STORAGE_BACKEND="postgres" is invalid: expected one of mysql, cassandra$/],
   [{ TRAFFIC_QUEUE_URL: 'not a url' }, /^TRAFFIC_QUEUE_URL=.*http\(s\) URL$/],
   [{ VISIBILITY_TIMEOUT_SECONDS: '30', HEARTBEAT_SECONDS: '30' }, /^HEARTBEAT_SECONDS=30 is invalid: it must be below VISIBILITY_TIMEOUT_SECONDS/],
   [{ BATCH_SIZE: '500', MAX_IN_FLIGHT: '100' }, /^MAX_IN_FLIGHT=100 is invalid/],
 ];
+test('valid neighbours of the refused values load', (t) => {
+  t.is(loadConfig({ STATS_INTERVAL_MS: '0' }).statsIntervalMs, 0, 'stats off');
+  t.is(loadConfig({ STATS_INTERVAL_MS: '1000' }).statsIntervalMs, 1_000);
+  t.is(loadConfig({ RETRY_BASE_MS: '500', RETRY_MAX_MS: '500' }).retryMaxMs, 500);
+  t.is(loadConfig({ RECEIVE_WAIT_SECONDS: '1' }).receiveWaitSeconds, 1);
+  const remote = { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', TRAFFIC_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/q' };
+  t.is(loadConfig({ ...remote, TRAFFIC_DLQ_URL: 'http://127.0.0.1:4566/000000000000/dlq' }).dlqUrl, 'http://127.0.0.1:4566/000000000000/dlq');
+  t.is(loadConfig({ ...remote, METRICS_PORT: '4566' }).metricsPort, 4_566, 'no embedded endpoint: no clash');
+});
+
 for (const [env, message] of bad) {
   test(`rejects ${JSON.stringify(env)} with one clear line`, (t) => {
     const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError });

@@ -19,7 +19,7 @@ test('current bodies pass; direct is normalised to type-in', (t) => {
     ok: true,
     visit: { visitId: 'abc-1', type: 'type-in', createdAt: now, ip: '2001:db8::1' },
   });
-  for (const url of ['test.com', 'https://example.org/a?b=c', 'http://test.com:8080/x', 'test.com:8080/path', 'http://192.0.2.1/']) {
+  for (const url of ['test.com', 'https://example.org/a?b=c', 'http://test.com:8080/x', 'www.example.org/path', 'http://192.0.2.1/']) {
     const result = parseVisitBody(body({ type: 'referrer', created_at: now, url }), 'm');
     t.true(result.ok, url);
   }
@@ -72,7 +72,7 @@ for (const [name, raw, code] of rejected) {
   });
 }
 
-test('rejection messages quote untrusted input bounded and on one line', (t) => {
+test('rejection messages stay on one line whatever the input', (t) => {
   const result = parseVisitBody(body({ type: `evil\n${'y'.repeat(30)}`, created_at: now }), 'm');
   t.false(result.ok);
   if (!result.ok) t.false(result.rejection.message.includes('\n'));

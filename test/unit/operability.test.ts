@@ -57,3 +57,20 @@ test('metrics count reports, observe latency from created_at, and serve over HTT
   t.deepEqual((await down.json()).problems, ['supervisor is draining, not running']);
   t.is((await fetch(`http://127.0.0.1:${port}/nope`)).status, 404);
 });
+
+test('unhealthy when a writer holds visits and has written none for too long; a writer that just got work is not', (t) => {
+  const lastReceiveAt = { 'poller-1': 99_000, 'poller-2': 99_000 };
+  const stuck = assessHealth({
+    ...base,
+    lastReceiveAt,
+    writers: [
+      { name: 'writer-referrer', holding: 500, holdingSince: 5_000, lastWriteAt: 10_000 },
+      { name: 'writer-type-in', holding: 40, holdingSince: 95_000, lastWriteAt: 1_000 },
+      { name: 'writer-other', holding: 0, lastWriteAt: 0 },
+    ],
+  });
+  t.false(stuck.ok);
+  t.deepEqual(stuck.problems, ['writer-referrer holds 500 visit(s) and has written none for 90 s']);
+  const writing = assessHealth({ ...base, lastReceiveAt, writers: [{ name: 'writer-referrer', holding: 500, holdingSince: 5_000, lastWriteAt: 99_000 }] });
+  t.true(writing.ok);
+});

@@ -1,0 +1,146 @@
+/**
+ * Every outside call has a deadline that holds whatever the other side does, on a real SQS
+ * endpoint (fauxqs) behind a TCP proxy on 127.0.0.1 that can freeze: connections stop
+ * forwarding without closing (half-open), new ones are accepted and never answered.
+ */
+import { Writable } from 'node:stream';
+import test from 'ava';
+import pino from 'pino';
+import type { Report } from '../../machines/types.ts';
+import type { Visit } from '../../src/contract/visit.ts';
+import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
+import { loadConfig } from '../../src/processor/config.ts';
+import { startProcessor } from '../../src/processor/processor.ts';
+import type { StoragePort } from '../../src/processor/storage/port.ts';
+import { OutageProxy } from '../chaos/proxy.ts';
+import { makeBurst, sendBurst } from '../support/burst.ts';
+import { createRecordingStorage, seededRandom } from '../support/recording-storage.ts';
+import { queueDepth, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const port = (endpoint: string) => Number(new URL(endpoint).port);
+
+/** Tight deadlines so the test is short; the behaviour is the same at the defaults. */
+const DEADLINES = { RECEIVE_WAIT_SECONDS: '1', RECEIVE_DEADLINE_MARGIN_MS: '1000', SQS_CALL_TIMEOUT_MS: '1500', SQS_CONNECT_TIMEOUT_MS: '1000', HEALTH_MAX_SILENCE_SECONDS: '21' };
+
+test('a half-open network freeze: calls hit their deadlines, new connections are opened, the burst drains after the thaw', async (t) => {
+  const sqs = await startTestEndpoint({ visibilityTimeoutSeconds: 5 });
+  const proxy = await OutageProxy.start(port(sqs.endpoint));
+  t.teardown(async () => {
+    await proxy.down();
+    await sqs.stop();
+  });
+  const burst = makeBurst(1_000, 0, seededRandom(91));
+  await sendBurst(sqs.client, sqs.queueUrl, burst);
+  const storage = createRecordingStorage({ delayMs: 2 });
+  const reports: Report[] = [];
+  const processor = startTestProcessor(
+    { endpoint: `http://127.0.0.1:${proxy.port}`, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl },
+    storage,
+    { ...DEADLINES, BATCH_SIZE: '10', POLLERS: '2', VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1' },
+    (r) => void reports.push(r),
+  );
+  await waitFor(() => storage.rows.size >= 100, 30_000, 'first writes');
+  proxy.freeze();
+  await sleep(4_000);
+  const timedOut = reports.filter((r) => r.kind === 'receive-failed' && String((r.error as Error).name) === 'DeadlineError').length;
+  proxy.thaw();
+  await waitFor(async () => storage.rows.size === burst.length, 60_000, 'the burst to drain after the thaw');
+  processor.stop();
+  t.deepEqual(await processor.done, { status: 'stopped' });
+  t.true(timedOut > 0, 'frozen receives failed at their deadline');
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, inFlight: 0 });
+  t.is(storage.rows.size, burst.length, 'nothing lost');
+});
+
+test('an endpoint silent at start: one line naming it within the deadline, retries, then runs when it answers', async (t) => {
+  const sqs = await startTestEndpoint();
+  const proxy = await OutageProxy.start(port(sqs.endpoint));
+  t.teardown(async () => {
+    await proxy.down();
+    await sqs.stop();
+  });
+  const burst = makeBurst(200, 0, seededRandom(92));
+  await sendBurst(sqs.client, sqs.queueUrl, burst);
+  proxy.freeze();
+  const lines: Array<{ msg: string; endpoint?: string; time: number }> = [];
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    }),
+  );
+  const storage = createRecordingStorage();
+  const via = `http://127.0.0.1:${proxy.port}`;
+  const started = Date.now();
+  const processor = startProcessor({ config: loadConfig({ ...DEADLINES, POLLERS: '2' }), endpoint: via, queueUrl: sqs.queueUrl, storage, logger });
+  await waitFor(() => lines.some((l) => l.msg.includes('did not answer at start')), 10_000, 'the start-up warning');
+  const warning = lines.find((l) => l.msg.includes('did not answer at start'))!;
+  t.log(`first warning ${warning.time - started} ms after start: ${warning.msg}`);
+  t.is(warning.endpoint, via, 'the line names the endpoint');
+  t.true(warning.time - started < 1_500 + 3_000, 'within the call deadline (1.5 s) and a margin for a loaded machine');
+  t.is(processor.actor.getSnapshot().value, 'starting');
+  proxy.thaw();
+  await waitFor(() => storage.rows.size === burst.length, 60_000, 'the burst after the endpoint answered');
+  processor.stop();
+  t.deepEqual(await processor.done, { status: 'stopped' });
+});
+
+test('STARTUP_MAX_ATTEMPTS: an endpoint that never answers makes the processor fail after that many tries', async (t) => {
+  const sqs = await startTestEndpoint();
+  const proxy = await OutageProxy.start(port(sqs.endpoint));
+  t.teardown(async () => {
+    await proxy.down();
+    await sqs.stop();
+  });
+  proxy.freeze();
+  const processor = startProcessor({
+    config: loadConfig({ ...DEADLINES, SQS_CALL_TIMEOUT_MS: '300', SQS_CONNECT_TIMEOUT_MS: '300', STARTUP_MAX_ATTEMPTS: '2' }),
+    endpoint: `http://127.0.0.1:${proxy.port}`,
+    queueUrl: sqs.queueUrl,
+    storage: createRecordingStorage(),
+    logger: pino({ level: 'silent' }),
+  });
+  const output = await processor.done;
+  t.is(output.status, 'failed');
+  t.regex(String(output.error), /did not answer in 2 attempt/);
+});
+
+test('storage that hangs and ignores the abort signal: writes are abandoned at WRITE_TIMEOUT_MS, retried, nothing lost', async (t) => {
+  const sqs = await startTestEndpoint({ visibilityTimeoutSeconds: 5 });
+  t.teardown(() => sqs.stop());
+  const burst = makeBurst(500, 0, seededRandom(93));
+  await sendBurst(sqs.client, sqs.queueUrl, burst);
+  const recording = createRecordingStorage();
+  let hung = 0;
+  // The first 6 calls never return and never look at their signal, as many drivers do.
+  const storage: StoragePort = {
+    backend: 'hanging',
+    writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal) {
+      if (hung < 6) {
+        hung += 1;
+        return new Promise<void>(() => {});
+      }
+      return recording.writeBatch(type, visits, signal);
+    },
+  };
+  const reports: Report[] = [];
+  const processor = startTestProcessor(
+    sqs,
+    storage,
+    { BATCH_SIZE: '20', WRITE_TIMEOUT_MS: '300', RETRY_BASE_MS: '10', RETRY_MAX_MS: '100', VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1' },
+    (r) => void reports.push(r),
+  );
+  await waitFor(() => recording.rows.size === burst.length, 60_000, 'every visit written');
+  processor.stop();
+  t.deepEqual(await processor.done, { status: 'stopped' });
+  t.is(hung, 6);
+  t.is(reports.filter((r) => r.kind === 'write-abandoned').length, 6, 'each hung write abandoned and reported');
+  t.is(processor.stats.abandonedWrites, 6, 'and counted');
+  t.true(reports.some((r) => r.kind === 'write-failed' && r.willRetry && (r.error as Error).name === 'DeadlineExceeded'), 'the batch took the retry path');
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, inFlight: 0 });
+  for (const [id, n] of recording.writes) t.is(n, 1, `${id} written once`);
+});

@@ -1,0 +1,61 @@
+/**
+ * `npm run redrive` with messages of real sizes: batches stay within SQS's 1 MiB request limit,
+ * a message near 1 MiB goes alone, and every body arrives on the PIPELINE unchanged.
+ */
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import test from 'ava';
+import { batchBySize, MAX_BATCH_BYTES } from '../../scripts/redrive-batches.ts';
+import { drainQueue, queueDepth, startTestEndpoint } from '../support/sqs.ts';
+
+const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+
+test('batches hold at most 10 messages and 1 MiB; a message too large to share goes alone', (t) => {
+  const sizes = [300_000, 300_000, 300_000, 300_000, 1_048_000, 10, 10, ...Array.from({ length: 25 }, () => 100)];
+  const batches = batchBySize(sizes.map((n, i) => ({ body: 'x'.repeat(n), i })));
+  for (const batch of batches) {
+    t.true(batch.length <= 10);
+    t.true(batch.reduce((sum, m) => sum + m.body.length, 0) <= MAX_BATCH_BYTES);
+  }
+  t.deepEqual(batches.flat().map((m) => m.i), sizes.map((_, i) => i), 'every message once, in order');
+  const big = batches.find((batch) => batch.some((m) => m.body.length === 1_048_000))!;
+  t.false(big.some((m) => m.body.length === 300_000), 'the near-1 MiB message shares its batch with no large one');
+  t.deepEqual(batchBySize([{ body: 'x'.repeat(1_048_576) }, { body: 'y' }]).map((batch) => batch.length), [1, 1], 'a full 1 MiB message alone');
+  const multiByte = batchBySize([{ body: 'é'.repeat(300_000) }, { body: 'é'.repeat(300_000) }]);
+  t.is(multiByte.length, 2, 'sizes are UTF-8 bytes, not characters');
+});
+
+test('npm run redrive moves large dead letters: 12 of 300 KB, one near 1 MiB and small ones, bodies intact', async (t) => {
+  const sqs = await startTestEndpoint();
+  t.teardown(() => sqs.stop());
+  const bodies = [
+    ...Array.from({ length: 12 }, (_, i) => `${i}:${'a'.repeat(300_000)}`),
+    `big:${'b'.repeat(1_048_000)}`,
+    ...Array.from({ length: 5 }, (_, i) => JSON.stringify({ type: 'referrer', created_at: 1_764_000_000_000, url: `test${i}.com` })),
+  ];
+  for (const body of bodies) await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.dlqUrl, MessageBody: body }));
+
+  const child = spawn(process.execPath, ['scripts/redrive.ts'], {
+    env: { ...process.env, AWS_ENDPOINT_URL: sqs.endpoint, TRAFFIC_QUEUE_URL: sqs.queueUrl, TRAFFIC_DLQ_URL: sqs.dlqUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.is(code, 0, output);
+  t.regex(output, new RegExp(`^moved ${bodies.length} message\\(s\\)`));
+
+  const moved = await drainQueue(sqs.client, sqs.queueUrl);
+  t.deepEqual(moved.map((m) => hash(m.Body!)).sort(), bodies.map(hash).sort(), 'every body on the PIPELINE, unchanged');
+  t.deepEqual(await queueDepth(sqs.client, sqs.dlqUrl), { visible: 0, inFlight: 0 }, 'DLQ empty');
+});
+
+test('npm run redrive refuses a --max that is not a whole number, with one line', async (t) => {
+  const child = spawn(process.execPath, ['scripts/redrive.ts', '--max', 'ten'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  t.is(await new Promise<number | null>((resolve) => child.on('close', resolve)), 2);
+  t.is(stderr, 'redrive: --max needs a whole number of messages, at least 1\n');
+});

@@ -1,0 +1,79 @@
+/**
+ * Stall detection on a real SQS endpoint: a storage that hangs for one visit type makes its
+ * writer hold visits and write none; one warning per interval names it, health fails, and both
+ * clear once the storage answers again.
+ */
+import { Writable } from 'node:stream';
+import test from 'ava';
+import pino from 'pino';
+import type { Visit } from '../../src/contract/visit.ts';
+import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
+import { loadConfig } from '../../src/processor/config.ts';
+import { startProcessor } from '../../src/processor/processor.ts';
+import type { StoragePort } from '../../src/processor/storage/port.ts';
+import { makeBurst, sendBurst } from '../support/burst.ts';
+import { createRecordingStorage, seededRandom } from '../support/recording-storage.ts';
+import { startTestEndpoint, waitFor } from '../support/sqs.ts';
+
+test('a writer that holds visits and writes none is named in one warning per interval and fails health until it writes again', async (t) => {
+  const sqs = await startTestEndpoint({ visibilityTimeoutSeconds: 30 });
+  t.teardown(() => sqs.stop());
+  const burst = makeBurst(400, 0, seededRandom(94));
+  await sendBurst(sqs.client, sqs.queueUrl, burst);
+  const recording = createRecordingStorage();
+  let referrerDown = true;
+  const storage: StoragePort = {
+    backend: 'stalling',
+    async writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal) {
+      // Referrer writes hang (signal honoured) while the storage is down.
+      while (type.name === 'referrer' && referrerDown) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        signal.throwIfAborted();
+      }
+      return recording.writeBatch(type, visits, signal);
+    },
+  };
+  const warnings: Array<{ msg: string; time: number; problems?: string[] }> = [];
+  const logger = pino(
+    { level: 'warn' },
+    new Writable({
+      write(chunk, _encoding, done) {
+        for (const line of String(chunk).split('\n').filter(Boolean)) warnings.push(JSON.parse(line));
+        done();
+      },
+    }),
+  );
+  const processor = startProcessor({
+    config: loadConfig({
+      POLLERS: '2',
+      RECEIVE_WAIT_SECONDS: '1',
+      RECEIVE_DEADLINE_MARGIN_MS: '1000',
+      HEALTH_MAX_SILENCE_SECONDS: '3',
+      STALL_WARN_INTERVAL_SECONDS: '1',
+      WRITE_TIMEOUT_MS: '60000',
+      BATCH_SIZE: '20',
+    }),
+    endpoint: sqs.endpoint,
+    queueUrl: sqs.queueUrl,
+    dlqUrl: sqs.dlqUrl,
+    storage,
+    logger,
+  });
+  const stalled = () => warnings.filter((w) => w.msg.startsWith('processor stalled'));
+  await waitFor(() => stalled().length >= 2, 20_000, 'two stall warnings');
+  const health = processor.health();
+  t.false(health.ok);
+  t.true(health.problems.some((p) => /^writer-referrer holds \d+ visit\(s\) and has written none for \d+ s$/.test(p)), health.problems.join('; '));
+  t.false(health.problems.some((p) => p.startsWith('writer-type-in')), 'the healthy type is not named');
+  const [first, second] = stalled();
+  t.true(second.time - first.time >= 900, `one warning per interval (${second.time - first.time} ms apart)`);
+  t.true(first.problems?.some((p) => p.startsWith('writer-referrer')));
+  referrerDown = false;
+  await waitFor(() => recording.rows.size === burst.length, 30_000, 'the referrers once the storage answers');
+  await waitFor(() => processor.health().ok, 10_000, 'health to recover');
+  const count = stalled().length;
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  t.is(stalled().length, count, 'no warning once it writes again');
+  processor.stop();
+  t.deepEqual(await processor.done, { status: 'stopped' });
+});

@@ -1,0 +1,68 @@
+/**
+ * STOP and a receive in flight: an idle long poll is aborted after a short grace (an idle
+ * processor does not wait out RECEIVE_WAIT_SECONDS); a receive that answers within the grace
+ * (a busy queue) has what it returned released, not left invisible.
+ */
+import test from 'ava';
+import { createActor, fromPromise, SimulatedClock } from 'xstate';
+import { pollerMachine } from '../../machines/poller.ts';
+import type { QueueMessage } from '../../machines/types.ts';
+
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+function harness(receive: (clock: SimulatedClock, signal: AbortSignal) => Promise<QueueMessage[]>) {
+  const clock = new SimulatedClock();
+  const released: number[] = [];
+  const releasedHandles: string[] = [];
+  let receiveSignal: AbortSignal | undefined;
+  const poller = pollerMachine.provide({
+    actors: {
+      acquireCredits: fromPromise(async () => 10),
+      receiveMessages: fromPromise(({ signal }: { signal: AbortSignal }) => {
+        receiveSignal = signal;
+        return receive(clock, signal);
+      }),
+      release: fromPromise(async ({ input }: { input: { receiptHandles: readonly string[] } }): Promise<void> => {
+        releasedHandles.push(...input.receiptHandles);
+      }),
+    },
+    actions: { releaseCredits: (_, n: number) => void released.push(n) },
+  });
+  const actor = createActor(poller, {
+    clock,
+    input: { id: 'poller-1', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1_000, backoffMaxMs: 8_000, stopGraceMs: 500 } },
+  }).start();
+  return { clock, actor, released, releasedHandles, signal: () => receiveSignal };
+}
+
+test('STOP during an idle long poll: aborted after the grace, not after the 20 s wait; credits back', async (t) => {
+  const h = harness((clock) => new Promise<QueueMessage[]>((resolve) => clock.setTimeout(() => resolve([]), 20_000)));
+  await settle();
+  t.true(h.actor.getSnapshot().matches('receiving'));
+  h.actor.send({ type: 'STOP' });
+  await settle();
+  h.clock.increment(499);
+  await settle();
+  t.is(h.actor.getSnapshot().status, 'active', 'a receive may still answer within the grace');
+  h.clock.increment(1);
+  await settle();
+  t.is(h.actor.getSnapshot().status, 'done', 'stopped 500 ms after STOP, not 20 s');
+  t.true(h.signal()?.aborted, 'the long poll was aborted');
+  t.deepEqual(h.released, [10], 'its credits went back');
+});
+
+test('STOP while a receive answers within the grace: what it returned is released, not left invisible', async (t) => {
+  const messages: QueueMessage[] = [1, 2, 3].map((i) => ({ messageId: `m${i}`, receiptHandle: `r${i}`, body: '{}', receiveCount: 1 }));
+  const h = harness((clock) => new Promise<QueueMessage[]>((resolve) => clock.setTimeout(() => resolve(messages), 100)));
+  await settle();
+  h.actor.send({ type: 'STOP' });
+  await settle();
+  h.clock.increment(100);
+  await settle();
+  t.is(h.actor.getSnapshot().status, 'done');
+  t.false(h.signal()?.aborted, 'not aborted');
+  t.deepEqual(h.releasedHandles, ['r1', 'r2', 'r3']);
+  t.deepEqual(h.released, [10]);
+});

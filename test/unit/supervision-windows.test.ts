@@ -1,0 +1,162 @@
+/**
+ * Supervision in every order of events, on a simulated clock with an in-memory queue: SHUTDOWN
+ * while a restart is pending, a crash while draining, the last poller crashing, two crashes at
+ * once. Children are crashed for real: a report action throws inside the child's transition.
+ */
+import test from 'ava';
+import PQueue from 'p-queue';
+import pino from 'pino';
+import { createActor, SimulatedClock } from 'xstate';
+import { CreditPool } from '../../machines/credit-pool.ts';
+import type { Report } from '../../machines/types.ts';
+import { VISIT_TYPES } from '../../src/contract/visit-types.ts';
+import { loadConfig } from '../../src/processor/config.ts';
+import { provideMachines, supervisorInput } from '../../src/processor/processor.ts';
+import { FakeQueue } from '../support/fake-queue.ts';
+
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** Crash points, each used once: `received:poller-1` crashes that poller as it reports a receive. */
+type CrashPoint = `received:${string}` | `written:${string}`;
+
+function system(options: { pollers: number; messages: number; writeMs?: number; graceMs?: number }) {
+  const clock = new SimulatedClock();
+  const queue = new FakeQueue(clock);
+  for (let i = 0; i < options.messages; i++) {
+    queue.send(
+      i % 2 === 0
+        ? JSON.stringify({ type: 'referrer', created_at: 1_700_000_000_000 + i, visit_id: `v${i}`, url: 'test.com' })
+        : JSON.stringify({ type: 'direct', created_at: 1_700_000_000_000 + i, visit_id: `v${i}`, ip: '10.1.2.3' }),
+    );
+  }
+  const written = new Set<string>();
+  const storage = {
+    backend: 'clocked',
+    async writeBatch(_type: unknown, visits: readonly { visitId: string }[], signal: AbortSignal) {
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, options.writeMs ?? 20));
+      signal.throwIfAborted();
+      for (const v of visits) written.add(v.visitId);
+    },
+  };
+  const config = loadConfig({
+    POLLERS: String(options.pollers),
+    BATCH_SIZE: '10',
+    MAX_IN_FLIGHT: '60',
+    RECEIVE_WAIT_SECONDS: '1',
+    SHUTDOWN_GRACE_MS: String(options.graceMs ?? 10_000),
+  });
+  const credits = new CreditPool(config.maxInFlight);
+  const reports: Report[] = [];
+  const armed = new Set<CrashPoint>();
+  const report = (r: Report) => {
+    reports.push(r);
+    const point = r.kind === 'received' ? `received:${r.poller}` : r.kind === 'written' ? `written:${r.type}` : undefined;
+    if (point && armed.delete(point as CrashPoint)) throw new Error(`crash at ${point}`);
+  };
+  const machine = provideMachines({
+    queue,
+    storage: storage as never,
+    credits,
+    writeLimiters: new Map(VISIT_TYPES.map((v) => [v.name, new PQueue({ concurrency: 2 })])),
+    config,
+    report,
+    logger: pino({ level: 'silent' }),
+  });
+  const actor = createActor(machine, { clock, input: { ...supervisorInput(config), restartBackoff: { baseMs: 2_000, maxMs: 2_000 } } });
+  const crashes = () => reports.filter((r) => r.kind === 'child-crashed');
+  return { clock, queue, written, credits, actor, reports, armed, crashes, total: options.messages };
+}
+
+async function runUntil(clock: SimulatedClock, done: () => boolean, stepMs = 10, maxSteps = 20_000) {
+  for (let i = 0; i < maxSteps && !done(); i++) {
+    await settle();
+    clock.increment(stepMs);
+  }
+  await settle();
+}
+
+/** The end state every window must reach: stopped cleanly, every credit back, nothing lost. */
+function assertCleanStop(t: import('ava').ExecutionContext, s: ReturnType<typeof system>) {
+  const snapshot = s.actor.getSnapshot();
+  t.is(snapshot.status, 'done', `supervisor ${snapshot.status}${snapshot.status === 'error' ? `: ${String(snapshot.error)}` : ''}`);
+  t.deepEqual(snapshot.output, { status: 'stopped' });
+  t.is(s.credits.inFlight, 0, `every credit returned (held: ${JSON.stringify([...s.credits.holders()])})`);
+  const remaining = new Set([...s.queue.messages.values()].map((m) => JSON.parse(m.body).visit_id as string));
+  t.is(new Set([...s.written, ...remaining]).size, s.total, 'every visit written or still queued');
+}
+
+test('SHUTDOWN while a crashed poller waits for its restart: drains the others, never restarts it', async (t) => {
+  const s = system({ pollers: 2, messages: 200 });
+  s.armed.add('received:poller-1');
+  s.actor.start();
+  await runUntil(s.clock, () => s.crashes().length === 1);
+  t.is(s.crashes()[0]?.kind === 'child-crashed' ? s.crashes()[0].child : '', 'poller-1');
+  t.is(s.credits.heldBy('poller-1'), 0, 'the crashed poller holds no credit');
+  t.deepEqual(s.actor.getSnapshot().context.restarting, ['poller-1']);
+  s.actor.send({ type: 'SHUTDOWN' });
+  await runUntil(s.clock, () => s.actor.getSnapshot().status !== 'active');
+  assertCleanStop(t, s);
+  t.is(Object.keys(s.actor.getSnapshot().children).length, 0, 'no child left, none respawned');
+});
+
+test('SHUTDOWN while a crashed writer waits for its restart: its credits are back and the stop is clean', async (t) => {
+  const s = system({ pollers: 2, messages: 200 });
+  s.armed.add('written:referrer');
+  s.actor.start();
+  await runUntil(s.clock, () => s.crashes().length === 1);
+  t.is(s.crashes()[0]?.kind === 'child-crashed' ? s.crashes()[0].child : '', 'writer-referrer');
+  t.is(s.credits.heldBy('writer-referrer'), 0, 'the crashed writer holds no credit');
+  s.actor.send({ type: 'SHUTDOWN' });
+  // Past the restart delay too: the cancelled restart must not spawn a writer into a draining system.
+  await runUntil(s.clock, () => s.actor.getSnapshot().status !== 'active');
+  assertCleanStop(t, s);
+});
+
+test('a writer crashing while draining: its credits come back and the supervisor stops without waiting for the grace period', async (t) => {
+  const s = system({ pollers: 2, messages: 200, writeMs: 200, graceMs: 60_000 });
+  s.actor.start();
+  await runUntil(s.clock, () => s.written.size >= 40);
+  s.armed.add('written:type-in');
+  const shutdownAt = s.clock.now();
+  s.actor.send({ type: 'SHUTDOWN' });
+  await runUntil(s.clock, () => s.actor.getSnapshot().status !== 'active');
+  t.true(s.crashes().some((r) => r.kind === 'child-crashed' && r.child === 'writer-type-in' && r.delayMs === -1), 'crash reported, not restarted');
+  t.true(s.clock.now() - shutdownAt < 60_000, 'stopped before the grace period ran out');
+  assertCleanStop(t, s);
+});
+
+test('the last poller crashing: it is restarted, the burst is drained, then a clean stop', async (t) => {
+  const s = system({ pollers: 1, messages: 100 });
+  s.armed.add('received:poller-1');
+  s.actor.start();
+  await runUntil(s.clock, () => s.crashes().length === 1);
+  t.deepEqual(s.actor.getSnapshot().context.pollers, [], 'no poller alive while the restart is pending');
+  t.is(s.credits.inFlight, 0, 'its credits are back at once');
+  await runUntil(s.clock, () => s.written.size === s.total);
+  t.is(s.written.size, s.total, 'the restarted poller drained the burst');
+  t.deepEqual(s.actor.getSnapshot().context.pollers, ['poller-1']);
+  s.actor.send({ type: 'SHUTDOWN' });
+  await runUntil(s.clock, () => s.actor.getSnapshot().status !== 'active');
+  assertCleanStop(t, s);
+});
+
+test('two crashes at once (a poller and a writer): both restart; SHUTDOWN with one restarted and one pending is clean', async (t) => {
+  const s = system({ pollers: 3, messages: 300 });
+  s.armed.add('received:poller-2');
+  s.armed.add('written:referrer');
+  s.actor.start();
+  await runUntil(s.clock, () => s.crashes().length === 2);
+  t.deepEqual([...s.actor.getSnapshot().context.restarting].sort(), ['poller-2', 'writer-referrer']);
+  // Let the first restart happen, then crash that child again so one restart is pending at SHUTDOWN.
+  await runUntil(s.clock, () => s.actor.getSnapshot().context.restarting.length === 0);
+  t.true(s.actor.getSnapshot().context.pollers.includes('poller-2'));
+  t.true(s.actor.getSnapshot().context.writers.includes('writer-referrer'));
+  s.armed.add('received:poller-2');
+  await runUntil(s.clock, () => s.crashes().length === 3);
+  t.deepEqual(s.actor.getSnapshot().context.restarting, ['poller-2']);
+  s.actor.send({ type: 'SHUTDOWN' });
+  await runUntil(s.clock, () => s.actor.getSnapshot().status !== 'active');
+  assertCleanStop(t, s);
+});
