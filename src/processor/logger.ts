@@ -1,6 +1,6 @@
 /** pino JSON logs; pretty only when a person is watching a terminal. */
 import { createRequire } from 'node:module';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** pino-pretty is a development package: a production install (the image) logs JSON only. */
 function prettyAvailable(): boolean {
@@ -13,13 +13,18 @@ function prettyAvailable(): boolean {
   }
 }
 
-export function createLogger(level: string, name = 'traffic-processor'): Logger {
-  const pretty = process.stdout.isTTY && !process.env.LOG_JSON && prettyAvailable();
-  return pino({
+/** JSON to stdout (pretty on a terminal), or JSON to `destination` when one is given (benchmarks). */
+export function createLogger(level: string, name = 'traffic-processor', destination?: DestinationStream): Logger {
+  const options = {
     name,
     level,
     // Never log credentials, even if an error object carries them.
     redact: ['*.accessKeyId', '*.secretAccessKey', '*.sessionToken', '*.authorization'],
+  };
+  if (destination) return pino(options, destination);
+  const pretty = process.stdout.isTTY && !process.env.LOG_JSON && prettyAvailable();
+  return pino({
+    ...options,
     ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } } : {}),
   });
 }
