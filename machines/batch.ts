@@ -5,7 +5,9 @@
  *     work:   next -> writing -> acknowledging -> next ...   (one group of rows at a time)
  *               writing fails -> retrying (backoff + jitter) -> next
  *               retries exhausted -> split the group in halves (each tried once) until a
- *               failing row stands alone; a lone failing row is set aside
+ *               failing row stands alone; a lone failing row is set aside (if both halves
+ *               of the first split fail, storage refuses them all: released whole, unless
+ *               a row is at its last receive)
  *             settling: rows set aside go to the DLQ (write_failed) from their
  *               deadLetterAfterReceives-th receive on, else back to SQS (visibility 0)
  *     lease:  waiting -> extending -> waiting ...             (heartbeat below the visibility timeout)
@@ -51,6 +53,13 @@ interface BatchContext extends BatchInput {
   attemptsAllowed: number;
   /** The batch has been split: every group left is a piece, tried once. */
   split: boolean;
+  /**
+   * The first split's two halves: if both fail, storage refuses them all rather than one row,
+   * and splitting further would only hammer it; rows at their last receive are split anyway.
+   */
+  halves: 'none' | 'first-pending' | 'first-failed' | 'settled';
+  /** Why rows set aside are released (logged). */
+  restReason: string;
   attempt: number;
   retryDelayMs: number;
   /** Written rows of the current group not yet deleted. */
@@ -160,6 +169,8 @@ export const batchMachine = setup({
     groups: input.deliveries.length > 0 ? [[...input.deliveries]] : [],
     attemptsAllowed: input.settings.writeMaxAttempts,
     split: false,
+    halves: 'none',
+    restReason: 'rows kept failing alone',
     attempt: 1,
     retryDelayMs: 0,
     unacked: [],
@@ -208,7 +219,12 @@ export const batchMachine = setup({
                 onDone: {
                   target: 'acknowledging',
                   actions: [
-                    assign(({ context }) => ({ unacked: context.groups[0], ackAttempt: 0, written: context.written + context.groups[0].length })),
+                    assign(({ context }) => ({
+                      unacked: context.groups[0],
+                      ackAttempt: 0,
+                      written: context.written + context.groups[0].length,
+                      halves: context.halves === 'none' ? 'none' : 'settled',
+                    })),
                     {
                       type: 'report',
                       params: ({ context }) => ({
@@ -246,6 +262,55 @@ export const batchMachine = setup({
                     ],
                   },
                   {
+                    // The first half failed: try the second before splitting, to tell one bad row from a storage refusing all.
+                    guard: ({ context }) => context.halves === 'first-pending',
+                    target: 'next',
+                    actions: [
+                      {
+                        type: 'report',
+                        params: ({ context, event }) => ({
+                          kind: 'write-failed',
+                          type: context.type,
+                          count: context.groups[0].length,
+                          attempt: context.attempt,
+                          willRetry: false,
+                          delayMs: 0,
+                          error: event.error,
+                        }),
+                      },
+                      assign(({ context }) => {
+                        const [first, second, ...rest] = context.groups;
+                        return { groups: [second, first, ...rest], halves: 'first-failed' as const, attempt: 1 };
+                      }),
+                    ],
+                  },
+                  {
+                    // Both halves failed and no row is at its last receive: released whole, for a later receive.
+                    guard: ({ context }) =>
+                      context.halves === 'first-failed' && !held(context).some((d) => d.receiveCount >= context.settings.deadLetterAfterReceives),
+                    target: 'next',
+                    actions: [
+                      {
+                        type: 'report',
+                        params: ({ context, event }) => ({
+                          kind: 'write-failed',
+                          type: context.type,
+                          count: context.groups[0].length,
+                          attempt: context.attempt,
+                          willRetry: false,
+                          delayMs: 0,
+                          error: event.error,
+                        }),
+                      },
+                      assign(({ context }) => ({
+                        toRelease: [...context.toRelease, ...context.groups.flat()],
+                        groups: [],
+                        halves: 'settled' as const,
+                        restReason: 'both halves of the batch failed: storage refuses them all, not one row',
+                      })),
+                    ],
+                  },
+                  {
                     // Find the rows that fail: halves, each tried once, down to single rows.
                     guard: 'canSplit',
                     target: 'next',
@@ -272,7 +337,13 @@ export const batchMachine = setup({
                       assign(({ context }) => {
                         const [current, ...rest] = context.groups;
                         const half = Math.ceil(current.length / 2);
-                        return { groups: [current.slice(0, half), current.slice(half), ...rest], attempt: 1, attemptsAllowed: 1, split: true };
+                        return {
+                          groups: [current.slice(0, half), current.slice(half), ...rest],
+                          attempt: 1,
+                          attemptsAllowed: 1,
+                          split: true,
+                          halves: context.halves === 'none' ? ('first-pending' as const) : ('settled' as const),
+                        };
                       }),
                     ],
                   },
@@ -451,7 +522,7 @@ export const batchMachine = setup({
                   actions: [
                     {
                       type: 'report',
-                      params: ({ context }) => ({ kind: 'released', type: context.type, count: context.toRelease.length, reason: 'rows kept failing alone' }),
+                      params: ({ context }) => ({ kind: 'released', type: context.type, count: context.toRelease.length, reason: context.restReason }),
                     },
                     { type: 'report', params: ({ context, event }) => ({ kind: 'entries-failed', call: 'release', source: context.type, failures: event.output.failed }) },
                     assign(({ context }) => ({ released: context.released + context.toRelease.length, toRelease: [] })),
@@ -466,7 +537,7 @@ export const batchMachine = setup({
                         kind: 'released',
                         type: context.type,
                         count: context.toRelease.length,
-                        reason: 'rows kept failing alone; release call failed, lease expires on its own',
+                        reason: `${context.restReason}; release call failed, lease expires on its own`,
                       }),
                     },
                     assign(({ context }) => ({ released: context.released + context.toRelease.length, toRelease: [] })),

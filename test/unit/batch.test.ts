@@ -195,7 +195,7 @@ test('a lease that lapses (every extension fails) stops the batch: the write is 
   t.like(machine.getSnapshot().output, { written: 0, leaseLost: 3 });
 });
 
-test('failed writes are retried with growing delays, then split to single rows, then released to SQS (not deleted)', async (t) => {
+test('failed writes are retried with growing delays; if both halves fail too, the batch is released to SQS whole (not deleted)', async (t) => {
   const { clock, calls, reports, actor } = harness(async () => {
     throw new Error('database down');
   });
@@ -208,11 +208,46 @@ test('failed writes are retried with growing delays, then split to single rows, 
   t.true(delays[delays.length - 1] >= 2 * settings.retryBaseMs, 'delays grow exponentially');
   const gaps = calls.writes.slice(1, settings.writeMaxAttempts).map((at, i) => at - calls.writes[i]);
   for (let i = 0; i < gaps.length; i++) t.true(gaps[i] >= delays[i]);
-  t.is(calls.writes.length, settings.writeMaxAttempts + 4, 'then halves ([m0 m1], [m2]) and single rows ([m0], [m1]), each tried once');
-  t.deepEqual(calls.release, [['r0', 'r1', 'r2']], 'rows that failed alone are released for a later receive');
+  t.deepEqual(calls.written, [], 'nothing written');
+  t.is(calls.writes.length, settings.writeMaxAttempts + 2, 'then each half once ([m0 m1], [m2]); no further splitting');
+  t.deepEqual(calls.release.map((ids) => [...ids].sort()), [['r0', 'r1', 'r2']], 'released for a later receive');
+  t.true(reports.some((r) => r.kind === 'released' && /both halves/.test(r.reason)));
   t.deepEqual(calls.acknowledge, [], 'nothing deleted');
   t.deepEqual(calls.deadLettered, [], 'not dead-lettered before their last receive');
   t.like(actor.getSnapshot().output, { type: 'referrer', count: 3, outcome: 'released', written: 0 });
+});
+
+test('storage refusing every row at their last receive: split to single rows, each dead-lettered with write_failed', async (t) => {
+  const { clock, calls, actor } = harness({
+    deliveries: deliveries(3, settings.deadLetterAfterReceives),
+    write: async () => {
+      throw new Error('table is read-only');
+    },
+  });
+  actor.start();
+  await run(clock, () => actor.getSnapshot().status === 'done', 1_000);
+  t.deepEqual(calls.deadLettered.map((l) => [l.messageId, l.reason.code]).sort(), [['m0', 'write_failed'], ['m1', 'write_failed'], ['m2', 'write_failed']]);
+  t.deepEqual(calls.release, []);
+});
+
+test('two poison rows in different halves: released whole at first, isolated at their last receive', async (t) => {
+  for (const receiveCount of [1, settings.deadLetterAfterReceives]) {
+    const { clock, calls, actor } = harness({
+      deliveries: deliveries(8, receiveCount),
+      write: async (ids) => {
+        if (ids.includes('m1') || ids.includes('m6')) throw new Error('row refused');
+      },
+    });
+    actor.start();
+    await run(clock, () => actor.getSnapshot().status === 'done', 1_000);
+    if (receiveCount === 1) {
+      t.deepEqual(calls.written, []);
+      t.is(calls.release.flat().length, 8, 'all released: a later receive mixes them with other rows');
+    } else {
+      t.deepEqual(calls.written.flat().sort(), ['m0', 'm2', 'm3', 'm4', 'm5', 'm7']);
+      t.deepEqual(calls.deadLettered.map((l) => l.messageId).sort(), ['m1', 'm6']);
+    }
+  }
 });
 
 test('one poison row among 8: its neighbours are written, it is released; at its last receive it goes to the DLQ with write_failed', async (t) => {
@@ -243,6 +278,19 @@ test('one poison row among 8: its neighbours are written, it is released; at its
       t.like(actor.getSnapshot().output, { written: 7, deadLettered: 1 });
     }
   }
+});
+
+test('a poison row in the first half: the second half is written first, then the first is split', async (t) => {
+  const { clock, calls, actor } = harness({
+    deliveries: deliveries(8),
+    write: async (ids) => {
+      if (ids.includes('m1')) throw new Error('row refused');
+    },
+  });
+  actor.start();
+  await run(clock, () => actor.getSnapshot().status === 'done', 1_000);
+  t.deepEqual(calls.written.flat().sort(), ['m0', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7']);
+  t.deepEqual(calls.release, [['r1']]);
 });
 
 test('the write_failed reason is bounded and on one line', (t) => {
