@@ -5,7 +5,8 @@
  * (no such queue, no redrive policy, access denied) fails at once.
  */
 import { backoffDelay, type BackoffOptions } from '../../machines/backoff.ts';
-import { SqsQueueError, type SqsQueue } from './sqs-queue.ts';
+import type { QueueFacts, QueuePort } from '../../machines/ports.ts';
+import { SqsQueueError } from './sqs-queue.ts';
 
 export const STARTUP_BACKOFF: BackoffOptions = { baseMs: 1_000, maxMs: 30_000 };
 
@@ -26,7 +27,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export async function prepareWithRetries(
-  queue: Pick<SqsQueue, 'prepare'>,
+  queue: Pick<QueuePort, 'prepare'>,
   options: {
     signal: AbortSignal;
     /** 0: keep trying until stopped. */
@@ -34,7 +35,7 @@ export async function prepareWithRetries(
     onRetry: (attempt: number, delayMs: number, error: unknown) => void;
     backoff?: BackoffOptions;
   },
-): ReturnType<SqsQueue['prepare']> {
+): Promise<QueueFacts> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await queue.prepare(options.signal);

@@ -11,6 +11,7 @@ import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
 import { deadLetterRetrySeconds } from '../../machines/backoff.ts';
 import { supervisorMachine, writerId, type SupervisorOutput } from '../../machines/supervisor.ts';
+import type { QueuePort, StoragePort } from '../../machines/ports.ts';
 import type { DeadLetter, Delivery, ExtendResult, Lease, RejectedMessage, Report } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
 import { VISIT_TYPES, visitType, type VisitTypeName } from '../contract/visit-types.ts';
@@ -22,7 +23,6 @@ import { startStallMonitor } from './stall-monitor.ts';
 import { prepareWithRetries } from './prepare.ts';
 import { createSqsClient, withDeadlines } from './sqs-client.ts';
 import { SqsQueue } from './sqs-queue.ts';
-import type { StoragePort } from './storage/port.ts';
 
 export interface ProcessorOptions {
   readonly config: ProcessorConfig;
@@ -127,9 +127,6 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
     done,
   };
 }
-
-/** The minimal interface the machines' actors need from the queue (SqsQueue, or a fake in tests). */
-export type QueuePort = Pick<SqsQueue, 'queueUrl' | 'prepare' | 'receive' | 'deleteMessages' | 'changeVisibility' | 'deadLetter'>;
 
 export interface MachineDeps {
   readonly queue: QueuePort;

@@ -11,7 +11,7 @@ import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { createLogger } from '../../src/processor/logger.ts';
 import { createStorage } from '../../src/processor/storage/index.ts';
-import type { StoragePort } from '../../src/processor/storage/port.ts';
+import type { StoragePort } from '../../machines/ports.ts';
 import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

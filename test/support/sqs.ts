@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/processor/config.ts';
 import { createPipelineQueues } from '../../src/processor/embedded.ts';
 import { startProcessor, type ProcessorHandle } from '../../src/processor/processor.ts';
 import type { Reporter } from '../../src/processor/report.ts';
-import type { StoragePort } from '../../src/processor/storage/port.ts';
+import type { StoragePort } from '../../machines/ports.ts';
 import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
 
 export interface TestEndpoint {

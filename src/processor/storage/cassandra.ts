@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
 import { createEchoStorage } from './echo.ts';
-import type { StoragePort } from './port.ts';
+import type { StoragePort } from '../../../machines/ports.ts';
 
 export function cassandraStatement(type: VisitTypeDefinition, rowCount: number): string {
   const insert = `INSERT INTO traffic.${type.table} (visit_id, created_at, ${type.extraField}) VALUES (?, ?, ?);`;

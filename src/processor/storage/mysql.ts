@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
 import { createEchoStorage } from './echo.ts';
-import type { StoragePort } from './port.ts';
+import type { StoragePort } from '../../../machines/ports.ts';
 
 export function mysqlStatement(type: VisitTypeDefinition, rowCount: number): string {
   const columns = ['visit_id', 'created_at', type.extraField];
