@@ -28,8 +28,6 @@ export interface BatchInput {
   readonly type: VisitTypeName;
   readonly deliveries: readonly Delivery[];
   readonly settings: BatchSettings;
-  /** Clock time the batch was flushed, for latency figures. */
-  readonly startedAt: number;
 }
 
 export type BatchOutcome = 'acknowledged' | 'released';
@@ -541,7 +539,7 @@ export const batchMachine = setup({
                   actions: [
                     {
                       type: 'report',
-                      params: ({ context }) => ({ kind: 'released', type: context.type, count: context.toRelease.length, reason: context.restReason }),
+                      params: ({ context }) => ({ kind: 'released', source: context.type, count: context.toRelease.length, reason: context.restReason }),
                     },
                     { type: 'report', params: ({ context, event }) => ({ kind: 'entries-failed', call: 'release', source: context.type, failures: event.output.failed }) },
                     assign(({ context }) => ({ released: context.released + context.toRelease.length, toRelease: [] })),
@@ -554,7 +552,7 @@ export const batchMachine = setup({
                       type: 'report',
                       params: ({ context }) => ({
                         kind: 'released',
-                        type: context.type,
+                        source: context.type,
                         count: context.toRelease.length,
                         reason: `${context.restReason}; release call failed, lease expires on its own`,
                       }),
@@ -661,7 +659,7 @@ export const batchMachine = setup({
           actions: [
             {
               type: 'report',
-              params: ({ context }) => ({ kind: 'released', type: context.type, count: held(context).length, reason: context.releaseReason }),
+              params: ({ context }) => ({ kind: 'released', source: context.type, count: held(context).length, reason: context.releaseReason }),
             },
             { type: 'report', params: ({ context, event }) => ({ kind: 'entries-failed', call: 'release', source: context.type, failures: event.output.failed }) },
             assign(({ context }) => ({ released: context.released + held(context).length })),
@@ -673,7 +671,7 @@ export const batchMachine = setup({
             type: 'report',
             params: ({ context }) => ({
               kind: 'released',
-              type: context.type,
+              source: context.type,
               count: held(context).length,
               reason: `${context.releaseReason}; release call failed, lease expires on its own`,
             }),

@@ -24,7 +24,7 @@ export interface PollerInput {
 }
 
 interface PollerContext extends PollerInput {
-  /** Credits taken from the pool and not yet handed on. Returned if this poller crashes. */
+  /** Credits taken from the pool and not yet handed on (booked under this poller's id, so a crash returns them without reading this). */
   holding: number;
   messages: readonly QueueMessage[];
   rejected: readonly RejectedMessage[];
@@ -73,7 +73,7 @@ export const pollerMachine = setup({
     release: notProvided<EntryResult, { leases: readonly Lease[] }>('release'),
   },
   actions: {
-    releaseCredits: (_, _count: number) => {},
+    returnCredits: (_, _count: number) => {},
     /** Credits follow visits from this poller to the writer (by actor id) that now holds them. */
     transferCredits: (_, _params: { to: string; count: number }) => {},
     report: (_, _report: Report) => {},
@@ -108,7 +108,7 @@ export const pollerMachine = setup({
           entry: assign({ stopRequested: true }),
           // Still no answer: an idle long poll. Leaving aborts it (its signal); the credits go back.
           after: {
-            stopGrace: { target: '#poller.stopped', actions: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
+            stopGrace: { target: '#poller.stopped', actions: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
           },
         },
       },
@@ -129,7 +129,7 @@ export const pollerMachine = setup({
           },
         ],
         onError: [
-          { guard: 'stopRequested', target: 'stopped', actions: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
+          { guard: 'stopRequested', target: 'stopped', actions: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
           {
             target: 'backoff',
             actions: [
@@ -173,7 +173,7 @@ export const pollerMachine = setup({
             enqueue({ type: 'report', params: { kind: 'unroutable', poller: context.id, type, count: deliveries.length } });
           }
         }
-        enqueue({ type: 'releaseCredits', params: context.holding - handedOn - rejected.length });
+        enqueue({ type: 'returnCredits', params: context.holding - handedOn - rejected.length });
         enqueue.assign({ holding: rejected.length, messages: [], rejected });
       }),
       always: [{ guard: 'hasRejected', target: 'deadLettering' }, { target: 'paused' }],
@@ -215,11 +215,11 @@ export const pollerMachine = setup({
       },
     },
     afterDeadLetter: {
-      entry: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0, rejected: [] })],
+      entry: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0, rejected: [] })],
       always: [{ guard: 'stopRequested', target: 'stopped' }, { target: 'paused' }],
     },
     backoff: {
-      entry: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })],
+      entry: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })],
       on: { STOP: 'stopped' },
       after: { backoff: 'paused' },
     },
@@ -230,11 +230,11 @@ export const pollerMachine = setup({
         input: ({ context }) => ({ leases: context.messages.map(({ messageId, receiptHandle }) => ({ messageId, receiptHandle })) }),
         onDone: {
           target: 'stopped',
-          actions: { type: 'report', params: ({ context }) => ({ kind: 'released', type: 'poller', count: context.messages.length, reason: 'shutdown' }) },
+          actions: { type: 'report', params: ({ context }) => ({ kind: 'released', source: context.id, count: context.messages.length, reason: 'shutdown' }) },
         },
         onError: { target: 'stopped' },
       },
-      exit: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0, messages: [] })],
+      exit: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0, messages: [] })],
     },
     stopped: { type: 'final' },
   },

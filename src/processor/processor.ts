@@ -145,9 +145,9 @@ export function provideMachines(deps: MachineDeps) {
   const { queue, storage, credits, writeLimiters, config, report, logger } = deps;
   const reportAction = (_: unknown, r: Report) => report(r);
   // Credits are booked by actor id, so a crashed actor's balance can be returned by id.
-  const releaseCredits = ({ self }: { self: { id: string } }, count: number) => credits.release(count, self.id);
+  const returnCredits = ({ self }: { self: { id: string } }, count: number) => credits.release(count, self.id);
   const transferCredits = ({ self }: { self: { id: string } }, { to, count }: { to: string; count: number }) => credits.transfer(self.id, to, count);
-  const releaseCreditsOf = (_: unknown, owner: string) => void credits.releaseOwner(owner);
+  const returnCreditsOf = (_: unknown, owner: string) => void credits.releaseOwner(owner);
   const deferSeconds = (receiveCount: number) => deadLetterRetrySeconds(receiveCount, config.deadLetterRetrySeconds);
   const batch = batchMachine.provide({
     actors: {
@@ -189,7 +189,7 @@ export function provideMachines(deps: MachineDeps) {
   });
   const writer = writerMachine.provide({
     actors: { batch },
-    actions: { report: reportAction, releaseCredits },
+    actions: { report: reportAction, returnCredits },
   });
   const poller = pollerMachine.provide({
     actors: {
@@ -204,7 +204,7 @@ export function provideMachines(deps: MachineDeps) {
       ),
       release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.changeVisibility(input.leases, 0, signal)),
     },
-    actions: { report: reportAction, releaseCredits, transferCredits },
+    actions: { report: reportAction, returnCredits, transferCredits },
   });
   return supervisorMachine.provide({
     actors: {
@@ -244,7 +244,7 @@ export function provideMachines(deps: MachineDeps) {
         return { writerSettings: { deadLetterAfterReceives } };
       }),
     },
-    actions: { report: reportAction, releaseCreditsOf },
+    actions: { report: reportAction, returnCreditsOf },
   });
 }
 

@@ -148,14 +148,12 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
       case 'released':
         if (report.count === 0) break;
         stats.released += report.count;
-        logger.warn({ type: report.type, count: report.count, reason: report.reason }, 'messages released back to the queue');
+        logger.warn({ source: report.source, count: report.count, reason: report.reason }, 'messages released back to the queue');
         break;
       case 'child-crashed':
         stats.childRestarts += 1;
         if (report.delayMs < 0) logger.error({ child: report.child, err: errorText(report.error) }, 'actor crashed while draining; not restarted, its credits returned');
         else logger.error({ child: report.child, restarts: report.restarts, restartInMs: report.delayMs, err: errorText(report.error) }, 'actor crashed, restarting');
-        break;
-      case 'state':
         break;
     }
     extra?.(report);
