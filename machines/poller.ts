@@ -38,27 +38,28 @@ export type PollerEvent = { type: 'STOP' };
 type ReceiveInput = { maxMessages: number; waitSeconds: number };
 type WriterVisitsEvent = { type: 'VISITS'; deliveries: readonly Delivery[] };
 
-/** Validates each message against the contract and groups the valid ones by visit type. */
-export function sortMessages(messages: readonly QueueMessage[]): {
-  byType: Map<VisitTypeName, Delivery[]>;
-  rejected: RejectedMessage[];
-} {
-  const byType = new Map<VisitTypeName, Delivery[]>();
+/** Checks each message against the contract: a delivery for each valid one, a rejection for the rest. */
+export function validateMessages(messages: readonly QueueMessage[]): { valid: Delivery[]; rejected: RejectedMessage[] } {
+  const valid: Delivery[] = [];
   const rejected: RejectedMessage[] = [];
   for (const message of messages) {
     const result = parseVisitBody(message.body, message.messageId);
-    if (!result.ok) {
-      rejected.push({ message, rejection: result.rejection });
-      continue;
-    }
-    const { visit } = result;
-    const list = byType.get(visit.type) ?? [];
-    list.push({ visit, messageId: message.messageId, receiptHandle: message.receiptHandle, receiveCount: message.receiveCount, body: message.body });
-    byType.set(visit.type, list);
+    if (result.ok) valid.push({ visit: result.visit, messageId: message.messageId, receiptHandle: message.receiptHandle, receiveCount: message.receiveCount, body: message.body });
+    else rejected.push({ message, rejection: result.rejection });
   }
-  return { byType, rejected };
+  return { valid, rejected };
 }
 
+/** Deliveries by visit type: one VISITS event per writer. */
+export function groupByType(deliveries: readonly Delivery[]): Map<VisitTypeName, Delivery[]> {
+  const byType = new Map<VisitTypeName, Delivery[]>();
+  for (const delivery of deliveries) {
+    const list = byType.get(delivery.visit.type);
+    if (list) list.push(delivery);
+    else byType.set(delivery.visit.type, [delivery]);
+  }
+  return byType;
+}
 
 export const pollerMachine = setup({
   types: {
@@ -159,7 +160,8 @@ export const pollerMachine = setup({
       // Credits follow valid visits to the writers; unused and unroutable ones return now,
       // those of rejected messages once they are dead-lettered.
       entry: enqueueActions(({ context, enqueue, system }) => {
-        const { byType, rejected } = sortMessages(context.messages);
+        const { valid, rejected } = validateMessages(context.messages);
+        const byType = groupByType(valid);
         let handedOn = 0;
         for (const [type, deliveries] of byType) {
           const writer = system.get(writerSystemId(type)) as AnyActorRef | undefined;
