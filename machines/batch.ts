@@ -145,7 +145,7 @@ export const batchMachine = setup({
       const error = (event as unknown as { error?: unknown }).error;
       return error instanceof Error && error.name === 'WriteNotStarted';
     },
-    canRetryAck: ({ context }) => context.ackAttempt < 3,
+    canRetryAck: ({ context }) => context.ackAttempt < context.settings.ackRetries,
     hasDeadLetters: ({ context }) => context.toDeadLetter.length > 0,
     hasReleases: ({ context }) => context.toRelease.length > 0,
     nothingHeld: ({ context }) => held(context).length === 0,
@@ -157,7 +157,7 @@ export const batchMachine = setup({
     freshFor: ({ context }) => Math.max(0, leaseLeftMs(context) - context.settings.writeTimeoutMs - context.settings.leaseMarginMs),
     staleFor: ({ context }) => Math.max(0, Math.min(context.settings.writeTimeoutMs, leaseLeftMs(context) - context.settings.leaseMarginMs)),
     retryDelay: ({ context }) => context.retryDelayMs,
-    ackRetryDelay: ({ context }) => 100 * 2 ** context.ackAttempt,
+    ackRetryDelay: ({ context }) => context.settings.ackRetryBaseMs * 2 ** (context.ackAttempt - 1),
   },
 }).createMachine({
   id: 'batch',
@@ -416,7 +416,7 @@ export const batchMachine = setup({
                 input: ({ context }) => ({ leases: context.unacked.map(leaseOf) }),
                 onDone: [
                   {
-                    guard: ({ context, event }) => event.output.failed.length > 0 && context.ackAttempt < 3,
+                    guard: ({ context, event }) => event.output.failed.length > 0 && context.ackAttempt < context.settings.ackRetries,
                     target: 'ackPause',
                     actions: [
                       {

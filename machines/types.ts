@@ -113,6 +113,9 @@ export interface BatchSettings {
   readonly leaseMarginMs: number;
   /** A row that keeps failing is dead-lettered (write_failed) from this receive on; before, it is released. */
   readonly deadLetterAfterReceives: number;
+  /** Deletes of written messages tried again after a failure; the first retry waits ackRetryBaseMs, doubling. */
+  readonly ackRetries: number;
+  readonly ackRetryBaseMs: number;
 }
 
 export interface WriterSettings extends BatchSettings {

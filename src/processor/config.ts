@@ -43,6 +43,23 @@ export interface ProcessorConfig {
   readonly receiveDeadlineMarginMs: number;
   readonly startupMaxAttempts: number;
   readonly stallWarnIntervalSeconds: number;
+  // Retry and grace timings: backoffs, acknowledgement retries, shutdown steps.
+  /** After a failed receive a poller waits this, doubling per failure up to the max (with jitter). */
+  readonly pollBackoffBaseMs: number;
+  readonly pollBackoffMaxMs: number;
+  /** On STOP, how long a receive in flight may still answer before it is taken for an idle long poll and aborted. */
+  readonly pollStopGraceMs: number;
+  /** A crashed actor is restarted after this, doubling per crash up to the max (with jitter). */
+  readonly restartBackoffBaseMs: number;
+  readonly restartBackoffMaxMs: number;
+  /** Start-up: a queue check that got no answer is tried again after this, doubling up to the max. */
+  readonly startupBackoffBaseMs: number;
+  readonly startupBackoffMaxMs: number;
+  /** Deletes of written messages tried again after a failure, and the first retry's delay (doubling). */
+  readonly ackRetries: number;
+  readonly ackRetryBaseMs: number;
+  /** After SHUTDOWN_GRACE_MS, how long releasing what is left (visibility 0) may take before the process stops anyway. */
+  readonly releaseGraceMs: number;
 }
 
 /** Allowance for SQS round trips when the processor reckons how long a lease has left. */
@@ -146,6 +163,7 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
   const { retryBaseMs, retryMaxMs, metricsPort, statsIntervalMs } = checkStartupKnobs(env);
   return {
     ...liveness,
+    ...timingConfig(env),
     endpoint: url(env, 'AWS_ENDPOINT_URL_SQS') ?? url(env, 'AWS_ENDPOINT_URL'),
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     queueUrl: url(env, 'TRAFFIC_QUEUE_URL'),
@@ -246,4 +264,31 @@ function checkStartupKnobs(env: Env): { retryBaseMs: number; retryMaxMs: number;
     throw new ConfigError(`METRICS_PORT=${metricsPort} is invalid: the embedded SQS endpoint listens on that port (EMBEDDED_SQS_PORT); choose another`);
   }
   return { retryBaseMs, retryMaxMs, metricsPort, statsIntervalMs };
+}
+
+/** A base delay and its cap, both in milliseconds, the cap at least the base. */
+function backoffPair(env: Env, prefix: string, base: number, max: number): [number, number] {
+  const baseMs = integer(env, `${prefix}_BASE_MS`, base, 1, 600_000);
+  const maxMs = integer(env, `${prefix}_MAX_MS`, max, 1, 3_600_000);
+  if (maxMs < baseMs) throw new ConfigError(`${prefix}_MAX_MS=${maxMs} is invalid: it must be at least ${prefix}_BASE_MS (${baseMs}), the first delay it caps`);
+  return [baseMs, maxMs];
+}
+
+/** Retry and grace timings of the pollers, the supervisor, start-up and acknowledgements. */
+function timingConfig(env: Env) {
+  const [pollBackoffBaseMs, pollBackoffMaxMs] = backoffPair(env, 'POLL_BACKOFF', 500, 30_000);
+  const [restartBackoffBaseMs, restartBackoffMaxMs] = backoffPair(env, 'RESTART_BACKOFF', 1_000, 30_000);
+  const [startupBackoffBaseMs, startupBackoffMaxMs] = backoffPair(env, 'STARTUP_BACKOFF', 1_000, 30_000);
+  return {
+    pollBackoffBaseMs,
+    pollBackoffMaxMs,
+    pollStopGraceMs: integer(env, 'POLL_STOP_GRACE_MS', 500, 0, 60_000),
+    restartBackoffBaseMs,
+    restartBackoffMaxMs,
+    startupBackoffBaseMs,
+    startupBackoffMaxMs,
+    ackRetries: integer(env, 'ACK_RETRIES', 3, 0, 20),
+    ackRetryBaseMs: integer(env, 'ACK_RETRY_BASE_MS', 200, 1, 60_000),
+    releaseGraceMs: integer(env, 'RELEASE_GRACE_MS', 5_000, 0, 600_000),
+  };
 }

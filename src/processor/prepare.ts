@@ -8,8 +8,6 @@ import { backoffDelay, type BackoffOptions } from '../../machines/backoff.ts';
 import type { QueueFacts, QueuePort } from '../../machines/ports.ts';
 import { SqsQueueError } from './sqs-queue.ts';
 
-export const STARTUP_BACKOFF: BackoffOptions = { baseMs: 1_000, maxMs: 30_000 };
-
 /** Whether a start-up error is the endpoint's final answer rather than a failure to answer. */
 export function isPermanent(error: unknown): boolean {
   if (error instanceof SqsQueueError) return true;
@@ -33,7 +31,8 @@ export async function prepareWithRetries(
     /** 0: keep trying until stopped. */
     maxAttempts: number;
     onRetry: (attempt: number, delayMs: number, error: unknown) => void;
-    backoff?: BackoffOptions;
+    /** STARTUP_BACKOFF_BASE_MS and STARTUP_BACKOFF_MAX_MS. */
+    backoff: BackoffOptions;
   },
 ): Promise<QueueFacts> {
   for (let attempt = 1; ; attempt++) {
@@ -44,7 +43,7 @@ export async function prepareWithRetries(
       if (options.maxAttempts > 0 && attempt >= options.maxAttempts) {
         throw new Error(`the SQS endpoint did not answer in ${attempt} attempt(s) (STARTUP_MAX_ATTEMPTS=${options.maxAttempts}): ${String(error)}`, { cause: error });
       }
-      const delayMs = backoffDelay(attempt, options.backoff ?? STARTUP_BACKOFF);
+      const delayMs = backoffDelay(attempt, options.backoff);
       options.onRetry(attempt, delayMs, error);
       await sleep(delayMs, options.signal);
     }

@@ -214,6 +214,7 @@ export function provideMachines(deps: MachineDeps) {
         const { dlqUrl, maxReceiveCount, queueVisibilityTimeoutSeconds } = await prepareWithRetries(queue, {
           signal,
           maxAttempts: config.startupMaxAttempts,
+          backoff: { baseMs: config.startupBackoffBaseMs, maxMs: config.startupBackoffMaxMs },
           onRetry: (attempt, delayMs, error) =>
             logger.warn(
               { endpoint: deps.endpoint, queueUrl: queue.queueUrl, attempt, retryInMs: delayMs, err: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
@@ -256,9 +257,9 @@ export function supervisorInput(config: ProcessorConfig) {
     pollerSettings: {
       maxMessages: 10,
       waitSeconds: config.receiveWaitSeconds,
-      backoffBaseMs: 500,
-      backoffMaxMs: 30_000,
-      stopGraceMs: 500,
+      backoffBaseMs: config.pollBackoffBaseMs,
+      backoffMaxMs: config.pollBackoffMaxMs,
+      stopGraceMs: config.pollStopGraceMs,
     },
     writerSettings: {
       batchSize: config.batchSize,
@@ -271,9 +272,11 @@ export function supervisorInput(config: ProcessorConfig) {
       writeMaxAttempts: config.writeMaxAttempts,
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
+      ackRetries: config.ackRetries,
+      ackRetryBaseMs: config.ackRetryBaseMs,
     },
-    restartBackoff: { baseMs: 1_000, maxMs: 30_000 },
+    restartBackoff: { baseMs: config.restartBackoffBaseMs, maxMs: config.restartBackoffMaxMs },
     shutdownGraceMs: config.shutdownGraceMs,
-    releaseGraceMs: 5_000,
+    releaseGraceMs: config.releaseGraceMs,
   };
 }

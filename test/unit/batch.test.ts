@@ -28,6 +28,8 @@ const settings: BatchSettings = {
   writeTimeoutMs: 10_000,
   leaseMarginMs: 1_000,
   deadLetterAfterReceives: 3,
+  ackRetries: 3,
+  ackRetryBaseMs: 200,
 };
 
 interface HarnessOptions {

@@ -142,6 +142,8 @@ function writerHarness() {
     writeTimeoutMs: 10_000,
     leaseMarginMs: 1_000,
     deadLetterAfterReceives: 5,
+    ackRetries: 3,
+    ackRetryBaseMs: 200,
   };
   const actor = createActor(writer, { clock, input: { type: 'referrer', settings } });
   return { clock, writes, released, actor };
