@@ -14,15 +14,15 @@ import { createStorage } from '../src/processor/storage/index.ts';
 import { makeBurst, sendBurst } from '../test/support/burst.ts';
 import { seededRandom } from '../test/support/recording-storage.ts';
 import { queueDepth } from '../test/support/sqs.ts';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS } from '../src/queues.ts';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { localSqsClient } from '../src/platform/sqs.ts';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '10000' }, pollers: { type: 'string', default: '8' } } });
 const count = Number(values.count);
 if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new Error('--count must be an integer from 1 to 1000000');
 
 const embedded = await startEmbeddedEndpoint(0);
-const client = new SQSClient({ endpoint: embedded.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+const client = localSqsClient(embedded.endpoint);
 const burst = makeBurst(count, 0.02, seededRandom(1));
 const invalid = burst.filter((m) => m.expectedCode).length;
 await sendBurst(client, embedded.queueUrl, burst);

@@ -1,14 +1,19 @@
 /**
- * Processor configuration from environment variables, validated at start with runtypes.
- * A bad value stops the process with one line naming the variable and what is allowed.
+ * Processor configuration from environment variables, validated once at start with the
+ * readers of src/platform/config.ts (the agent uses the same ones). A bad value stops the
+ * process with one line naming the variable and what is allowed.
  */
-import { Literal as RtLiteral, String as RtString, Union as RtUnion } from 'runtypes';
+import { ConfigError, httpUrl, integer, localCredentialsFor, logLevel, oneOf, sqsConnection, type Env, type LogLevel } from '../platform/config.ts';
+
+export { ConfigError };
 export type StorageBackend = 'mysql' | 'cassandra';
 
 export interface ProcessorConfig {
   /** SQS endpoint; undefined means the embedded fauxqs endpoint (or AWS when a queue URL is set). */
   readonly endpoint: string | undefined;
   readonly region: string;
+  /** Sign SQS calls with fixed local credentials (an endpoint, or the embedded one, and no AWS_ACCESS_KEY_ID). */
+  readonly localCredentials: boolean;
   /** PIPELINE queue URL; undefined means the embedded default creates it. */
   readonly queueUrl: string | undefined;
   /** DLQ URL; undefined means it is found from the queue's RedrivePolicy. */
@@ -29,7 +34,7 @@ export interface ProcessorConfig {
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
   readonly shutdownGraceMs: number;
-  readonly logLevel: string;
+  readonly logLevel: LogLevel;
   readonly metricsPort: number;
   readonly statsIntervalMs: number;
   readonly healthMaxSilenceSeconds: number;
@@ -90,46 +95,6 @@ function leaseFit(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: 
   return { writeTimeoutMs, batchLingerMs };
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-const IntegerText = RtString.withConstraint((raw) => /^-?\d+$/.test(raw.trim()) && Number.isSafeInteger(Number(raw)));
-const HttpUrl = RtString.withConstraint((raw) => {
-  try {
-    return ['http:', 'https:'].includes(new URL(raw).protocol);
-  } catch {
-    return false;
-  }
-});
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const checked = IntegerText.withConstraint((text) => Number(text) >= min && Number(text) <= max);
-  if (!checked.guard(raw)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`);
-  return Number(raw);
-}
-
-function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const allowedValues = RtUnion(...allowed.map((value) => RtLiteral(value as string)));
-  if (!allowedValues.guard(raw)) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected one of ${allowed.join(', ')}`);
-  }
-  return raw as T;
-}
-
-function url(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (!HttpUrl.guard(raw)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an http(s) URL`);
-  return raw;
-}
-
 /**
  * Defaults are sized for peak bursts on one worker: 8 long-polling receivers keep up to
  * 80 messages arriving per round trip, 2,000 in flight keeps memory bounded (a visit is
@@ -161,13 +126,17 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     );
   }
   const { retryBaseMs, retryMaxMs, metricsPort, statsIntervalMs } = checkStartupKnobs(env);
+  const { endpoint, region } = sqsConnection(env);
+  const queueUrl = httpUrl(env, 'TRAFFIC_QUEUE_URL');
   return {
     ...liveness,
     ...timingConfig(env),
-    endpoint: url(env, 'AWS_ENDPOINT_URL_SQS') ?? url(env, 'AWS_ENDPOINT_URL'),
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    queueUrl: url(env, 'TRAFFIC_QUEUE_URL'),
-    dlqUrl: url(env, 'TRAFFIC_DLQ_URL'),
+    endpoint,
+    region,
+    // Without a queue URL the embedded endpoint is used: a local one too.
+    localCredentials: localCredentialsFor(endpoint ?? (queueUrl ? undefined : 'embedded'), env),
+    queueUrl,
+    dlqUrl: httpUrl(env, 'TRAFFIC_DLQ_URL'),
     embeddedPort: integer(env, 'EMBEDDED_SQS_PORT', 4566, 0, 65_535),
     storageBackend: oneOf(env, 'STORAGE_BACKEND', 'mysql', ['mysql', 'cassandra'] as const),
     pollers: integer(env, 'POLLERS', 8, 1, 256),
@@ -184,7 +153,7 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     retryBaseMs,
     retryMaxMs,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
-    logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    logLevel: logLevel(env),
     metricsPort,
     statsIntervalMs,
     healthMaxSilenceSeconds,

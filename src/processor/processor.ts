@@ -21,7 +21,7 @@ import { withDeadline } from './deadline.ts';
 import { assessHealth, type Health } from './health.ts';
 import { startStallMonitor } from './stall-monitor.ts';
 import { prepareWithRetries } from './prepare.ts';
-import { createSqsClient, withDeadlines } from './sqs-client.ts';
+import { createProcessorSqsClient, withDeadlines } from './sqs-client.ts';
 import { SqsQueue } from './sqs-queue.ts';
 
 export interface ProcessorOptions {
@@ -67,9 +67,8 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const deadlines = { callTimeoutMs: config.sqsCallTimeoutMs, connectTimeoutMs: config.sqsConnectTimeoutMs, receiveMarginMs: config.receiveDeadlineMarginMs };
   const client = options.client
     ? withDeadlines(options.client, deadlines, options.endpoint)
-    : createSqsClient({
-        region: config.region,
-        endpoint: options.endpoint,
+    : createProcessorSqsClient({
+        connection: { region: config.region, endpoint: options.endpoint, localCredentials: config.localCredentials },
         deadlines,
         maxWaitSeconds: config.receiveWaitSeconds,
         maxSockets: config.pollers + config.sqsConcurrency,
@@ -217,7 +216,7 @@ export function provideMachines(deps: MachineDeps) {
           backoff: { baseMs: config.startupBackoffBaseMs, maxMs: config.startupBackoffMaxMs },
           onRetry: (attempt, delayMs, error) =>
             logger.warn(
-              { endpoint: deps.endpoint, queueUrl: queue.queueUrl, attempt, retryInMs: delayMs, err: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
+              { endpoint: deps.endpoint, queueUrl: queue.queueUrl, attempt, retryInMs: delayMs, err: error },
               `SQS endpoint ${deps.endpoint ?? ''} did not answer at start; retrying`,
             ),
         });

@@ -5,8 +5,9 @@
  * (a long poll: its wait plus a margin); when it passes, the request is aborted, its socket
  * destroyed, and the next call opens a new connection.
  */
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS } from '../queues.ts';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SqsConnection } from '../platform/config.ts';
+import { createSqsClient } from '../platform/sqs.ts';
 
 export interface SqsDeadlines {
   /** Deadline of every call but a long poll. */
@@ -64,9 +65,8 @@ export function withDeadlines(client: SQSClient, deadlines: SqsDeadlines, endpoi
 }
 
 /** The processor's SQS client: connection and socket timeouts, keep-alive, and a deadline on every call. */
-export function createSqsClient(options: {
-  region: string;
-  endpoint: string | undefined;
+export function createProcessorSqsClient(options: {
+  connection: SqsConnection;
   deadlines: SqsDeadlines;
   /** The longest long poll, so the socket timeout never cuts one short. */
   maxWaitSeconds: number;
@@ -76,11 +76,7 @@ export function createSqsClient(options: {
   // Socket inactivity: longer than any call's deadline, so the deadline speaks first; a backstop.
   const socketTimeoutMs = Math.max(deadlines.callTimeoutMs, options.maxWaitSeconds * 1000 + deadlines.receiveMarginMs) + 1_000;
   const agent = { keepAlive: true, maxSockets: options.maxSockets };
-  const client = new SQSClient({
-    region: options.region,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    // Local endpoints accept any credentials; AWS uses the default provider chain.
-    ...(options.endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: LOCAL_CREDENTIALS } : {}),
+  const client = createSqsClient(options.connection, {
     requestHandler: {
       connectionTimeout: deadlines.connectTimeoutMs,
       requestTimeout: socketTimeoutMs,
@@ -88,5 +84,6 @@ export function createSqsClient(options: {
       httpsAgent: agent,
     },
   });
-  return withDeadlines(client, deadlines, options.endpoint ?? `SQS in ${options.region}`);
+  const { endpoint, region } = options.connection;
+  return withDeadlines(client, deadlines, endpoint ?? `SQS in ${region}`);
 }

@@ -4,8 +4,8 @@
  * figures as JSON once the queue is drained (nothing visible or in flight).
  */
 import { createInterface } from 'node:readline';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { localSqsClient } from '../../src/platform/sqs.ts';
 import { runCompetitor, type Competitor, type RunContext } from './competitors.ts';
 import { benchLogger, delayedClient, delayedStorage, percentile, type StorageVariant } from './harness.ts';
 
@@ -40,7 +40,7 @@ const job = JSON.parse(process.argv[2]) as WorkerJob & { reportIds?: boolean };
 const counting = delayedClient(job.endpoint, job.rttMs);
 const logger = benchLogger();
 const storage = delayedStorage(job.storageMs, job.storageVariant, logger);
-const watcher = new SQSClient({ endpoint: job.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+const watcher = localSqsClient(job.endpoint);
 
 async function drained(): Promise<void> {
   for (;;) {

@@ -5,7 +5,7 @@
 import { GetQueueUrlCommand, QueueDoesNotExist } from '@aws-sdk/client-sqs';
 import { EMBEDDED_HOST, EMBEDDED_PORT, PIPELINE_QUEUE_NAME } from '../../queues.ts';
 import { AgentConfigError, loadAgentConfig, type AgentConfig } from '../config.ts';
-import { createSqsClient } from '../sqs-sender.ts';
+import { createSqsClient } from '../../platform/sqs.ts';
 
 export const EMBEDDED_ENDPOINT = `http://${EMBEDDED_HOST}:${EMBEDDED_PORT}`;
 const LOOKUP_TIMEOUT_MS = 3_000;
