@@ -9,11 +9,12 @@ import { createActor, fromPromise, toPromise, type Actor, type InspectionEvent }
 import { batchMachine } from '../../machines/batch.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
+import { deadLetterRetrySeconds } from '../../machines/backoff.ts';
 import { supervisorMachine, writerId, type SupervisorOutput } from '../../machines/supervisor.ts';
-import type { Delivery, RejectedMessage, Report } from '../../machines/types.ts';
+import type { DeadLetter, Delivery, ExtendResult, Lease, RejectedMessage, Report } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
 import { VISIT_TYPES, visitType, type VisitTypeName } from '../contract/visit-types.ts';
-import type { ProcessorConfig } from './config.ts';
+import { LEASE_MARGIN_MS, type ProcessorConfig } from './config.ts';
 import { createReporter, createStats, type ProcessorStats, type Reporter } from './report.ts';
 import { withDeadline } from './deadline.ts';
 import { assessHealth, type Health } from './health.ts';
@@ -51,6 +52,16 @@ export interface ProcessorHandle {
   readonly done: Promise<SupervisorOutput>;
 }
 
+/** A write whose deadline ran out while it waited for a write slot: storage was never called. */
+export class WriteNotStarted extends Error {
+  override name = 'WriteNotStarted';
+}
+
+/** A rejected message as a DLQ letter: its body and lease, the contract's reason. */
+function toDeadLetter({ message, rejection }: RejectedMessage): DeadLetter {
+  return { messageId: message.messageId, receiptHandle: message.receiptHandle, receiveCount: message.receiveCount, body: message.body, reason: rejection };
+}
+
 export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const { config, logger, storage } = options;
   const deadlines = { callTimeoutMs: config.sqsCallTimeoutMs, connectTimeoutMs: config.sqsConnectTimeoutMs, receiveMarginMs: config.receiveDeadlineMarginMs };
@@ -68,6 +79,7 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
     queueUrl: options.queueUrl,
     dlqUrl: options.dlqUrl,
     limiter: new PQueue({ concurrency: config.sqsConcurrency }),
+    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
   });
   const credits = new CreditPool(config.maxInFlight);
   const writeLimiters = new Map(VISIT_TYPES.map((t) => [t.name, new PQueue({ concurrency: config.writeConcurrency })]));
@@ -139,35 +151,42 @@ export function provideMachines(deps: MachineDeps) {
   const releaseCredits = ({ self }: { self: { id: string } }, count: number) => credits.release(count, self.id);
   const transferCredits = ({ self }: { self: { id: string } }, { to, count }: { to: string; count: number }) => credits.transfer(self.id, to, count);
   const releaseCreditsOf = (_: unknown, owner: string) => void credits.releaseOwner(owner);
+  const deferSeconds = (receiveCount: number) => deadLetterRetrySeconds(receiveCount, config.deadLetterRetrySeconds);
   const batch = batchMachine.provide({
     actors: {
       writeBatch: fromPromise(async ({ input, signal }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
         const limiter = writeLimiters.get(input.type)!;
         const visits = input.deliveries.map((d) => d.visit);
-        // A race, not only a signal: a driver that ignores the signal cannot hang the batch.
-        // The abandoned write frees its slot; the batch takes the retry path.
+        // The deadline counts from now, waiting for a write slot included: the batch started this
+        // write on a lease that has the whole deadline left. A race, not only a signal: a driver
+        // that ignores the signal cannot hang the batch. The abandoned write frees its slot; the
+        // batch takes the retry path.
+        const invokedAt = Date.now();
         await limiter.add(
-          () =>
-            withDeadline((writeSignal) => storage.writeBatch(visitType(input.type), visits, writeSignal), {
-              ms: config.writeTimeoutMs,
+          () => {
+            const ms = config.writeTimeoutMs - (Date.now() - invokedAt);
+            if (ms <= 0) throw new WriteNotStarted(`no write slot for ${input.type} within ${config.writeTimeoutMs} ms`);
+            return withDeadline((writeSignal) => storage.writeBatch(visitType(input.type), visits, writeSignal), {
+              ms,
               signal,
               what: `write of ${visits.length} ${input.type} visit(s)`,
               onAbandoned: () => report({ kind: 'write-abandoned', type: input.type, count: visits.length, timeoutMs: config.writeTimeoutMs }),
               onAbandonedSettled: () => report({ kind: 'abandoned-write-settled', type: input.type, count: visits.length }),
-            }),
+            });
+          },
           { signal },
         );
       }),
-      extendVisibility: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[]; seconds: number }; signal: AbortSignal }) => {
-        const { failed } = await queue.changeVisibility(input.receiptHandles, input.seconds, signal);
-        if (failed > 0) throw new Error(`${failed} lease(s) could not be extended`);
+      extendVisibility: fromPromise(async ({ input, signal }: { input: { leases: readonly Lease[]; seconds: number }; signal: AbortSignal }): Promise<ExtendResult> => {
+        const startedAt = Date.now();
+        const result = await queue.changeVisibility(input.leases, input.seconds, signal);
+        return { ...result, elapsedMs: Date.now() - startedAt };
       }),
-      acknowledge: fromPromise(({ input, signal }: { input: { receiptHandles: readonly string[] }; signal: AbortSignal }) =>
-        queue.deleteMessages(input.receiptHandles, signal),
+      acknowledge: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.deleteMessages(input.leases, signal)),
+      release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.changeVisibility(input.leases, 0, signal)),
+      deadLetter: fromPromise(({ input, signal }: { input: { letters: readonly DeadLetter[] }; signal: AbortSignal }) =>
+        queue.deadLetter(input.letters, deferSeconds, signal),
       ),
-      release: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[] }; signal: AbortSignal }) => {
-        await queue.changeVisibility(input.receiptHandles, 0, signal);
-      }),
     },
     actions: { report: reportAction },
   });
@@ -184,11 +203,9 @@ export function provideMachines(deps: MachineDeps) {
         queue.receive(input.maxMessages, input.waitSeconds, signal),
       ),
       deadLetter: fromPromise(({ input, signal }: { input: { rejected: readonly RejectedMessage[] }; signal: AbortSignal }) =>
-        queue.deadLetter(input.rejected, signal),
+        queue.deadLetter(input.rejected.map(toDeadLetter), deferSeconds, signal),
       ),
-      release: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[] }; signal: AbortSignal }) => {
-        await queue.changeVisibility(input.receiptHandles, 0, signal);
-      }),
+      release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.changeVisibility(input.leases, 0, signal)),
     },
     actions: { report: reportAction, releaseCredits, transferCredits },
   });
@@ -197,7 +214,7 @@ export function provideMachines(deps: MachineDeps) {
       writer,
       poller,
       prepare: fromPromise(async ({ signal }) => {
-        const { dlqUrl, maxReceiveCount } = await prepareWithRetries(queue, {
+        const { dlqUrl, maxReceiveCount, queueVisibilityTimeoutSeconds } = await prepareWithRetries(queue, {
           signal,
           maxAttempts: config.startupMaxAttempts,
           onRetry: (attempt, delayMs, error) =>
@@ -206,7 +223,28 @@ export function provideMachines(deps: MachineDeps) {
               `SQS endpoint ${deps.endpoint ?? ''} did not answer at start; retrying`,
             ),
         });
-        logger.info({ queueUrl: queue.queueUrl, dlqUrl, maxReceiveCount, backend: storage.backend, pollers: config.pollers }, 'processor starting');
+        // A row must reach the DLQ through this processor (with its reason) before the redrive policy moves it.
+        const deadLetterAfterReceives = Math.min(config.deadLetterAfterReceives, maxReceiveCount ?? Infinity);
+        logger.info(
+          {
+            queueUrl: queue.queueUrl,
+            dlqUrl,
+            maxReceiveCount,
+            deadLetterAfterReceives,
+            visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+            queueVisibilityTimeoutSeconds,
+            backend: storage.backend,
+            pollers: config.pollers,
+          },
+          'processor starting',
+        );
+        if (queueVisibilityTimeoutSeconds !== config.visibilityTimeoutSeconds) {
+          logger.warn(
+            { queueVisibilityTimeoutSeconds, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds },
+            `queue VisibilityTimeout is ${queueVisibilityTimeoutSeconds} s; this processor sets ${config.visibilityTimeoutSeconds} s (VISIBILITY_TIMEOUT_SECONDS) on every receive and extension`,
+          );
+        }
+        return { writerSettings: { deadLetterAfterReceives } };
       }),
     },
     actions: { report: reportAction, releaseCreditsOf },
@@ -228,6 +266,9 @@ export function supervisorInput(config: ProcessorConfig) {
     writerSettings: {
       batchSize: config.batchSize,
       lingerMs: config.batchLingerMs,
+      writeTimeoutMs: config.writeTimeoutMs,
+      leaseMarginMs: LEASE_MARGIN_MS,
+      deadLetterAfterReceives: config.deadLetterAfterReceives,
       heartbeatMs: config.heartbeatSeconds * 1000,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       writeMaxAttempts: config.writeMaxAttempts,

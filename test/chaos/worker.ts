@@ -8,6 +8,9 @@
  *   CHAOS_FAIL_RATE    share of write calls that fail (0..1)
  *   CHAOS_FAIL_TYPE    a visit type whose writes always fail
  *   CHAOS_OUTAGE_UNTIL epoch ms before which every write fails
+ *   CHAOS_WRITE_DELAY_MS   how long each write takes (honours the write deadline)
+ *   CHAOS_POISON_VISIT_ID  a visit whose row storage always refuses, with every write that carries it;
+ *                          each refused write is appended to CHAOS_LEDGER.failed
  */
 import { appendFileSync } from 'node:fs';
 import pino from 'pino';
@@ -22,11 +25,25 @@ const env = process.env;
 const ledger = env.CHAOS_LEDGER!;
 const failRate = Number(env.CHAOS_FAIL_RATE ?? 0);
 const outageUntil = Number(env.CHAOS_OUTAGE_UNTIL ?? 0);
+const writeDelayMs = Number(env.CHAOS_WRITE_DELAY_MS ?? 0);
+const poison = env.CHAOS_POISON_VISIT_ID;
+
+function delay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+}
 
 const storage: StoragePort = {
   backend: 'chaos',
   async writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal) {
     signal.throwIfAborted();
+    if (writeDelayMs > 0) await delay(writeDelayMs, signal);
+    if (poison && visits.some((v) => v.visitId === poison)) {
+      appendFileSync(`${ledger}.failed`, `${JSON.stringify({ pid: process.pid, ids: visits.map((v) => v.visitId) })}\n`);
+      throw new Error('Data too long for column (row refused)');
+    }
     if (Date.now() < outageUntil) throw new Error('storage outage');
     if (type.name === env.CHAOS_FAIL_TYPE) throw new Error(`storage rejects ${type.name}`);
     if (Math.random() < failRate) throw new Error('random storage failure');
@@ -35,10 +52,12 @@ const storage: StoragePort = {
 };
 
 const logger = pino({ level: env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+const config = loadConfig(env);
 const processor = startProcessor({
-  config: loadConfig(env),
+  config,
   endpoint: env.AWS_ENDPOINT_URL,
   queueUrl: env.TRAFFIC_QUEUE_URL!,
+  dlqUrl: config.dlqUrl,
   storage,
   logger,
 });
