@@ -20,7 +20,7 @@ import { withDeadline } from './deadline.ts';
 import { assessHealth, type Health } from './health.ts';
 import { startStallMonitor } from './stall-monitor.ts';
 import { prepareWithRetries } from './prepare.ts';
-import { createSqsClient, withDeadlines } from './sqs-client.ts';
+import { createSqsClient, sqsClientOptions, withDeadlines } from './sqs-client.ts';
 import { SqsQueue } from './sqs-queue.ts';
 import type { StoragePort } from './storage/port.ts';
 
@@ -64,16 +64,8 @@ function toDeadLetter({ message, rejection }: RejectedMessage): DeadLetter {
 
 export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const { config, logger, storage } = options;
-  const deadlines = { callTimeoutMs: config.sqsCallTimeoutMs, connectTimeoutMs: config.sqsConnectTimeoutMs, receiveMarginMs: config.receiveDeadlineMarginMs };
-  const client = options.client
-    ? withDeadlines(options.client, deadlines, options.endpoint)
-    : createSqsClient({
-        region: config.region,
-        endpoint: options.endpoint,
-        deadlines,
-        maxWaitSeconds: config.receiveWaitSeconds,
-        maxSockets: config.pollers + config.sqsConcurrency,
-      });
+  const clientOptions = sqsClientOptions(config, options.endpoint);
+  const client = options.client ? withDeadlines(options.client, clientOptions.deadlines, options.endpoint) : createSqsClient(clientOptions);
   const queue = new SqsQueue({
     client,
     queueUrl: options.queueUrl,

@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
-import { runCompetitor, type Competitor, type RunContext } from './competitors.ts';
+import { sqsClientConfig, sqsClientOptions } from '../../src/processor/sqs-client.ts';
+import { processorConfig, runCompetitor, type Competitor, type RunContext } from './competitors.ts';
 import { benchLogger, delayedClient, delayedStorage, percentile, type StorageVariant } from './harness.ts';
 
 export interface WorkerJob {
@@ -38,7 +39,12 @@ export interface WorkerResult {
 }
 
 const job = JSON.parse(process.argv[2]) as WorkerJob & { reportIds?: boolean };
-const counting = delayedClient(job.endpoint, job.rttMs);
+// The processor talks to SQS through the client it builds in production (timeouts, agent); the others through the SDK's default one.
+const counting = delayedClient(
+  job.endpoint,
+  job.rttMs,
+  job.competitor === 'processor' ? sqsClientConfig(sqsClientOptions(processorConfig(job.pollers), job.endpoint)) : {},
+);
 const logger = benchLogger();
 const storage = delayedStorage(job.storageMs, job.storageVariant, logger);
 const watcher = new SQSClient({ endpoint: job.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
