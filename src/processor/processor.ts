@@ -7,6 +7,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { createActor, fromPromise, toPromise, type Actor, type InspectionEvent } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
+import { deadLettererMachine } from '../../machines/dead-letterer.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
 import { deadLetterRetrySeconds } from '../../machines/backoff.ts';
@@ -201,10 +202,19 @@ export function provideMachines(deps: MachineDeps) {
     },
     actions: { report: reportAction, releaseCredits, transferCredits },
   });
+  const deadLetterer = deadLettererMachine.provide({
+    actors: {
+      deadLetter: fromPromise(({ input, signal }: { input: { rejected: readonly RejectedMessage[] }; signal: AbortSignal }) =>
+        queue.deadLetter(input.rejected.map(toDeadLetter), deferSeconds, signal),
+      ),
+    },
+    actions: { report: reportAction, releaseCredits },
+  });
   return supervisorMachine.provide({
     actors: {
       writer,
       poller,
+      deadLetterer,
       prepare: fromPromise(async ({ signal }) => {
         const { dlqUrl, maxReceiveCount, queueVisibilityTimeoutSeconds } = await prepareWithRetries(queue, {
           signal,
@@ -270,5 +280,6 @@ export function supervisorInput(config: ProcessorConfig) {
     restartBackoff: { baseMs: 1_000, maxMs: 30_000 },
     shutdownGraceMs: config.shutdownGraceMs,
     releaseGraceMs: 5_000,
+    deadLetterLingerMs: config.deadLetterLingerMs,
   };
 }
