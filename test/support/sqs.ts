@@ -44,12 +44,12 @@ export async function startTestEndpoint(options: TestEndpointOptions = {}): Prom
   };
 }
 
-/** Visible and in-flight message counts of a queue. */
-export async function queueDepth(client: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
+/** Visible messages, and invisible ones (received, lease running): SQS's ApproximateNumberOfMessages and ...NotVisible. */
+export async function queueDepth(client: SQSClient, queueUrl: string): Promise<{ visible: number; invisible: number }> {
   const { Attributes = {} } = await client.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
   );
-  return { visible: Number(Attributes.ApproximateNumberOfMessages), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
+  return { visible: Number(Attributes.ApproximateNumberOfMessages), invisible: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
 }
 
 /** Receives and deletes everything visible in a queue (the DLQ, to inspect it). */

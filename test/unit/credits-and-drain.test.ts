@@ -127,7 +127,7 @@ test('SHUTDOWN lets in-flight batches finish within the grace period instead of 
   t.deepEqual(actor.getSnapshot().output, { status: 'stopped' });
   t.deepEqual(reports.filter((r) => r.kind === 'released' && !r.source.startsWith('poller-')), [], 'no batch released: they finished within the grace period');
   t.true(written.size > writtenBefore, 'batches in flight at SHUTDOWN were written');
-  t.is(queue.inFlight, 0, 'nothing left invisible');
+  t.is(queue.invisible, 0, 'nothing left invisible');
   t.is(written.size + queue.messages.size, 400, 'every visit written or still queued');
   t.is(credits.inFlight, 0);
 });
