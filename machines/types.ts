@@ -137,7 +137,7 @@ export interface PollerSettings {
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
   /** On STOP, how long a receive in flight may still answer before it is taken for an idle long poll and aborted. */
-  readonly stopGraceMs?: number;
+  readonly stopGraceMs: number;
 }
 
 /** The systemId of the writer of a visit type, so pollers find it without a supervisor hop. */

@@ -37,7 +37,7 @@ test('every failed receive gives back all the credits it took', async (t) => {
     },
     actions: { returnCredits: ({ self }, n: number) => credits.release(n, self.id) },
   });
-  const actor = createActor(poller, { clock, input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 100, backoffMaxMs: 100 } } }).start();
+  const actor = createActor(poller, { clock, input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 100, backoffMaxMs: 100, stopGraceMs: 500 } } }).start();
   for (let i = 0; i < 50 && receives < 7; i++) {
     await settle();
     clock.increment(100);
