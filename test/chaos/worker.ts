@@ -12,8 +12,8 @@
  *   CHAOS_POISON_VISIT_ID  a visit whose row storage always refuses, with every write that carries it;
  *                          each refused write is appended to CHAOS_LEDGER.failed
  */
+import { createLogger } from '../../src/platform/logger.ts';
 import { appendFileSync } from 'node:fs';
-import pino from 'pino';
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
@@ -51,7 +51,7 @@ const storage: StoragePort = {
   },
 };
 
-const logger = pino({ level: env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+const logger = createLogger({ name: 'traffic-processor', level: env.LOG_LEVEL ?? 'warn', destination: 'stderr' });
 const config = loadConfig(env);
 const processor = startProcessor({
   config,

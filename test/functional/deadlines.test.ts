@@ -3,6 +3,7 @@
  * endpoint (fauxqs) behind a TCP proxy on 127.0.0.1 that can freeze: connections stop
  * forwarding without closing (half-open), new ones are accepted and never answered.
  */
+import { createLogger } from '../../src/platform/logger.ts';
 import { Writable } from 'node:stream';
 import test from 'ava';
 import pino from 'pino';
@@ -64,15 +65,16 @@ test('an endpoint silent at start: one line naming it within the deadline, retri
   await sendBurst(sqs.client, sqs.queueUrl, burst);
   proxy.freeze();
   const lines: Array<{ msg: string; endpoint?: string; time: number }> = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
+  const logger = createLogger({
+    name: 'traffic-processor',
+    level: 'info',
+    destination: new Writable({
       write(chunk, _encoding, done) {
         for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
         done();
       },
     }),
-  );
+  });
   const storage = createRecordingStorage();
   const via = `http://127.0.0.1:${proxy.port}`;
   const started = Date.now();

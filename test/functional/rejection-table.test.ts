@@ -4,6 +4,7 @@
  * processor dead-letters each with its code and writes nothing. No reason, log line or DLQ
  * attribute carries the rejected content.
  */
+import { createLogger } from '../../src/platform/logger.ts';
 import { Writable } from 'node:stream';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
@@ -26,7 +27,7 @@ function recordingLogger(): { logger: pino.Logger; lines: string[] } {
       callback();
     },
   });
-  return { logger: pino({ level: 'debug' }, sink), lines };
+  return { logger: createLogger({ name: 'traffic-processor', level: 'debug', destination: sink }), lines };
 }
 
 test('the agent: every rejected class gets its 4xx and code, nothing reaches the queue, no content echoed', async (t) => {

@@ -1,6 +1,6 @@
 /** Configuration validation, the credit pool, backoff, and the storage adapters' statements. */
+import { createLogger } from '../../src/platform/logger.ts';
 import test from 'ava';
-import pino from 'pino';
 import { Writable } from 'node:stream';
 import { backoffDelay } from '../../machines/backoff.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
@@ -90,7 +90,7 @@ function capture() {
       callback();
     },
   });
-  return { lines, logger: pino({ level: 'info' }, stream) };
+  return { lines, logger: createLogger({ name: 'traffic-processor', level: 'info', destination: stream }) };
 }
 
 const visits = [
