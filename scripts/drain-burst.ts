@@ -11,9 +11,9 @@ import { loadConfig } from '../src/processor/config.ts';
 import { startEmbeddedEndpoint } from '../src/processor/embedded.ts';
 import { startProcessor } from '../src/processor/processor.ts';
 import { createStorage } from '../src/processor/storage/index.ts';
-import { makeBurst, sendBurst } from '../test/support/burst.ts';
-import { seededRandom } from '../test/support/recording-storage.ts';
-import { queueDepth } from '../test/support/sqs.ts';
+import { makeBurst, sendBurst } from './support/burst.ts';
+import { queueDepth } from './support/queue-depth.ts';
+import { seededRandom } from './support/random.ts';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS } from '../src/queues.ts';
 

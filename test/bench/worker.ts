@@ -7,7 +7,8 @@ import { createInterface } from 'node:readline';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
 import { runCompetitor, type Competitor, type RunContext } from './competitors.ts';
-import { benchLogger, delayedClient, delayedStorage, percentile, type StorageVariant } from './harness.ts';
+import { percentile } from '../../scripts/support/percentile.ts';
+import { benchLogger, delayedClient, delayedStorage, type StorageVariant } from './harness.ts';
 
 export interface WorkerJob {
   readonly competitor: Competitor;

@@ -15,8 +15,9 @@ import { CreateQueueCommand, DeleteQueueCommand, SQSClient, type Message } from 
 import { parseVisitBody } from '../../src/contract/visit.ts';
 import { createPipelineQueues } from '../../src/processor/embedded.ts';
 import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
-import { makeBurst, sendBurst, type BurstMessage } from '../support/burst.ts';
-import { seededRandom } from '../support/recording-storage.ts';
+import { makeBurst, sendBurst, type BurstMessage } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
+import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
 import { drainQueue, queueDepth, waitFor } from '../support/sqs.ts';
 import { OutageProxy } from './proxy.ts';
 
@@ -79,7 +80,7 @@ interface Worker {
 }
 
 function startWorker(ep: Endpoint, env: Record<string, string>, via = ep.endpoint): Worker {
-  const child = spawn(process.execPath, ['--max-semi-space-size=8', WORKER], {
+  const child = spawn(process.execPath, [...PROCESSOR_NODE_FLAGS, WORKER], {
     env: {
       ...process.env,
       AWS_ENDPOINT_URL: via,
