@@ -397,7 +397,18 @@ export async function poisonRowWithoutRedrivePolicy(scale: Scale): Promise<Scena
   // No RedrivePolicy: only the processor's own receive count bounds a poison row.
   const dlqUrl = (await client.send(new CreateQueueCommand({ QueueName: 'poison-dlq' }))).QueueUrl!;
   const queueUrl = (await client.send(new CreateQueueCommand({ QueueName: 'poison', Attributes: { VisibilityTimeout: '30' } }))).QueueUrl!;
-  const ep: Endpoint = { port: server.port, endpoint: url, client, queueUrl, dlqUrl, dir: mkdtempSync(join(tmpdir(), 'traffic-chaos-')), stop: async () => (client.destroy(), server.stop()) };
+  const ep: Endpoint = {
+    port: server.port,
+    endpoint: url,
+    client,
+    queueUrl,
+    dlqUrl,
+    dir: mkdtempSync(join(tmpdir(), 'traffic-chaos-')),
+    stop: async () => {
+      client.destroy();
+      await server.stop();
+    },
+  };
   try {
     const burst = makeBurst(scale.count >= 10_000 ? 1_000 : 100, 0, seededRandom(1010));
     const poison = burst[37];
