@@ -1,6 +1,7 @@
 /**
  * A poller: takes credits, long-polls the PIPELINE, validates each message against the
- * contract, hands valid visits to the writer of their type and dead-letters the rest.
+ * contract, hands valid visits to the writer of their type and the rest to the dead-letterer
+ * (or, when there is none, dead-letters them itself).
  *
  *   paused (waiting for credits) -> receiving -> dispatching -> paused ...
  *                                       |            \-> deadLettering -> paused
@@ -15,6 +16,7 @@ import { assign, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { parseVisitBody } from '../src/contract/visit.ts';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay } from './backoff.ts';
+import { DEAD_LETTERER_ID, type DeadLettererEvent } from './dead-letterer.ts';
 import { notProvided } from './not-provided.ts';
 import { writerSystemId, type DeadLetterResult, type Delivery, type EntryResult, type Lease, type PollerSettings, type QueueMessage, type RejectedMessage, type Report } from './types.ts';
 
@@ -173,8 +175,16 @@ export const pollerMachine = setup({
             enqueue({ type: 'report', params: { kind: 'unroutable', poller: context.id, type, count: deliveries.length } });
           }
         }
+        // Rejected messages go to the dead-letterer, which sends them with others' in one DLQ call;
+        // without it (restarting, or a poller on its own) this poller sends them itself.
+        const deadLetterer = rejected.length > 0 ? (system.get(DEAD_LETTERER_ID) as AnyActorRef | undefined) : undefined;
+        if (deadLetterer) {
+          enqueue({ type: 'transferCredits', params: { to: deadLetterer.id, count: rejected.length } });
+          enqueue.sendTo(deadLetterer, { type: 'REJECTED', rejected } satisfies DeadLettererEvent);
+        }
+        const kept = deadLetterer ? [] : rejected;
         enqueue({ type: 'releaseCredits', params: context.holding - handedOn - rejected.length });
-        enqueue.assign({ holding: rejected.length, messages: [], rejected });
+        enqueue.assign({ holding: kept.length, messages: [], rejected: kept });
       }),
       always: [{ guard: 'hasRejected', target: 'deadLettering' }, { target: 'paused' }],
     },

@@ -3,14 +3,15 @@
  *
  *   starting (prepare: check the queue, find its DLQ) -> running -> draining -> stopped
  *                                                  \-> failed
- * running: N pollers and one writer per visit type; a crashed child is restarted after a
- * growing delay, and the credits it held go back to the pool.
+ * running: N pollers, one writer per visit type and a dead-letterer; a crashed child is
+ * restarted after a growing delay, and the credits it held go back to the pool.
  * draining (SHUTDOWN): pollers stop receiving, writers flush and acknowledge; when the grace
  * period is over, writers release what they still hold (visibility 0) and the system stops.
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { DEAD_LETTERER_ID, deadLettererMachine } from './dead-letterer.ts';
 import { notProvided } from './not-provided.ts';
 import { pollerMachine } from './poller.ts';
 import { writerSystemId, type PollerSettings, type Report, type WriterSettings } from './types.ts';
@@ -25,6 +26,11 @@ export interface SupervisorInput {
   readonly shutdownGraceMs: number;
   /** After the grace period, how long releasing may take before the system stops anyway. */
   readonly releaseGraceMs: number;
+  /**
+   * With a value, one dead-letterer collects every poller's rejected messages for this long
+   * and sends them to the DLQ together; without, each poller sends its own.
+   */
+  readonly deadLetterLingerMs?: number;
 }
 
 interface SupervisorContext extends SupervisorInput {
@@ -75,6 +81,7 @@ const supervisorSetup = setup({
     prepare: notProvided<any, void>('prepare'),
     poller: pollerMachine,
     writer: writerMachine,
+    deadLetterer: deadLettererMachine,
   },
   actions: {
     /** Returns every credit a child holds, by its id (the credit ledger), when it is gone. */
@@ -138,15 +145,19 @@ export const supervisorMachine = supervisorSetup.createMachine({
     },
     running: {
       entry: enqueueActions(({ context, enqueue }) => {
-        // Writers first, so pollers find them by systemId from their first dispatch.
+        // Writers (and the dead-letterer, drained like one) first, so pollers find them by systemId from their first dispatch.
         for (const type of context.types) {
           enqueue.spawnChild('writer', { id: writerId(type), systemId: writerSystemId(type), input: { type, settings: context.writerSettings } });
+        }
+        const deadLetterer = context.deadLetterLingerMs !== undefined;
+        if (deadLetterer) {
+          enqueue.spawnChild('deadLetterer', { id: DEAD_LETTERER_ID, systemId: DEAD_LETTERER_ID, input: { lingerMs: context.deadLetterLingerMs! } });
         }
         for (let i = 1; i <= context.pollerCount; i++) {
           enqueue.spawnChild('poller', { id: pollerId(i), input: { id: pollerId(i), settings: context.pollerSettings } });
         }
         enqueue.assign({
-          writers: context.types.map(writerId),
+          writers: [...context.types.map(writerId), ...(deadLetterer ? [DEAD_LETTERER_ID] : [])],
           pollers: Array.from({ length: context.pollerCount }, (_, i) => pollerId(i + 1)),
         });
       }),
@@ -162,14 +173,17 @@ export const supervisorMachine = supervisorSetup.createMachine({
           actions: enqueueActions(({ context, event, enqueue }) => {
             const id = event.child;
             const type = context.types.find((t) => writerId(t) === id);
+            const drained = type !== undefined || id === DEAD_LETTERER_ID;
             if (type) {
               enqueue.spawnChild('writer', { id, systemId: writerSystemId(type), input: { type, settings: context.writerSettings } });
+            } else if (id === DEAD_LETTERER_ID) {
+              enqueue.spawnChild('deadLetterer', { id, systemId: DEAD_LETTERER_ID, input: { lingerMs: context.deadLetterLingerMs ?? 0 } });
             } else {
               enqueue.spawnChild('poller', { id, input: { id, settings: context.pollerSettings } });
             }
             enqueue.assign({
               restarting: without(context.restarting, id),
-              ...(type ? { writers: [...context.writers, id] } : { pollers: [...context.pollers, id] }),
+              ...(drained ? { writers: [...context.writers, id] } : { pollers: [...context.pollers, id] }),
             });
           }),
         },

@@ -37,6 +37,8 @@ export interface ProcessorConfig {
   readonly deadLetterAfterReceives: number;
   /** First delay before a message the DLQ did not take is tried again (doubles per receive). */
   readonly deadLetterRetrySeconds: number;
+  /** How long a rejected message waits for others to share its DLQ call. */
+  readonly deadLetterLingerMs: number;
   // Liveness: deadlines, start-up retries, stall warnings.
   readonly sqsCallTimeoutMs: number;
   readonly sqsConnectTimeoutMs: number;
@@ -172,7 +174,24 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     healthMaxSilenceSeconds,
     deadLetterAfterReceives: integer(env, 'DEAD_LETTER_AFTER_RECEIVES', 5, 1, 1_000),
     deadLetterRetrySeconds: integer(env, 'DEAD_LETTER_RETRY_SECONDS', 30, 1, 900),
+    deadLetterLingerMs: deadLetterLinger(env, visibilityTimeoutSeconds, heartbeatSeconds),
   };
+}
+
+/**
+ * Rejected messages of all pollers wait together up to DEAD_LETTER_LINGER_MS so one DLQ call
+ * carries up to 10 of them. They are not lease-extended while they wait, so, like buffered
+ * visits, the wait must leave the lease a heartbeat and a margin for the DLQ calls.
+ */
+function deadLetterLinger(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number): number {
+  const roomMs = (visibilityTimeoutSeconds - heartbeatSeconds) * 1000 - LEASE_MARGIN_MS;
+  const lingerMs = integer(env, 'DEAD_LETTER_LINGER_MS', Math.max(0, Math.min(200, roomMs)), 0, 60_000);
+  if (lingerMs > roomMs) {
+    throw new ConfigError(
+      `DEAD_LETTER_LINGER_MS=${lingerMs} is invalid: it must be at most (VISIBILITY_TIMEOUT_SECONDS ${visibilityTimeoutSeconds} - HEARTBEAT_SECONDS ${heartbeatSeconds}) x 1000 - ${LEASE_MARGIN_MS} = ${roomMs} so rejected messages reach the DLQ before their lease ends`,
+    );
+  }
+  return lingerMs;
 }
 
 /** Batch actors alive at once (MAX_IN_FLIGHT / BATCH_SIZE): each has timers and a lease to keep; beyond this, memory grows past what a worker should hold. */

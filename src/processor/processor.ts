@@ -7,6 +7,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { createActor, fromPromise, toPromise, type Actor, type InspectionEvent } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
+import { deadLettererMachine } from '../../machines/dead-letterer.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
 import { deadLetterRetrySeconds } from '../../machines/backoff.ts';
@@ -20,7 +21,7 @@ import { withDeadline } from './deadline.ts';
 import { assessHealth, type Health } from './health.ts';
 import { startStallMonitor } from './stall-monitor.ts';
 import { prepareWithRetries } from './prepare.ts';
-import { createSqsClient, withDeadlines } from './sqs-client.ts';
+import { createSqsClient, sqsClientOptions, withDeadlines } from './sqs-client.ts';
 import { SqsQueue } from './sqs-queue.ts';
 import type { StoragePort } from './storage/port.ts';
 
@@ -64,16 +65,8 @@ function toDeadLetter({ message, rejection }: RejectedMessage): DeadLetter {
 
 export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const { config, logger, storage } = options;
-  const deadlines = { callTimeoutMs: config.sqsCallTimeoutMs, connectTimeoutMs: config.sqsConnectTimeoutMs, receiveMarginMs: config.receiveDeadlineMarginMs };
-  const client = options.client
-    ? withDeadlines(options.client, deadlines, options.endpoint)
-    : createSqsClient({
-        region: config.region,
-        endpoint: options.endpoint,
-        deadlines,
-        maxWaitSeconds: config.receiveWaitSeconds,
-        maxSockets: config.pollers + config.sqsConcurrency,
-      });
+  const clientOptions = sqsClientOptions(config, options.endpoint);
+  const client = options.client ? withDeadlines(options.client, clientOptions.deadlines, options.endpoint) : createSqsClient(clientOptions);
   const queue = new SqsQueue({
     client,
     queueUrl: options.queueUrl,
@@ -209,10 +202,19 @@ export function provideMachines(deps: MachineDeps) {
     },
     actions: { report: reportAction, releaseCredits, transferCredits },
   });
+  const deadLetterer = deadLettererMachine.provide({
+    actors: {
+      deadLetter: fromPromise(({ input, signal }: { input: { rejected: readonly RejectedMessage[] }; signal: AbortSignal }) =>
+        queue.deadLetter(input.rejected.map(toDeadLetter), deferSeconds, signal),
+      ),
+    },
+    actions: { report: reportAction, releaseCredits },
+  });
   return supervisorMachine.provide({
     actors: {
       writer,
       poller,
+      deadLetterer,
       prepare: fromPromise(async ({ signal }) => {
         const { dlqUrl, maxReceiveCount, queueVisibilityTimeoutSeconds } = await prepareWithRetries(queue, {
           signal,
@@ -278,5 +280,6 @@ export function supervisorInput(config: ProcessorConfig) {
     restartBackoff: { baseMs: 1_000, maxMs: 30_000 },
     shutdownGraceMs: config.shutdownGraceMs,
     releaseGraceMs: 5_000,
+    deadLetterLingerMs: config.deadLetterLingerMs,
   };
 }

@@ -5,8 +5,9 @@
  * (a long poll: its wait plus a margin); when it passes, the request is aborted, its socket
  * destroyed, and the next call opens a new connection.
  */
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS } from '../queues.ts';
+import type { ProcessorConfig } from './config.ts';
 
 export interface SqsDeadlines {
   /** Deadline of every call but a long poll. */
@@ -63,20 +64,38 @@ export function withDeadlines(client: SQSClient, deadlines: SqsDeadlines, endpoi
   });
 }
 
-/** The processor's SQS client: connection and socket timeouts, keep-alive, and a deadline on every call. */
-export function createSqsClient(options: {
+export interface SqsClientOptions {
   region: string;
   endpoint: string | undefined;
   deadlines: SqsDeadlines;
   /** The longest long poll, so the socket timeout never cuts one short. */
   maxWaitSeconds: number;
   maxSockets: number;
-}): SQSClient {
+}
+
+/** The SQS client options of a processor with this configuration. */
+export function sqsClientOptions(config: ProcessorConfig, endpoint: string | undefined): SqsClientOptions {
+  return {
+    region: config.region,
+    endpoint,
+    deadlines: { callTimeoutMs: config.sqsCallTimeoutMs, connectTimeoutMs: config.sqsConnectTimeoutMs, receiveMarginMs: config.receiveDeadlineMarginMs },
+    maxWaitSeconds: config.receiveWaitSeconds,
+    maxSockets: config.pollers + config.sqsConcurrency,
+  };
+}
+
+/** The processor's SQS client: connection and socket timeouts, keep-alive, and a deadline on every call. */
+export function createSqsClient(options: SqsClientOptions): SQSClient {
+  return withDeadlines(new SQSClient(sqsClientConfig(options)), options.deadlines, options.endpoint ?? `SQS in ${options.region}`);
+}
+
+/** The configuration createSqsClient builds its client with (the benchmark builds the processor's client from it too). */
+export function sqsClientConfig(options: SqsClientOptions): SQSClientConfig {
   const { deadlines } = options;
   // Socket inactivity: longer than any call's deadline, so the deadline speaks first; a backstop.
   const socketTimeoutMs = Math.max(deadlines.callTimeoutMs, options.maxWaitSeconds * 1000 + deadlines.receiveMarginMs) + 1_000;
   const agent = { keepAlive: true, maxSockets: options.maxSockets };
-  const client = new SQSClient({
+  return {
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     // Local endpoints accept any credentials; AWS uses the default provider chain.
@@ -87,6 +106,5 @@ export function createSqsClient(options: {
       httpAgent: agent,
       httpsAgent: agent,
     },
-  });
-  return withDeadlines(client, deadlines, options.endpoint ?? `SQS in ${options.region}`);
+  };
 }

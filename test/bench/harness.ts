@@ -5,7 +5,7 @@
  * (its statement, its rows and its pino `write` line, to /dev/null) so every competitor pays
  * the cost of the real job's output alike.
  */
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import pino, { type Logger } from 'pino';
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
@@ -21,9 +21,10 @@ export interface CountingClient {
   calls(): number;
 }
 
-export function delayedClient(endpoint: string, rttMs: number): CountingClient {
+/** `config` is the competitor's own client configuration (the processor's); by default the SDK's. */
+export function delayedClient(endpoint: string, rttMs: number, config: SQSClientConfig = {}): CountingClient {
   let calls = 0;
-  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });
+  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 3, ...config });
   client.middlewareStack.add(
     (next) => async (args) => {
       calls += 1;
