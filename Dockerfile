@@ -24,6 +24,7 @@ COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY package.json ./
 COPY machines ./machines
 COPY src/contract ./src/contract
+COPY src/platform ./src/platform
 COPY src/processor ./src/processor
 COPY src/queues.ts ./src/queues.ts
 # Files stay root-owned and read-only to the process; it runs as the image's unprivileged user.

@@ -31,18 +31,14 @@ interface DeadLettererContext extends DeadLettererInput {
   buffer: RejectedMessage[];
   /** Running sends: actor id -> the messages it carries. */
   sends: Record<string, readonly RejectedMessage[]>;
-  /** Messages held: buffered plus being sent. Returned to the credit pool if this actor crashes. */
-  holding: number;
   nextSend: number;
 }
 
 export type DeadLettererEvent =
   | { type: 'REJECTED'; rejected: readonly RejectedMessage[] }
   | { type: 'DRAIN' }
-  | { type: `xstate.done.actor.${string}`; output: DeadLetterResult }
-  | { type: `xstate.error.actor.${string}`; error: unknown };
-
-const sendIdOf = (event: { type: string }) => event.type.replace(/^xstate\.(done|error)\.actor\./, '');
+  | { type: `xstate.done.actor.${string}`; output: DeadLetterResult; actorId: string }
+  | { type: `xstate.error.actor.${string}`; error: unknown; actorId: string };
 
 const deadLettererSetup = setup({
   types: {
@@ -54,11 +50,11 @@ const deadLettererSetup = setup({
     deadLetter: notProvided<DeadLetterResult, { rejected: readonly RejectedMessage[] }>('deadLetter'),
   },
   actions: {
-    releaseCredits: (_, _count: number) => {},
+    returnCredits: (_, _count: number) => {},
     report: (_, _report: Report) => {},
     append: assign(({ context, event }) => {
       const { rejected } = event as Extract<DeadLettererEvent, { type: 'REJECTED' }>;
-      return { buffer: context.buffer.concat(rejected), holding: context.holding + rejected.length };
+      return { buffer: context.buffer.concat(rejected) };
     }),
     /** Starts sends of 10; `all` also sends a partial one. */
     send: enqueueActions(({ context, enqueue }, params: { all: boolean }) => {
@@ -86,7 +82,7 @@ const deadLettererSetup = setup({
 
 /** A send finished: report what became of each message, give its credits back, forget it. */
 const sendDone = deadLettererSetup.enqueueActions(({ context, event, enqueue }) => {
-  const id = sendIdOf(event);
+  const id = (event as { actorId: string }).actorId;
   const rejected = context.sends[id];
   if (!rejected) return;
   if (event.type.startsWith('xstate.done.actor.')) {
@@ -110,15 +106,15 @@ const sendDone = deadLettererSetup.enqueueActions(({ context, event, enqueue }) 
     const error = (event as { error: unknown }).error;
     enqueue({ type: 'report', params: { kind: 'dead-letter-failed', source: DEAD_LETTERER_ID, count: rejected.length, error } });
   }
-  enqueue({ type: 'releaseCredits', params: rejected.length });
+  enqueue({ type: 'returnCredits', params: rejected.length });
   enqueue.stopChild(id);
   const { [id]: _, ...sends } = context.sends;
-  enqueue.assign({ sends, holding: context.holding - rejected.length });
+  enqueue.assign({ sends });
 });
 
 export const deadLettererMachine = deadLettererSetup.createMachine({
   id: 'deadLetterer',
-  context: ({ input }) => ({ ...input, buffer: [], sends: {}, holding: 0, nextSend: 1 }),
+  context: ({ input }) => ({ ...input, buffer: [], sends: {}, nextSend: 1 }),
   initial: 'open',
   on: {
     'xstate.done.actor.*': { actions: sendDone },

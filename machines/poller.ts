@@ -26,7 +26,7 @@ export interface PollerInput {
 }
 
 interface PollerContext extends PollerInput {
-  /** Credits taken from the pool and not yet handed on. Returned if this poller crashes. */
+  /** Credits taken from the pool and not yet handed on (booked under this poller's id, so a crash returns them without reading this). */
   holding: number;
   messages: readonly QueueMessage[];
   rejected: readonly RejectedMessage[];
@@ -40,27 +40,28 @@ export type PollerEvent = { type: 'STOP' };
 type ReceiveInput = { maxMessages: number; waitSeconds: number };
 type WriterVisitsEvent = { type: 'VISITS'; deliveries: readonly Delivery[] };
 
-/** Validates each message against the contract and groups the valid ones by visit type. */
-export function sortMessages(messages: readonly QueueMessage[]): {
-  byType: Map<VisitTypeName, Delivery[]>;
-  rejected: RejectedMessage[];
-} {
-  const byType = new Map<VisitTypeName, Delivery[]>();
+/** Checks each message against the contract: a delivery for each valid one, a rejection for the rest. */
+export function validateMessages(messages: readonly QueueMessage[]): { valid: Delivery[]; rejected: RejectedMessage[] } {
+  const valid: Delivery[] = [];
   const rejected: RejectedMessage[] = [];
   for (const message of messages) {
     const result = parseVisitBody(message.body, message.messageId);
-    if (!result.ok) {
-      rejected.push({ message, rejection: result.rejection });
-      continue;
-    }
-    const { visit } = result;
-    const list = byType.get(visit.type) ?? [];
-    list.push({ visit, messageId: message.messageId, receiptHandle: message.receiptHandle, receiveCount: message.receiveCount, body: message.body });
-    byType.set(visit.type, list);
+    if (result.ok) valid.push({ visit: result.visit, messageId: message.messageId, receiptHandle: message.receiptHandle, receiveCount: message.receiveCount, body: message.body });
+    else rejected.push({ message, rejection: result.rejection });
   }
-  return { byType, rejected };
+  return { valid, rejected };
 }
 
+/** Deliveries by visit type: one VISITS event per writer. */
+export function groupByType(deliveries: readonly Delivery[]): Map<VisitTypeName, Delivery[]> {
+  const byType = new Map<VisitTypeName, Delivery[]>();
+  for (const delivery of deliveries) {
+    const list = byType.get(delivery.visit.type);
+    if (list) list.push(delivery);
+    else byType.set(delivery.visit.type, [delivery]);
+  }
+  return byType;
+}
 
 export const pollerMachine = setup({
   types: {
@@ -75,7 +76,7 @@ export const pollerMachine = setup({
     release: notProvided<EntryResult, { leases: readonly Lease[] }>('release'),
   },
   actions: {
-    releaseCredits: (_, _count: number) => {},
+    returnCredits: (_, _count: number) => {},
     /** Credits follow visits from this poller to the writer (by actor id) that now holds them. */
     transferCredits: (_, _params: { to: string; count: number }) => {},
     report: (_, _report: Report) => {},
@@ -110,7 +111,7 @@ export const pollerMachine = setup({
           entry: assign({ stopRequested: true }),
           // Still no answer: an idle long poll. Leaving aborts it (its signal); the credits go back.
           after: {
-            stopGrace: { target: '#poller.stopped', actions: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
+            stopGrace: { target: '#poller.stopped', actions: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
           },
         },
       },
@@ -131,7 +132,7 @@ export const pollerMachine = setup({
           },
         ],
         onError: [
-          { guard: 'stopRequested', target: 'stopped', actions: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
+          { guard: 'stopRequested', target: 'stopped', actions: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
           {
             target: 'backoff',
             actions: [
@@ -161,7 +162,8 @@ export const pollerMachine = setup({
       // Credits follow valid visits to the writers; unused and unroutable ones return now,
       // those of rejected messages once they are dead-lettered.
       entry: enqueueActions(({ context, enqueue, system }) => {
-        const { byType, rejected } = sortMessages(context.messages);
+        const { valid, rejected } = validateMessages(context.messages);
+        const byType = groupByType(valid);
         let handedOn = 0;
         for (const [type, deliveries] of byType) {
           const writer = system.get(writerSystemId(type)) as AnyActorRef | undefined;
@@ -183,7 +185,7 @@ export const pollerMachine = setup({
           enqueue.sendTo(deadLetterer, { type: 'REJECTED', rejected } satisfies DeadLettererEvent);
         }
         const kept = deadLetterer ? [] : rejected;
-        enqueue({ type: 'releaseCredits', params: context.holding - handedOn - rejected.length });
+        enqueue({ type: 'returnCredits', params: context.holding - handedOn - rejected.length });
         enqueue.assign({ holding: kept.length, messages: [], rejected: kept });
       }),
       always: [{ guard: 'hasRejected', target: 'deadLettering' }, { target: 'paused' }],
@@ -225,11 +227,11 @@ export const pollerMachine = setup({
       },
     },
     afterDeadLetter: {
-      entry: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0, rejected: [] })],
+      entry: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0, rejected: [] })],
       always: [{ guard: 'stopRequested', target: 'stopped' }, { target: 'paused' }],
     },
     backoff: {
-      entry: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })],
+      entry: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })],
       on: { STOP: 'stopped' },
       after: { backoff: 'paused' },
     },
@@ -240,11 +242,11 @@ export const pollerMachine = setup({
         input: ({ context }) => ({ leases: context.messages.map(({ messageId, receiptHandle }) => ({ messageId, receiptHandle })) }),
         onDone: {
           target: 'stopped',
-          actions: { type: 'report', params: ({ context }) => ({ kind: 'released', type: 'poller', count: context.messages.length, reason: 'shutdown' }) },
+          actions: { type: 'report', params: ({ context }) => ({ kind: 'released', source: context.id, count: context.messages.length, reason: 'shutdown' }) },
         },
         onError: { target: 'stopped' },
       },
-      exit: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0, messages: [] })],
+      exit: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0, messages: [] })],
     },
     stopped: { type: 'final' },
   },

@@ -46,8 +46,8 @@ interface SupervisorContext extends SupervisorInput {
 export type SupervisorEvent =
   | { type: 'SHUTDOWN' }
   | { type: 'RESTART'; child: string }
-  | { type: `xstate.error.actor.${string}`; error: unknown; actorId?: string }
-  | { type: `xstate.done.actor.${string}`; output: unknown; actorId?: string };
+  | { type: `xstate.error.actor.${string}`; error: unknown; actorId: string }
+  | { type: `xstate.done.actor.${string}`; output: unknown; actorId: string };
 
 export interface SupervisorOutput {
   readonly status: 'stopped' | 'failed';
@@ -63,8 +63,8 @@ const pollerId = (index: number) => `poller-${index}`;
 /** The actor id of a visit type's writer (its credits are booked under it). */
 export const writerId = (type: VisitTypeName) => `writer-${type}`;
 const restartId = (child: string) => `restart:${child}`;
-/** The child a done/error event is about: its actorId when XState gives one, else from the event type. */
-const childIdOf = (event: { type: string; actorId?: string }) => event.actorId ?? event.type.replace(/^xstate\.(error|done)\.actor\./, '');
+/** The child a done/error event is about (XState names it in `actorId`). */
+const childIdOf = (event: object) => ('actorId' in event ? String(event.actorId) : '');
 const isAlive = (context: SupervisorContext, id: string) => context.pollers.includes(id) || context.writers.includes(id);
 const without = (ids: readonly string[], id: string) => ids.filter((other) => other !== id);
 
@@ -85,12 +85,12 @@ const supervisorSetup = setup({
   },
   actions: {
     /** Returns every credit a child holds, by its id (the credit ledger), when it is gone. */
-    releaseCreditsOf: (_, _child: string) => {},
+    returnCreditsOf: (_, _child: string) => {},
     report: (_, _report: Report) => {},
   },
   guards: {
     allStopped: ({ context }) => context.pollers.length === 0 && context.writers.length === 0,
-    isAliveChild: ({ context, event }) => isAlive(context, childIdOf(event as { type: string; actorId?: string })),
+    isAliveChild: ({ context, event }) => isAlive(context, childIdOf(event)),
     restartPending: ({ context, event }) => event.type === 'RESTART' && context.restarting.includes(event.child),
   },
   delays: {
@@ -106,7 +106,7 @@ const scheduleRestart = supervisorSetup.enqueueActions(({ context, event, enqueu
   const delayMs = backoffDelay(restarts, context.restartBackoff);
   const error = 'error' in event ? event.error : new Error(`${id} stopped while running`);
   enqueue({ type: 'report', params: { kind: 'child-crashed', child: id, restarts, delayMs, error } });
-  enqueue({ type: 'releaseCreditsOf', params: id });
+  enqueue({ type: 'returnCreditsOf', params: id });
   enqueue.stopChild(id);
   enqueue.assign({
     pollers: without(context.pollers, id),
@@ -120,7 +120,7 @@ const scheduleRestart = supervisorSetup.enqueueActions(({ context, event, enqueu
 /** A child that finished or crashed while draining: return its credits, stop tracking it. */
 const forget = supervisorSetup.enqueueActions(({ context, event, enqueue }) => {
   const id = childIdOf(event);
-  enqueue({ type: 'releaseCreditsOf', params: id });
+  enqueue({ type: 'returnCreditsOf', params: id });
   enqueue.stopChild(id);
   enqueue.assign({ pollers: without(context.pollers, id), writers: without(context.writers, id) });
 });

@@ -93,10 +93,10 @@ export type Report =
   | { kind: 'acknowledged'; type: VisitTypeName; count: number; failed: number }
   | { kind: 'split'; type: VisitTypeName; from: number; into: readonly number[] }
   | { kind: 'acknowledge-failed'; type: VisitTypeName; count: number; error: unknown }
-  | { kind: 'released'; type: VisitTypeName | 'poller'; count: number; reason: string }
+  /** Leases handed back to SQS (visibility 0) by a batch (`source`: its visit type) or a stopping poller (its id). */
+  | { kind: 'released'; source: string; count: number; reason: string }
   /** `delayMs` is -1 when the child is not restarted (it crashed while draining). */
-  | { kind: 'child-crashed'; child: string; restarts: number; delayMs: number; error: unknown }
-  | { kind: 'state'; actor: string; state: string };
+  | { kind: 'child-crashed'; child: string; restarts: number; delayMs: number; error: unknown };
 
 /** Settings of a batch's lifecycle, from configuration. */
 export interface BatchSettings {
@@ -113,6 +113,9 @@ export interface BatchSettings {
   readonly leaseMarginMs: number;
   /** A row that keeps failing is dead-lettered (write_failed) from this receive on; before, it is released. */
   readonly deadLetterAfterReceives: number;
+  /** Deletes of written messages tried again after a failure; the first retry waits ackRetryBaseMs, doubling. */
+  readonly ackRetries: number;
+  readonly ackRetryBaseMs: number;
 }
 
 export interface WriterSettings extends BatchSettings {

@@ -7,7 +7,7 @@
  *   open.idle -> open.filling -> (size | linger) flush -> open.idle
  *   draining: flush everything, wait for every batch to finish -> stopped
  */
-import { assign, enqueueActions, setup, stopChild, type ActorRefFrom } from 'xstate';
+import { assign, enqueueActions, setup, stopChild } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { batchMachine, type BatchOutput } from './batch.ts';
 import type { Delivery, Report, WriterSettings } from './types.ts';
@@ -21,8 +21,6 @@ interface WriterContext extends WriterInput {
   buffer: Delivery[];
   /** Ids of the batch actors still running. */
   batches: string[];
-  /** Messages held: buffered plus in running batches. Returned to the credit pool if this writer crashes. */
-  holding: number;
   nextBatch: number;
 }
 
@@ -30,9 +28,7 @@ export type WriterEvent =
   | { type: 'VISITS'; deliveries: readonly Delivery[] }
   | { type: 'DRAIN' }
   | { type: 'ABORT' }
-  | { type: `xstate.done.actor.${string}`; output: BatchOutput };
-
-export type WriterActor = ActorRefFrom<typeof writerMachine>;
+  | { type: `xstate.done.actor.${string}`; output: BatchOutput; actorId: string };
 
 export const writerMachine = setup({
   types: {
@@ -42,12 +38,12 @@ export const writerMachine = setup({
   },
   actors: { batch: batchMachine },
   actions: {
-    /** Gives credits back to the pollers; provided by the processor. */
-    releaseCredits: (_, _count: number) => {},
+    /** Returns credits to the pool for the pollers; provided by the processor. */
+    returnCredits: (_, _count: number) => {},
     report: (_, _report: Report) => {},
     append: assign(({ context, event }) => {
       const deliveries = (event as Extract<WriterEvent, { type: 'VISITS' }>).deliveries;
-      return { buffer: context.buffer.concat(deliveries), holding: context.holding + deliveries.length };
+      return { buffer: context.buffer.concat(deliveries) };
     }),
     /** Spawns batches of at most batchSize; `all` also flushes a partial batch. */
     flush: enqueueActions(({ context, enqueue }, params: { all: boolean }) => {
@@ -62,15 +58,14 @@ export const writerMachine = setup({
         batches.push(id);
         enqueue.spawnChild('batch', {
           id,
-          input: { type: context.type, deliveries, settings: context.settings, startedAt: Date.now() },
+          input: { type: context.type, deliveries, settings: context.settings },
         });
       }
       enqueue.assign({ buffer, batches, nextBatch: next });
     }),
     batchFinished: assign(({ context, event }) => {
-      const output = (event as { output: BatchOutput }).output;
-      const id = event.type.slice('xstate.done.actor.'.length);
-      return { batches: context.batches.filter((b) => b !== id), holding: context.holding - output.count };
+      const id = (event as { actorId: string }).actorId;
+      return { batches: context.batches.filter((b) => b !== id) };
     }),
     abortBatches: enqueueActions(({ context, enqueue }) => {
       for (const id of context.batches) enqueue.sendTo(id, { type: 'ABORT' });
@@ -86,15 +81,15 @@ export const writerMachine = setup({
   },
 }).createMachine({
   id: 'writer',
-  context: ({ input }) => ({ ...input, buffer: [], batches: [], holding: 0, nextBatch: 1 }),
+  context: ({ input }) => ({ ...input, buffer: [], batches: [], nextBatch: 1 }),
   initial: 'open',
   on: {
     'xstate.done.actor.*': {
       actions: [
         'batchFinished',
-        { type: 'releaseCredits', params: ({ event }) => (event as { output: BatchOutput }).output.count },
+        { type: 'returnCredits', params: ({ event }) => (event as { output: BatchOutput }).output.count },
         // A finished child stays in the snapshot with its deliveries until stopped: free it.
-        stopChild(({ event }) => event.type.slice('xstate.done.actor.'.length)),
+        stopChild(({ event }) => (event as { actorId: string }).actorId),
       ],
     },
   },

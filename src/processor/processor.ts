@@ -12,6 +12,7 @@ import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
 import { deadLetterRetrySeconds } from '../../machines/backoff.ts';
 import { supervisorMachine, writerId, type SupervisorOutput } from '../../machines/supervisor.ts';
+import type { QueuePort, StoragePort } from '../../machines/ports.ts';
 import type { DeadLetter, Delivery, ExtendResult, Lease, RejectedMessage, Report } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
 import { VISIT_TYPES, visitType, type VisitTypeName } from '../contract/visit-types.ts';
@@ -21,9 +22,8 @@ import { withDeadline } from './deadline.ts';
 import { assessHealth, type Health } from './health.ts';
 import { startStallMonitor } from './stall-monitor.ts';
 import { prepareWithRetries } from './prepare.ts';
-import { createSqsClient, sqsClientOptions, withDeadlines } from './sqs-client.ts';
+import { createProcessorSqsClient, sqsClientOptions, withDeadlines } from './sqs-client.ts';
 import { SqsQueue } from './sqs-queue.ts';
-import type { StoragePort } from './storage/port.ts';
 
 export interface ProcessorOptions {
   readonly config: ProcessorConfig;
@@ -66,7 +66,7 @@ function toDeadLetter({ message, rejection }: RejectedMessage): DeadLetter {
 export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const { config, logger, storage } = options;
   const clientOptions = sqsClientOptions(config, options.endpoint);
-  const client = options.client ? withDeadlines(options.client, clientOptions.deadlines, options.endpoint) : createSqsClient(clientOptions);
+  const client = options.client ? withDeadlines(options.client, clientOptions.deadlines, options.endpoint) : createProcessorSqsClient(clientOptions);
   const queue = new SqsQueue({
     client,
     queueUrl: options.queueUrl,
@@ -121,9 +121,6 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   };
 }
 
-/** The minimal interface the machines' actors need from the queue (SqsQueue, or a fake in tests). */
-export type QueuePort = Pick<SqsQueue, 'queueUrl' | 'prepare' | 'receive' | 'deleteMessages' | 'changeVisibility' | 'deadLetter'>;
-
 export interface MachineDeps {
   readonly queue: QueuePort;
   readonly storage: StoragePort;
@@ -141,9 +138,9 @@ export function provideMachines(deps: MachineDeps) {
   const { queue, storage, credits, writeLimiters, config, report, logger } = deps;
   const reportAction = (_: unknown, r: Report) => report(r);
   // Credits are booked by actor id, so a crashed actor's balance can be returned by id.
-  const releaseCredits = ({ self }: { self: { id: string } }, count: number) => credits.release(count, self.id);
+  const returnCredits = ({ self }: { self: { id: string } }, count: number) => credits.release(count, self.id);
   const transferCredits = ({ self }: { self: { id: string } }, { to, count }: { to: string; count: number }) => credits.transfer(self.id, to, count);
-  const releaseCreditsOf = (_: unknown, owner: string) => void credits.releaseOwner(owner);
+  const returnCreditsOf = (_: unknown, owner: string) => void credits.releaseOwner(owner);
   const deferSeconds = (receiveCount: number) => deadLetterRetrySeconds(receiveCount, config.deadLetterRetrySeconds);
   const batch = batchMachine.provide({
     actors: {
@@ -185,7 +182,7 @@ export function provideMachines(deps: MachineDeps) {
   });
   const writer = writerMachine.provide({
     actors: { batch },
-    actions: { report: reportAction, releaseCredits },
+    actions: { report: reportAction, returnCredits },
   });
   const poller = pollerMachine.provide({
     actors: {
@@ -200,7 +197,7 @@ export function provideMachines(deps: MachineDeps) {
       ),
       release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.changeVisibility(input.leases, 0, signal)),
     },
-    actions: { report: reportAction, releaseCredits, transferCredits },
+    actions: { report: reportAction, returnCredits, transferCredits },
   });
   const deadLetterer = deadLettererMachine.provide({
     actors: {
@@ -208,7 +205,7 @@ export function provideMachines(deps: MachineDeps) {
         queue.deadLetter(input.rejected.map(toDeadLetter), deferSeconds, signal),
       ),
     },
-    actions: { report: reportAction, releaseCredits },
+    actions: { report: reportAction, returnCredits },
   });
   return supervisorMachine.provide({
     actors: {
@@ -219,9 +216,10 @@ export function provideMachines(deps: MachineDeps) {
         const { dlqUrl, maxReceiveCount, queueVisibilityTimeoutSeconds } = await prepareWithRetries(queue, {
           signal,
           maxAttempts: config.startupMaxAttempts,
+          backoff: { baseMs: config.startupBackoffBaseMs, maxMs: config.startupBackoffMaxMs },
           onRetry: (attempt, delayMs, error) =>
             logger.warn(
-              { endpoint: deps.endpoint, queueUrl: queue.queueUrl, attempt, retryInMs: delayMs, err: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
+              { endpoint: deps.endpoint, queueUrl: queue.queueUrl, attempt, retryInMs: delayMs, err: error },
               `SQS endpoint ${deps.endpoint ?? ''} did not answer at start; retrying`,
             ),
         });
@@ -249,7 +247,7 @@ export function provideMachines(deps: MachineDeps) {
         return { writerSettings: { deadLetterAfterReceives } };
       }),
     },
-    actions: { report: reportAction, releaseCreditsOf },
+    actions: { report: reportAction, returnCreditsOf },
   });
 }
 
@@ -261,9 +259,9 @@ export function supervisorInput(config: ProcessorConfig) {
     pollerSettings: {
       maxMessages: 10,
       waitSeconds: config.receiveWaitSeconds,
-      backoffBaseMs: 500,
-      backoffMaxMs: 30_000,
-      stopGraceMs: 500,
+      backoffBaseMs: config.pollBackoffBaseMs,
+      backoffMaxMs: config.pollBackoffMaxMs,
+      stopGraceMs: config.pollStopGraceMs,
     },
     writerSettings: {
       batchSize: config.batchSize,
@@ -276,10 +274,12 @@ export function supervisorInput(config: ProcessorConfig) {
       writeMaxAttempts: config.writeMaxAttempts,
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
+      ackRetries: config.ackRetries,
+      ackRetryBaseMs: config.ackRetryBaseMs,
     },
-    restartBackoff: { baseMs: 1_000, maxMs: 30_000 },
+    restartBackoff: { baseMs: config.restartBackoffBaseMs, maxMs: config.restartBackoffMaxMs },
     shutdownGraceMs: config.shutdownGraceMs,
-    releaseGraceMs: 5_000,
+    releaseGraceMs: config.releaseGraceMs,
     deadLetterLingerMs: config.deadLetterLingerMs,
   };
 }

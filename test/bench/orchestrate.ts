@@ -2,9 +2,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createPipelineQueues } from '../../src/processor/embedded.ts';
-import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
+import { localSqsClient } from '../../src/platform/sqs.ts';
 import { makeBurst, sendBurst, type BurstMessage } from '../../scripts/support/burst.ts';
 import { seededRandom } from '../../scripts/support/random.ts';
 import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
@@ -29,7 +29,7 @@ export async function startSqsServer(): Promise<SqsServer> {
   const first = await lines.next();
   const { port } = JSON.parse(first.value as string) as { port: number };
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const client = localSqsClient(endpoint);
   return {
     endpoint,
     client,

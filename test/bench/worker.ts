@@ -5,8 +5,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { localSqsClient } from '../../src/platform/sqs.ts';
 import { percentile } from '../../scripts/support/percentile.ts';
 import { sqsClientConfig, sqsClientOptions } from '../../src/processor/sqs-client.ts';
 import { processorConfig, runCompetitor, type Competitor, type RunContext } from './competitors.ts';
@@ -48,7 +48,7 @@ const counting = delayedClient(
 );
 const logger = benchLogger();
 const storage = delayedStorage(job.storageMs, job.storageVariant, logger);
-const watcher = new SQSClient({ endpoint: job.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+const watcher = localSqsClient(job.endpoint);
 
 /**
  * Under --cpu-prof, writes the drain's start and end (µs, the profile's monotonic clock) next to

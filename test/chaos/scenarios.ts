@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { startFauxqs } from 'fauxqs';
-import { CreateQueueCommand, DeleteQueueCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { parseVisitBody } from '../../src/contract/visit.ts';
 import { createPipelineQueues } from '../../src/processor/embedded.ts';
-import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
+import { localSqsClient } from '../../src/platform/sqs.ts';
 import { makeBurst, sendBurst, type BurstMessage } from '../../scripts/support/burst.ts';
 import { seededRandom } from '../../scripts/support/random.ts';
 import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
@@ -58,7 +58,7 @@ async function endpoint(options: { visibilityTimeoutSeconds?: number; maxReceive
   const server = await startFauxqs({ port: 0, logger: false });
   const url = `http://127.0.0.1:${server.port}`;
   const { queueUrl, dlqUrl } = await createPipelineQueues(url, undefined, options);
-  const client = new SQSClient({ endpoint: url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const client = localSqsClient(url);
   return {
     port: server.port,
     endpoint: url,
@@ -393,7 +393,7 @@ export async function oneMebibyteInvalidBody(scale: Scale): Promise<ScenarioResu
 export async function poisonRowWithoutRedrivePolicy(scale: Scale): Promise<ScenarioResult> {
   const server = await startFauxqs({ port: 0, logger: false });
   const url = `http://127.0.0.1:${server.port}`;
-  const client = new SQSClient({ endpoint: url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const client = localSqsClient(url);
   // No RedrivePolicy: only the processor's own receive count bounds a poison row.
   const dlqUrl = (await client.send(new CreateQueueCommand({ QueueName: 'poison-dlq' }))).QueueUrl!;
   const queueUrl = (await client.send(new CreateQueueCommand({ QueueName: 'poison', Attributes: { VisibilityTimeout: '30' } }))).QueueUrl!;

@@ -19,7 +19,7 @@ import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
 import { handleSignals } from '../../src/processor/signals.ts';
-import type { StoragePort } from '../../src/processor/storage/port.ts';
+import type { StoragePort } from '../../machines/ports.ts';
 
 const env = process.env;
 const ledger = env.CHAOS_LEDGER!;

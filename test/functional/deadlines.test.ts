@@ -11,7 +11,7 @@ import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
-import type { StoragePort } from '../../src/processor/storage/port.ts';
+import type { StoragePort } from '../../machines/ports.ts';
 import { OutageProxy } from '../chaos/proxy.ts';
 import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
 import { seededRandom } from '../../scripts/support/random.ts';

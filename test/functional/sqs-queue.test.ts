@@ -127,3 +127,16 @@ test('the processor given a missing DLQ stops at start instead of running', asyn
   t.is(output.status, 'failed');
   t.regex(String(output.error), /TRAFFIC_DLQ_URL=.*no-such-dlq names a queue that does not exist/);
 });
+
+test('dead-lettering without a start-up check first finds the DLQ from the redrive policy on first use', async (t) => {
+  const sqs = await startTestEndpoint();
+  t.teardown(() => sqs.stop());
+  const queue = adapter(sqs);
+  await sendAll(sqs, ['not json']);
+  const [message] = await receiveAll(queue, 1);
+  const result = await queue.deadLetter([{ ...message, reason: { code: 'malformed_json', message: 'body is not valid JSON' } }], () => 60, never);
+  t.deepEqual(result.sent.map((s) => s.messageId), [message.messageId]);
+  const dead = await drainQueue(sqs.client, sqs.dlqUrl);
+  t.deepEqual(dead.map((m) => m.Body), ['not json']);
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, inFlight: 0 });
+});

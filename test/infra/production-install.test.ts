@@ -140,8 +140,8 @@ test('--inspect without the inspector relay installed stops with one line naming
 test('on a terminal without pino-pretty the logger falls back to JSON lines', (t) => {
   const script = [
     "Object.defineProperty(process.stdout, 'isTTY', { value: true });",
-    "const { createLogger } = await import('./src/processor/logger.ts');",
-    "createLogger('info').info({ probe: 1 }, 'hello');",
+    "const { createLogger } = await import('./src/platform/logger.ts');",
+    "createLogger({ name: 'traffic-processor', level: 'info' }).info({ probe: 1 }, 'hello');",
   ].join('\n');
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
   t.is(result.status, 0, result.stderr);

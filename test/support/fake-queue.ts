@@ -4,7 +4,7 @@
  * functional tests use a real SQS endpoint.
  */
 import type { DeadLetter, DeadLetterResult, EntryFailure, EntryResult, Lease, QueueMessage } from '../../machines/types.ts';
-import type { QueuePort } from '../../src/processor/processor.ts';
+import type { QueuePort } from '../../machines/ports.ts';
 
 interface Clock {
   now(): number;

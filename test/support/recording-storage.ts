@@ -4,7 +4,7 @@
  */
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
-import type { StoragePort } from '../../src/processor/storage/port.ts';
+import type { StoragePort } from '../../machines/ports.ts';
 
 export interface RecordingStorage extends StoragePort {
   /** visit_id -> table and visit, as an upsert would leave them. */

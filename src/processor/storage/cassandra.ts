@@ -11,8 +11,8 @@
  */
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
+import type { StoragePort } from '../../../machines/ports.ts';
 import { createEchoStorage, type EchoPlan } from './echo.ts';
-import type { StoragePort } from './port.ts';
 
 /** The prepared statement, bound once per row. */
 export function cassandraStatement(type: VisitTypeDefinition): string {

@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
 import type { Visit } from '../../contract/visit.ts';
-import { toRow, type StoragePort } from './port.ts';
+import type { StoragePort } from '../../../machines/ports.ts';
+import { toRow } from './port.ts';
 import { lastRowPerVisitId, VisitIdMemory } from './reuse.ts';
 
 /** visit_ids remembered to notice a reuse with other content (about 100 bytes each). */

@@ -5,8 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
+import type { StoragePort } from '../../../machines/ports.ts';
 import { createEchoStorage, type EchoPlan } from './echo.ts';
-import type { StoragePort } from './port.ts';
 
 export function mysqlStatement(type: VisitTypeDefinition, rowCount: number): string {
   const columns = ['visit_id', 'created_at', type.extraField];
