@@ -88,7 +88,7 @@ export const pollerMachine = setup({
   },
   delays: {
     backoff: ({ context }) => context.delayMs,
-    stopGrace: ({ context }) => context.settings.stopGraceMs ?? 500,
+    stopGrace: ({ context }) => context.settings.stopGraceMs,
   },
 }).createMachine({
   id: 'poller',

@@ -1,4 +1,13 @@
-/** Data exchanged between the machines and the adapters that do their I/O. */
+/**
+ * Data exchanged between the machines and the adapters that do their I/O.
+ *
+ * Words used with one meaning each across machines/ and src/:
+ * - release: hand a message's lease back to SQS (visibility 0) so it is received again soon;
+ * - return (credits): give credits back to the pool (CreditPool) for the pollers to take;
+ * - in flight: credits taken from the MAX_IN_FLIGHT budget (messages held, plus receive slots a
+ *   polling poller reserved), as in CreditPool.inFlight and the traffic_in_flight gauge. Messages
+ *   SQS hides while their lease runs are "invisible" (ApproximateNumberOfMessagesNotVisible).
+ */
 import type { Rejection, Visit } from '../src/contract/visit.ts';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 
@@ -128,7 +137,7 @@ export interface PollerSettings {
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
   /** On STOP, how long a receive in flight may still answer before it is taken for an idle long poll and aborted. */
-  readonly stopGraceMs?: number;
+  readonly stopGraceMs: number;
 }
 
 /** The systemId of the writer of a visit type, so pollers find it without a supervisor hop. */

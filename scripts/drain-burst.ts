@@ -42,7 +42,7 @@ const processor = startProcessor({
 const started = performance.now();
 for (;;) {
   const [pipeline, dlq] = await Promise.all([queueDepth(client, embedded.queueUrl), queueDepth(client, embedded.dlqUrl)]);
-  if (pipeline.visible + pipeline.inFlight === 0 && dlq.visible === invalid) break;
+  if (pipeline.visible + pipeline.invisible === 0 && dlq.visible === invalid) break;
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 const seconds = (performance.now() - started) / 1000;

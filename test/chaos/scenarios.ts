@@ -114,7 +114,7 @@ async function drained(ep: Endpoint, timeoutMs: number, extra: () => Promise<boo
   await waitFor(
     async () => {
       const depth = await queueDepth(ep.client, ep.queueUrl);
-      return depth.visible + depth.inFlight === 0 && (await extra());
+      return depth.visible + depth.invisible === 0 && (await extra());
     },
     timeoutMs,
     'the PIPELINE to drain',
@@ -261,8 +261,8 @@ export async function sigtermMidBurst(scale: Scale): Promise<ScenarioResult> {
     const { code } = await first.exit;
     const tookMs = Date.now() - signalled;
     const left = await queueDepth(ep.client, ep.queueUrl);
-    if (code !== 0 || tookMs > graceMs || left.inFlight !== 0) {
-      throw new Error(`SIGTERM: exit ${code} after ${tookMs} ms with ${left.inFlight} messages left invisible`);
+    if (code !== 0 || tookMs > graceMs || left.invisible !== 0) {
+      throw new Error(`SIGTERM: exit ${code} after ${tookMs} ms with ${left.invisible} messages left invisible`);
     }
     const second = startWorker(ep, {});
     await drained(ep, 120_000);

@@ -37,7 +37,7 @@ test('1,000 random bodies next to 1,000 visits: bad ones dead-lettered with a re
   await waitFor(
     async () => {
       const depth = await queueDepth(sqs.client, sqs.queueUrl);
-      return depth.visible + depth.inFlight === 0;
+      return depth.visible + depth.invisible === 0;
     },
     60_000,
     'the queue to drain',

@@ -50,7 +50,7 @@ test('a half-open network freeze: calls hit their deadlines, new connections are
   processor.stop();
   t.deepEqual(await processor.done, { status: 'stopped' });
   t.true(timedOut > 0, 'frozen receives failed at their deadline');
-  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, inFlight: 0 });
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 });
   t.is(storage.rows.size, burst.length, 'nothing lost');
 });
 
@@ -142,6 +142,6 @@ test('storage that hangs and ignores the abort signal: writes are abandoned at W
   t.is(reports.filter((r) => r.kind === 'write-abandoned').length, 6, 'each hung write abandoned and reported');
   t.is(processor.stats.abandonedWrites, 6, 'and counted');
   t.true(reports.some((r) => r.kind === 'write-failed' && r.willRetry && (r.error as Error).name === 'DeadlineExceeded'), 'the batch took the retry path');
-  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, inFlight: 0 });
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 });
   for (const [id, n] of recording.writes) t.is(n, 1, `${id} written once`);
 });

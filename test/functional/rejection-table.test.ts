@@ -94,5 +94,5 @@ test('the processor: every rejected class dead-lettered once with its code, noth
   }
   t.is(storage.rows.size, 0, 'nothing written');
   t.deepEqual(lines.filter((line) => line.includes(CANARY)), [], 'no log line echoes a body');
-  t.deepEqual(await queueDepth(queue.client, queue.queueUrl), { visible: 0, inFlight: 0 }, 'PIPELINE empty');
+  t.deepEqual(await queueDepth(queue.client, queue.queueUrl), { visible: 0, invisible: 0 }, 'PIPELINE empty');
 });

@@ -48,7 +48,7 @@ test('SIGTERM mid-burst: exit 0 within the grace period, nothing lost, nothing l
   t.true(written.size < burst.length, 'the signal landed mid-burst');
 
   const depth = await queueDepth(sqs.client, sqs.queueUrl);
-  t.is(depth.inFlight, 0, 'nothing left invisible');
+  t.is(depth.invisible, 0, 'nothing left invisible');
   t.is(depth.visible + written.size, burst.length, 'every unwritten visit is still on the PIPELINE');
 
   // A second processor drains the rest: the union is the whole burst.

@@ -103,7 +103,7 @@ test('started from the production install, the processor drains an SQS endpoint 
   t.deepEqual(write.rows.map((r: any) => r.visit_id), [visitId]);
   await waitFor(async () => {
     const depth = await queueDepth(sqs.client, sqs.queueUrl);
-    return depth.visible === 0 && depth.inFlight === 0;
+    return depth.visible === 0 && depth.invisible === 0;
   }, 60_000, 'the message to be deleted');
 
   // The image's HEALTHCHECK, run from the same install.

@@ -39,7 +39,8 @@ export class FakeQueue implements QueuePort {
     return messageId;
   }
 
-  get inFlight(): number {
+  /** Messages received and not yet visible again (SQS: ApproximateNumberOfMessagesNotVisible). */
+  get invisible(): number {
     const now = this.#clock.now();
     return [...this.messages.values()].filter((m) => m.visibleAt > now).length;
   }

@@ -43,7 +43,7 @@ function pollerHarness(receive: (call: number) => Promise<QueueMessage[]>, credi
     entry: assign(({ spawn }) => {
       spawn('fakeWriter', { systemId: writerSystemId('type-in') });
       spawn('fakeWriter', { systemId: writerSystemId('referrer') });
-      spawn('poller', { id: 'p', input: { id: 'poller-1', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1_000, backoffMaxMs: 8_000 } } });
+      spawn('poller', { id: 'p', input: { id: 'poller-1', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1_000, backoffMaxMs: 8_000, stopGraceMs: 500 } } });
       return {};
     }),
   });
@@ -99,7 +99,7 @@ test('a poller without credits does not receive (paused)', async (t) => {
       }),
     },
   });
-  const actor = createActor(poller, { clock, input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1, backoffMaxMs: 1 } } }).start();
+  const actor = createActor(poller, { clock, input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1, backoffMaxMs: 1, stopGraceMs: 500 } } }).start();
   await settle();
   clock.increment(60_000);
   await settle();
