@@ -101,6 +101,7 @@ export function writeFailedReason(error: unknown, delivery: Delivery): string {
   for (const value of [delivery.visit.visitId, delivery.visit.ip, delivery.visit.url]) {
     if (value) text = text.split(value).join('<redacted>');
   }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
   text = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
   return `storage refused the row: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
 }

@@ -77,7 +77,7 @@ const supervisorSetup = setup({
   },
   actors: {
     /** Checks the queues; may answer a PrepareOutput (typed loosely so a prepare answering nothing fits too). */
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: typed loosely so a prepare answering nothing fits too
     prepare: notProvided<any, void>('prepare'),
     poller: pollerMachine,
     writer: writerMachine,

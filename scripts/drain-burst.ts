@@ -11,11 +11,10 @@ import { loadConfig } from '../src/processor/config.ts';
 import { startEmbeddedEndpoint } from '../src/processor/embedded.ts';
 import { startProcessor } from '../src/processor/processor.ts';
 import { createStorage } from '../src/processor/storage/index.ts';
-import { makeBurst, sendBurst } from '../test/support/burst.ts';
-import { seededRandom } from '../test/support/recording-storage.ts';
-import { queueDepth } from '../test/support/sqs.ts';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { localSqsClient } from '../src/platform/sqs.ts';
+import { makeBurst, sendBurst } from './support/burst.ts';
+import { queueDepth } from './support/queue-depth.ts';
+import { seededRandom } from './support/random.ts';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '10000' }, pollers: { type: 'string', default: '8' } } });
 const count = Number(values.count);

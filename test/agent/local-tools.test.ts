@@ -7,14 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { startFauxqs } from 'fauxqs';
-import { exportTarget, LocalTargetError, resolveLocalTarget } from '../../src/agent/local/target.ts';
+import { exportTarget, LocalTargetError, resolveLocalTarget } from '../../scripts/local/target.ts';
 import { PIPELINE_DLQ_NAME, PIPELINE_QUEUE_NAME } from '../../src/queues.ts';
 import { closedPort, startTestQueue, type TestQueue } from './support/sqs.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const INVOKE = 'src/agent/local/invoke.ts';
-const TRAFFIC = 'src/agent/traffic/cli.ts';
+const INVOKE = 'scripts/local/invoke.ts';
+const TRAFFIC = 'scripts/traffic/cli.ts';
 
 /** The environment of a fresh shell: nothing about queues or endpoints. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -5,11 +5,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { localSqsClient } from '../../src/platform/sqs.ts';
+import { percentile } from '../../scripts/support/percentile.ts';
 import { sqsClientConfig, sqsClientOptions } from '../../src/processor/sqs-client.ts';
 import { processorConfig, runCompetitor, type Competitor, type RunContext } from './competitors.ts';
-import { benchLogger, delayedClient, delayedStorage, percentile, type StorageVariant } from './harness.ts';
+import { benchLogger, delayedClient, delayedStorage, type StorageVariant } from './harness.ts';
 
 export interface WorkerJob {
   readonly competitor: Competitor;

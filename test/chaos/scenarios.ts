@@ -15,8 +15,9 @@ import { CreateQueueCommand, DeleteQueueCommand, type SQSClient, type Message } 
 import { parseVisitBody } from '../../src/contract/visit.ts';
 import { createPipelineQueues } from '../../src/processor/embedded.ts';
 import { localSqsClient } from '../../src/platform/sqs.ts';
-import { makeBurst, sendBurst, type BurstMessage } from '../support/burst.ts';
-import { seededRandom } from '../support/recording-storage.ts';
+import { makeBurst, sendBurst, type BurstMessage } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
+import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
 import { drainQueue, queueDepth, waitFor } from '../support/sqs.ts';
 import { OutageProxy } from './proxy.ts';
 
@@ -79,7 +80,7 @@ interface Worker {
 }
 
 function startWorker(ep: Endpoint, env: Record<string, string>, via = ep.endpoint): Worker {
-  const child = spawn(process.execPath, ['--max-semi-space-size=8', WORKER], {
+  const child = spawn(process.execPath, [...PROCESSOR_NODE_FLAGS, WORKER], {
     env: {
       ...process.env,
       AWS_ENDPOINT_URL: via,
@@ -396,7 +397,18 @@ export async function poisonRowWithoutRedrivePolicy(scale: Scale): Promise<Scena
   // No RedrivePolicy: only the processor's own receive count bounds a poison row.
   const dlqUrl = (await client.send(new CreateQueueCommand({ QueueName: 'poison-dlq' }))).QueueUrl!;
   const queueUrl = (await client.send(new CreateQueueCommand({ QueueName: 'poison', Attributes: { VisibilityTimeout: '30' } }))).QueueUrl!;
-  const ep: Endpoint = { port: server.port, endpoint: url, client, queueUrl, dlqUrl, dir: mkdtempSync(join(tmpdir(), 'traffic-chaos-')), stop: async () => (client.destroy(), server.stop()) };
+  const ep: Endpoint = {
+    port: server.port,
+    endpoint: url,
+    client,
+    queueUrl,
+    dlqUrl,
+    dir: mkdtempSync(join(tmpdir(), 'traffic-chaos-')),
+    stop: async () => {
+      client.destroy();
+      await server.stop();
+    },
+  };
   try {
     const burst = makeBurst(scale.count >= 10_000 ? 1_000 : 100, 0, seededRandom(1010));
     const poison = burst[37];

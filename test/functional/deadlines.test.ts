@@ -14,8 +14,9 @@ import { loadConfig } from '../../src/processor/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
 import type { StoragePort } from '../../machines/ports.ts';
 import { OutageProxy } from '../chaos/proxy.ts';
-import { makeBurst, sendBurst } from '../support/burst.ts';
-import { createRecordingStorage, seededRandom } from '../support/recording-storage.ts';
+import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
+import { createRecordingStorage } from '../support/recording-storage.ts';
 import { queueDepth, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,8 +5,9 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import test from 'ava';
-import { makeBurst, sendBurst } from '../support/burst.ts';
-import { createRecordingStorage, seededRandom } from '../support/recording-storage.ts';
+import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
+import { createRecordingStorage } from '../support/recording-storage.ts';
 import { queueDepth, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
 
 test('SIGTERM mid-burst: exit 0 within the grace period, nothing lost, nothing left invisible', async (t) => {

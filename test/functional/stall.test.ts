@@ -11,8 +11,9 @@ import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
 import type { StoragePort } from '../../machines/ports.ts';
-import { makeBurst, sendBurst } from '../support/burst.ts';
-import { createRecordingStorage, seededRandom } from '../support/recording-storage.ts';
+import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
+import { createRecordingStorage } from '../support/recording-storage.ts';
 import { startTestEndpoint, waitFor } from '../support/sqs.ts';
 
 test('a writer that holds visits and writes none is named in one warning per interval and fails health until it writes again', async (t) => {

@@ -1,7 +1,7 @@
 /** A real SQS-compatible endpoint (fauxqs) for functional tests, with the PIPELINE and DLQ. */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, DeleteMessageBatchCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import pino from 'pino';
 import { loadConfig } from '../../src/processor/config.ts';
@@ -44,13 +44,7 @@ export async function startTestEndpoint(options: TestEndpointOptions = {}): Prom
   };
 }
 
-/** Visible messages, and invisible ones (received, lease running): SQS's ApproximateNumberOfMessages and ...NotVisible. */
-export async function queueDepth(client: SQSClient, queueUrl: string): Promise<{ visible: number; invisible: number }> {
-  const { Attributes = {} } = await client.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-  );
-  return { visible: Number(Attributes.ApproximateNumberOfMessages), invisible: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
-}
+export { queueDepth } from '../../scripts/support/queue-depth.ts';
 
 /** Receives and deletes everything visible in a queue (the DLQ, to inspect it). */
 export async function drainQueue(client: SQSClient, queueUrl: string): Promise<Message[]> {

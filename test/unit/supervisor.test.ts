@@ -9,7 +9,6 @@ import type { Report } from '../../machines/types.ts';
 import { VISIT_TYPES } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { provideMachines, supervisorInput } from '../../src/processor/processor.ts';
-import { createRecordingStorage } from '../support/recording-storage.ts';
 import { FakeQueue } from '../support/fake-queue.ts';
 
 const settle = async () => {

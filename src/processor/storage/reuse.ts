@@ -1,7 +1,7 @@
 /**
  * One semantic for a reused visit_id on every backend: the last write wins. A batch carrying the
- * same visit_id twice keeps its last row only (a CQL batch would give both the same timestamp and
- * let the larger value win; a MySQL multi-row upsert would apply them in order), and a visit_id
+ * same visit_id twice keeps its last row only (two concurrent CQL inserts of one row would race;
+ * a MySQL multi-row upsert would apply them in order), and a visit_id
  * seen again with other content is reported, so the overwrite is never silent.
  */
 import type { VisitRow } from './port.ts';

@@ -3,9 +3,9 @@
  * otherwise the PIPELINE on the embedded endpoint that `npm start` serves, found by name.
  */
 import { GetQueueUrlCommand, QueueDoesNotExist } from '@aws-sdk/client-sqs';
-import { EMBEDDED_HOST, EMBEDDED_PORT, PIPELINE_QUEUE_NAME } from '../../queues.ts';
-import { AgentConfigError, loadAgentConfig, type AgentConfig } from '../config.ts';
-import { createSqsClient } from '../../platform/sqs.ts';
+import { AgentConfigError, type AgentConfig, loadAgentConfig } from '../../src/agent/config.ts';
+import { createSqsClient } from '../../src/platform/sqs.ts';
+import { EMBEDDED_HOST, EMBEDDED_PORT, PIPELINE_QUEUE_NAME } from '../../src/queues.ts';
 
 export const EMBEDDED_ENDPOINT = `http://${EMBEDDED_HOST}:${EMBEDDED_PORT}`;
 const LOOKUP_TIMEOUT_MS = 3_000;

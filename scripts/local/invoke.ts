@@ -34,7 +34,7 @@ try {
 }
 
 // Imported only now: the handler reads the environment the target was exported to.
-const { handler } = await import('../handler.ts');
+const { handler } = await import('../../src/agent/handler.ts');
 try {
   const response = await handler(event, localContext());
   process.stdout.write(`${JSON.stringify(response)}\n`);

@@ -35,7 +35,7 @@ try {
 }
 // One log line per rejected visit is right for Lambda, noise here: warnings and errors only.
 process.env.LOG_LEVEL ??= 'warn';
-const { handler } = await import('../handler.ts');
+const { handler } = await import('../../src/agent/handler.ts');
 
 const controller = new AbortController();
 process.once('SIGINT', () => {
