@@ -8,7 +8,7 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { Writable } from 'node:stream';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
-import pino from 'pino';
+import type { Logger } from 'pino';
 import { createAgent } from '../../src/agent/agent.ts';
 import { createSqsSender } from '../../src/agent/sqs-sender.ts';
 import { loadConfig } from '../../src/processor/config.ts';
@@ -19,7 +19,7 @@ import { createRecordingStorage } from '../support/recording-storage.ts';
 import { CANARY, REJECTED_CLASSES, SQS_REFUSES } from '../support/rejection-table.ts';
 import { drainQueue, queueDepth, waitFor } from '../support/sqs.ts';
 
-function recordingLogger(): { logger: pino.Logger; lines: string[] } {
+function recordingLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {
