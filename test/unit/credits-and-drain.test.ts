@@ -3,21 +3,15 @@
  * and a drain that releases in-flight work at once instead of letting it finish.
  */
 import test from 'ava';
-import PQueue from 'p-queue';
-import pino from 'pino';
 import { assign, createActor, fromPromise, setup, SimulatedClock } from 'xstate';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
 import { supervisorMachine } from '../../machines/supervisor.ts';
-import type { EntryResult, QueueMessage, Report } from '../../machines/types.ts';
-import { VISIT_TYPES } from '../../src/contract/visit-types.ts';
+import type { EntryResult, QueueMessage } from '../../machines/types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
-import { provideMachines, supervisorInput } from '../../src/processor/processor.ts';
-import { FakeQueue } from '../support/fake-queue.ts';
+import { supervisorInput } from '../../src/processor/processor.ts';
+import { settle, simulatedProcessor } from '../support/simulated-processor.ts';
 
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
 
 test('every failed receive gives back all the credits it took', async (t) => {
   const clock = new SimulatedClock();
@@ -87,31 +81,9 @@ test('the credits a crashed child held go back to the pool', async (t) => {
 });
 
 test('SHUTDOWN lets in-flight batches finish within the grace period instead of releasing them at once', async (t) => {
-  const clock = new SimulatedClock();
-  const queue = new FakeQueue(clock);
+  const { clock, queue, written, credits, reports, actor } = simulatedProcessor({ env: { SHUTDOWN_GRACE_MS: '10000' }, writeMs: 200 });
   for (let i = 0; i < 400; i++) queue.send(JSON.stringify({ type: 'referrer', created_at: 1_700_000_000_000 + i, visit_id: `v${i}`, url: 'test.com' }));
-  const written = new Set<string>();
-  const storage = {
-    backend: 'clocked',
-    async writeBatch(_type: unknown, visits: readonly { visitId: string }[], signal: AbortSignal) {
-      await new Promise<void>((resolve) => clock.setTimeout(resolve, 200));
-      signal.throwIfAborted();
-      for (const v of visits) written.add(v.visitId);
-    },
-  };
-  const config = loadConfig({ POLLERS: '4', BATCH_SIZE: '20', MAX_IN_FLIGHT: '100', RECEIVE_WAIT_SECONDS: '1', SHUTDOWN_GRACE_MS: '10000' });
-  const credits = new CreditPool(config.maxInFlight);
-  const reports: Report[] = [];
-  const machine = provideMachines({
-    queue,
-    storage: storage as never,
-    credits,
-    writeLimiters: new Map(VISIT_TYPES.map((v) => [v.name, new PQueue({ concurrency: 2 })])),
-    config,
-    report: (r) => void reports.push(r),
-    logger: pino({ level: 'silent' }),
-  });
-  const actor = createActor(machine, { clock, input: supervisorInput(config) }).start();
+  actor.start();
   for (let i = 0; i < 1_000 && written.size < 100; i++) {
     await settle();
     clock.increment(10);

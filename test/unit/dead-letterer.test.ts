@@ -4,20 +4,13 @@
  * the messages on the PIPELINE, and every credit comes back.
  */
 import test from 'ava';
-import PQueue from 'p-queue';
-import pino from 'pino';
-import { createActor, SimulatedClock } from 'xstate';
-import { CreditPool } from '../../machines/credit-pool.ts';
+import { SimulatedClock } from 'xstate';
 import { DEAD_LETTERER_ID } from '../../machines/dead-letterer.ts';
-import type { DeadLetter, Report } from '../../machines/types.ts';
-import { VISIT_TYPES } from '../../src/contract/visit-types.ts';
+import type { DeadLetter } from '../../machines/types.ts';
 import { ConfigError, loadConfig } from '../../src/processor/config.ts';
-import { provideMachines, supervisorInput } from '../../src/processor/processor.ts';
 import { FakeQueue } from '../support/fake-queue.ts';
+import { runUntil as runClockUntil, simulatedProcessor } from '../support/simulated-processor.ts';
 
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
 
 /** `valid` referrer visits with an invalid body (unknown type) after every `every` of them. */
 function fill(queue: FakeQueue, valid: number, every: number): number {
@@ -33,35 +26,12 @@ function fill(queue: FakeQueue, valid: number, every: number): number {
 }
 
 function start(queue: FakeQueue, env: Record<string, string>, clock: SimulatedClock) {
-  const config = loadConfig({ POLLERS: '4', BATCH_SIZE: '20', MAX_IN_FLIGHT: '200', RECEIVE_WAIT_SECONDS: '1', ...env });
-  const credits = new CreditPool(config.maxInFlight);
-  const reports: Report[] = [];
-  const written = new Set<string>();
-  const storage = {
-    backend: 'memory',
-    async writeBatch(_type: unknown, visits: readonly { visitId: string }[]) {
-      for (const v of visits) written.add(v.visitId);
-    },
-  };
-  const machine = provideMachines({
-    queue,
-    storage: storage as never,
-    credits,
-    writeLimiters: new Map(VISIT_TYPES.map((v) => [v.name, new PQueue({ concurrency: 2 })])),
-    config,
-    report: (r) => void reports.push(r),
-    logger: pino({ level: 'silent' }),
-  });
-  const actor = createActor(machine, { clock, input: supervisorInput(config) }).start();
+  const { actor, credits, reports, written } = simulatedProcessor({ env: { MAX_IN_FLIGHT: '200', ...env } }, clock, queue);
+  actor.start();
   return { actor, credits, reports, written };
 }
 
-async function runUntil(clock: SimulatedClock, done: () => boolean, stepMs = 10, steps = 3_000) {
-  for (let i = 0; i < steps && !done(); i++) {
-    await settle();
-    clock.increment(stepMs);
-  }
-}
+const runUntil = (clock: SimulatedClock, done: () => boolean) => runClockUntil(clock, done, 10, 3_000);
 
 test('rejected messages of all pollers share DLQ calls, ten at most a call, each copied once with its reason', async (t) => {
   const clock = new SimulatedClock();

@@ -4,77 +4,26 @@
  * once. Children are crashed for real: a report action throws inside the child's transition.
  */
 import test from 'ava';
-import PQueue from 'p-queue';
-import pino from 'pino';
-import { createActor, SimulatedClock } from 'xstate';
-import { CreditPool } from '../../machines/credit-pool.ts';
-import type { Report } from '../../machines/types.ts';
-import { VISIT_TYPES } from '../../src/contract/visit-types.ts';
-import { loadConfig } from '../../src/processor/config.ts';
-import { provideMachines, supervisorInput } from '../../src/processor/processor.ts';
-import { FakeQueue } from '../support/fake-queue.ts';
+import { mixedVisits, runUntil, simulatedProcessor } from '../support/simulated-processor.ts';
 
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
 
 /** Crash points, each used once: `received:poller-1` crashes that poller as it reports a receive. */
 type CrashPoint = `received:${string}` | `written:${string}`;
 
 function system(options: { pollers: number; messages: number; writeMs?: number; graceMs?: number }) {
-  const clock = new SimulatedClock();
-  const queue = new FakeQueue(clock);
-  for (let i = 0; i < options.messages; i++) {
-    queue.send(
-      i % 2 === 0
-        ? JSON.stringify({ type: 'referrer', created_at: 1_700_000_000_000 + i, visit_id: `v${i}`, url: 'test.com' })
-        : JSON.stringify({ type: 'direct', created_at: 1_700_000_000_000 + i, visit_id: `v${i}`, ip: '10.1.2.3' }),
-    );
-  }
-  const written = new Set<string>();
-  const storage = {
-    backend: 'clocked',
-    async writeBatch(_type: unknown, visits: readonly { visitId: string }[], signal: AbortSignal) {
-      await new Promise<void>((resolve) => clock.setTimeout(resolve, options.writeMs ?? 20));
-      signal.throwIfAborted();
-      for (const v of visits) written.add(v.visitId);
-    },
-  };
-  const config = loadConfig({
-    POLLERS: String(options.pollers),
-    BATCH_SIZE: '10',
-    MAX_IN_FLIGHT: '60',
-    RECEIVE_WAIT_SECONDS: '1',
-    SHUTDOWN_GRACE_MS: String(options.graceMs ?? 10_000),
-  });
-  const credits = new CreditPool(config.maxInFlight);
-  const reports: Report[] = [];
   const armed = new Set<CrashPoint>();
-  const report = (r: Report) => {
-    reports.push(r);
-    const point = r.kind === 'received' ? `received:${r.poller}` : r.kind === 'written' ? `written:${r.type}` : undefined;
-    if (point && armed.delete(point as CrashPoint)) throw new Error(`crash at ${point}`);
-  };
-  const machine = provideMachines({
-    queue,
-    storage: storage as never,
-    credits,
-    writeLimiters: new Map(VISIT_TYPES.map((v) => [v.name, new PQueue({ concurrency: 2 })])),
-    config,
-    report,
-    logger: pino({ level: 'silent' }),
+  const sim = simulatedProcessor({
+    env: { POLLERS: String(options.pollers), BATCH_SIZE: '10', MAX_IN_FLIGHT: '60', SHUTDOWN_GRACE_MS: String(options.graceMs ?? 10_000) },
+    writeMs: options.writeMs ?? 20,
+    restartBackoff: { baseMs: 2_000, maxMs: 2_000 },
+    onReport: (r) => {
+      const point = r.kind === 'received' ? `received:${r.poller}` : r.kind === 'written' ? `written:${r.type}` : undefined;
+      if (point && armed.delete(point as CrashPoint)) throw new Error(`crash at ${point}`);
+    },
   });
-  const actor = createActor(machine, { clock, input: { ...supervisorInput(config), restartBackoff: { baseMs: 2_000, maxMs: 2_000 } } });
-  const crashes = () => reports.filter((r) => r.kind === 'child-crashed');
-  return { clock, queue, written, credits, actor, reports, armed, crashes, total: options.messages };
-}
-
-async function runUntil(clock: SimulatedClock, done: () => boolean, stepMs = 10, maxSteps = 20_000) {
-  for (let i = 0; i < maxSteps && !done(); i++) {
-    await settle();
-    clock.increment(stepMs);
-  }
-  await settle();
+  for (const body of mixedVisits(options.messages)) sim.queue.send(body);
+  const crashes = () => sim.reports.filter((r) => r.kind === 'child-crashed');
+  return { ...sim, armed, crashes, total: options.messages };
 }
 
 /** The end state every window must reach: stopped cleanly, every credit back, nothing lost. */

@@ -1,19 +1,12 @@
 /** The whole actor system on a simulated clock with an in-memory queue: restarts and draining. */
 import test from 'ava';
-import PQueue from 'p-queue';
-import pino from 'pino';
 import { createActor, fromPromise, setup, SimulatedClock } from 'xstate';
-import { CreditPool } from '../../machines/credit-pool.ts';
 import { supervisorMachine } from '../../machines/supervisor.ts';
 import type { Report } from '../../machines/types.ts';
-import { VISIT_TYPES } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
-import { provideMachines, supervisorInput } from '../../src/processor/processor.ts';
-import { FakeQueue } from '../support/fake-queue.ts';
+import { supervisorInput } from '../../src/processor/processor.ts';
+import { mixedVisits, runUntil, settle, simulatedProcessor } from '../support/simulated-processor.ts';
 
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
 
 test('a crashed child is restarted after a backoff delay, and only then', async (t) => {
   const clock = new SimulatedClock();
@@ -52,51 +45,10 @@ test('a crashed child is restarted after a backoff delay, and only then', async 
 });
 
 function system(options: { messages: number; writeMs: number; graceMs: number; failWrites?: boolean }) {
-  const clock = new SimulatedClock();
-  const queue = new FakeQueue(clock);
-  const bodies = Array.from({ length: options.messages }, (_, i) =>
-    i % 2 === 0
-      ? JSON.stringify({ type: 'referrer', created_at: 1_700_000_000_000 + i, visit_id: `v${i}`, url: 'test.com' })
-      : JSON.stringify({ type: 'direct', created_at: 1_700_000_000_000 + i, visit_id: `v${i}`, ip: '10.1.2.3' }),
-  );
-  for (const body of bodies) queue.send(body);
-  const written = new Set<string>();
-  const storage = {
-    backend: 'clocked',
-    async writeBatch(_type: unknown, visits: readonly { visitId: string }[], signal: AbortSignal) {
-      await new Promise<void>((resolve) => clock.setTimeout(resolve, options.writeMs));
-      signal.throwIfAborted();
-      if (options.failWrites) throw new Error('down');
-      for (const v of visits) written.add(v.visitId);
-    },
-  };
-  const config = loadConfig({
-    POLLERS: '4',
-    BATCH_SIZE: '20',
-    MAX_IN_FLIGHT: '100',
-    RECEIVE_WAIT_SECONDS: '1',
-    SHUTDOWN_GRACE_MS: String(options.graceMs),
-  });
-  const credits = new CreditPool(config.maxInFlight);
-  const reports: Report[] = [];
-  const machine = provideMachines({
-    queue,
-    storage: storage as never,
-    credits,
-    writeLimiters: new Map(VISIT_TYPES.map((v) => [v.name, new PQueue({ concurrency: 2 })])),
-    config,
-    report: (r) => void reports.push(r),
-    logger: pino({ level: 'silent' }),
-  });
-  const actor = createActor(machine, { clock, input: supervisorInput(config) });
-  return { clock, queue, written, credits, actor, reports, bodies };
-}
-
-async function runUntil(clock: SimulatedClock, done: () => boolean, stepMs = 10, maxSteps = 20_000) {
-  for (let i = 0; i < maxSteps && !done(); i++) {
-    await settle();
-    clock.increment(stepMs);
-  }
+  const bodies = mixedVisits(options.messages);
+  const sim = simulatedProcessor({ env: { SHUTDOWN_GRACE_MS: String(options.graceMs) }, writeMs: options.writeMs, failWrites: options.failWrites });
+  for (const body of bodies) sim.queue.send(body);
+  return { ...sim, bodies };
 }
 
 test('draining loses nothing: written visits are acknowledged, the rest go back to the queue', async (t) => {

@@ -1,0 +1,83 @@
+/**
+ * The real supervisor and its machines, wired as the processor wires them (provideMachines), on
+ * XState's SimulatedClock with an in-memory queue (FakeQueue): whole-system unit tests (restarts,
+ * draining, credits, dead-lettering) without I/O or real time.
+ */
+import PQueue from 'p-queue';
+import pino from 'pino';
+import { createActor, SimulatedClock } from 'xstate';
+import { CreditPool } from '../../machines/credit-pool.ts';
+import type { StoragePort } from '../../machines/ports.ts';
+import type { Report } from '../../machines/types.ts';
+import { VISIT_TYPES } from '../../src/contract/visit-types.ts';
+import { loadConfig } from '../../src/processor/config.ts';
+import { provideMachines, supervisorInput } from '../../src/processor/processor.ts';
+import { FakeQueue } from './fake-queue.ts';
+
+/** Lets promise callbacks and XState's queued events run before the clock moves again. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Moves the clock `stepMs` at a time until `done()` holds or `maxSteps` have passed. */
+export async function runUntil(clock: SimulatedClock, done: () => boolean, stepMs = 10, maxSteps = 20_000): Promise<void> {
+  for (let i = 0; i < maxSteps && !done(); i++) {
+    await settle();
+    clock.increment(stepMs);
+  }
+  await settle();
+}
+
+/** `count` valid visit bodies, referrer and direct in turn, with visit ids `v0`, `v1`, … */
+export function mixedVisits(count: number): string[] {
+  return Array.from({ length: count }, (_, i) =>
+    i % 2 === 0
+      ? JSON.stringify({ type: 'referrer', created_at: 1_700_000_000_000 + i, visit_id: `v${i}`, url: 'test.com' })
+      : JSON.stringify({ type: 'direct', created_at: 1_700_000_000_000 + i, visit_id: `v${i}`, ip: '10.1.2.3' }),
+  );
+}
+
+export interface SimulatedProcessorOptions {
+  /** Configuration on top of 4 pollers, batches of 20, 100 credits and 1 s receives. */
+  readonly env?: Record<string, string>;
+  /** Simulated time one storage write takes (default 0). */
+  readonly writeMs?: number;
+  /** Every write fails, after its simulated time. */
+  readonly failWrites?: boolean;
+  /** Called with every report once it is recorded; a throw here crashes the child that reported. */
+  readonly onReport?: (report: Report) => void;
+  /** Restart backoff of crashed children (default: the configuration's). */
+  readonly restartBackoff?: { readonly baseMs: number; readonly maxMs: number };
+}
+
+/** The supervisor, not yet started, with what it works on: the clock, the queue, the credits, the rows written and the reports. */
+export function simulatedProcessor(options: SimulatedProcessorOptions = {}, clock = new SimulatedClock(), queue = new FakeQueue(clock)) {
+  const written = new Set<string>();
+  const storage: StoragePort = {
+    backend: 'simulated',
+    async writeBatch(_type, visits, signal) {
+      if (options.writeMs) await new Promise<void>((resolve) => clock.setTimeout(resolve, options.writeMs!));
+      signal.throwIfAborted();
+      if (options.failWrites) throw new Error('down');
+      for (const v of visits) written.add(v.visitId);
+    },
+  };
+  const config = loadConfig({ POLLERS: '4', BATCH_SIZE: '20', MAX_IN_FLIGHT: '100', RECEIVE_WAIT_SECONDS: '1', ...options.env });
+  const credits = new CreditPool(config.maxInFlight);
+  const reports: Report[] = [];
+  const machine = provideMachines({
+    queue,
+    storage,
+    credits,
+    writeLimiters: new Map(VISIT_TYPES.map((v) => [v.name, new PQueue({ concurrency: 2 })])),
+    config,
+    report: (r) => {
+      reports.push(r);
+      options.onReport?.(r);
+    },
+    logger: pino({ level: 'silent' }),
+  });
+  const input = { ...supervisorInput(config), ...(options.restartBackoff ? { restartBackoff: options.restartBackoff } : {}) };
+  const actor = createActor(machine, { clock, input });
+  return { clock, queue, written, credits, reports, config, actor };
+}
