@@ -10,8 +10,8 @@ import { parseArgs } from 'node:util';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { ConfigError, sqsConnection, type SqsConnection } from '../src/platform/config.ts';
 import { createSqsClient } from '../src/platform/sqs.ts';
+import { chunkByBytes } from '../src/processor/sqs-queue.ts';
 import { PIPELINE_DLQ_NAME, PIPELINE_QUEUE_NAME } from '../src/queues.ts';
-import { batchBySize } from './redrive-batches.ts';
 
 const { values } = parseArgs({ options: { max: { type: 'string', default: '10000' } } });
 const max = Number(values.max);
@@ -42,14 +42,12 @@ try {
       new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: Math.min(10, limit - moved), WaitTimeSeconds: 0 }),
     );
     if (Messages.length === 0) break;
-    const received = Messages.map((message) => ({ body: message.Body ?? '', receiptHandle: message.ReceiptHandle! }));
-    for (const batch of batchBySize(received)) {
-      const sent = await client.send(
-        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((m, i) => ({ Id: String(i), MessageBody: m.body })) }),
-      );
-      const ok = (sent.Successful ?? []).map((s) => batch[Number(s.Id)]);
+    // Batches within SQS's limits (10 entries, 1 MiB in all); an entry's Id is its index in Messages.
+    for (const batch of chunkByBytes(Messages.map((message, i) => ({ Id: String(i), MessageBody: message.Body ?? '' })))) {
+      const sent = await client.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch }));
+      const ok = (sent.Successful ?? []).map((s) => Messages[Number(s.Id)]!);
       if (ok.length > 0) {
-        await client.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.receiptHandle })) }));
+        await client.send(new DeleteMessageBatchCommand({ QueueUrl: dlqUrl, Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
       }
       moved += ok.length;
       // What was not moved stays on the DLQ and is visible again after its visibility timeout.

@@ -6,24 +6,27 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
-import { batchBySize, MAX_BATCH_BYTES } from '../../scripts/redrive-batches.ts';
+import { chunkByBytes } from '../../src/processor/sqs-queue.ts';
 import { drainQueue, queueDepth, startTestEndpoint } from '../support/sqs.ts';
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex');
 
-test('batches hold at most 10 messages and 1 MiB; a message too large to share goes alone', (t) => {
+/** SQS's limit on a batch request's total payload, and on one message. */
+const MAX_BATCH_BYTES = 1_048_576;
+const entries = (bodies: readonly string[]) => bodies.map((body, i) => ({ Id: String(i), MessageBody: body }));
+
+test('redrive batches hold at most 10 messages and 1 MiB; a message too large to share goes alone', (t) => {
   const sizes = [300_000, 300_000, 300_000, 300_000, 1_048_000, 10, 10, ...Array.from({ length: 25 }, () => 100)];
-  const batches = batchBySize(sizes.map((n, i) => ({ body: 'x'.repeat(n), i })));
+  const batches = chunkByBytes(entries(sizes.map((n) => 'x'.repeat(n))));
   for (const batch of batches) {
     t.true(batch.length <= 10);
-    t.true(batch.reduce((sum, m) => sum + m.body.length, 0) <= MAX_BATCH_BYTES);
+    t.true(batch.reduce((sum, e) => sum + e.MessageBody!.length, 0) <= MAX_BATCH_BYTES);
   }
-  t.deepEqual(batches.flat().map((m) => m.i), sizes.map((_, i) => i), 'every message once, in order');
-  const big = batches.find((batch) => batch.some((m) => m.body.length === 1_048_000))!;
-  t.false(big.some((m) => m.body.length === 300_000), 'the near-1 MiB message shares its batch with no large one');
-  t.deepEqual(batchBySize([{ body: 'x'.repeat(1_048_576) }, { body: 'y' }]).map((batch) => batch.length), [1, 1], 'a full 1 MiB message alone');
-  const multiByte = batchBySize([{ body: 'é'.repeat(300_000) }, { body: 'é'.repeat(300_000) }]);
-  t.is(multiByte.length, 2, 'sizes are UTF-8 bytes, not characters');
+  t.deepEqual(batches.flat().map((e) => Number(e.Id)), sizes.map((_, i) => i), 'every message once, in order');
+  const big = batches.find((batch) => batch.some((e) => e.MessageBody!.length === 1_048_000))!;
+  t.false(big.some((e) => e.MessageBody!.length === 300_000), 'the near-1 MiB message shares its batch with no large one');
+  t.deepEqual(chunkByBytes(entries(['x'.repeat(MAX_BATCH_BYTES), 'y'])).map((batch) => batch.length), [1, 1], 'a full 1 MiB message alone');
+  t.is(chunkByBytes(entries(['é'.repeat(300_000), 'é'.repeat(300_000)])).length, 2, 'sizes are UTF-8 bytes, not characters');
 });
 
 test('npm run redrive moves large dead letters: 12 of 300 KB, one near 1 MiB and small ones, bodies intact', async (t) => {
