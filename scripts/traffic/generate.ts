@@ -8,6 +8,7 @@
 import { LIMITS } from '../../src/contract/limits.ts';
 import { ACCEPTED_TYPE_NAMES, resolveVisitType, type VisitTypeName } from '../../src/contract/visit-types.ts';
 import { createRandom, type Random } from '../support/random.ts';
+import { httpEvent, restEvent } from './events.ts';
 
 /** Shares of each kind of visit: accepted type names (aliases too) and `invalid`. */
 export type Mix = Readonly<Record<string, number>>;
@@ -112,42 +113,21 @@ interface Request {
   headers: Record<string, string>;
 }
 
-function queryString(params: Record<string, string>): string {
-  return new URLSearchParams(params).toString();
-}
-
-function restEvent(random: Random, r: Request, index: number): unknown {
+function restEventFor(random: Random, r: Request, index: number): unknown {
   const post = r.method !== 'GET';
   const headers: Record<string, string> = { Host: 'api.example.com', 'User-Agent': random.pick(USER_AGENTS), ...r.headers };
   if (post) headers['Content-Type'] = 'application/json';
-  const query = post ? null : r.params;
-  return {
-    resource: '/visit',
-    path: '/visit',
-    httpMethod: r.method,
+  return restEvent(r.method, {
     headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-    queryStringParameters: query,
-    multiValueQueryStringParameters: query ? Object.fromEntries(Object.entries(query).map(([k, v]) => [k, [v]])) : null,
-    pathParameters: null,
-    stageVariables: null,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'trafficapi',
-      stage: 'prod',
-      resourcePath: '/visit',
-      httpMethod: r.method,
-      path: '/prod/visit',
-      requestId: `req-${index}-${random.hex(8)}`,
-      requestTimeEpoch: Date.now(),
-      identity: { sourceIp: r.sourceIp, userAgent: headers['User-Agent'] },
-    },
+    query: post ? null : r.params,
     body: post ? (r.rawBody ?? JSON.stringify(r.params)) : null,
-    isBase64Encoded: false,
-  };
+    sourceIp: r.sourceIp,
+    requestId: `req-${index}-${random.hex(8)}`,
+    time: Date.now(),
+  });
 }
 
-function httpEvent(random: Random, r: Request, index: number): unknown {
+function httpEventFor(random: Random, r: Request, index: number): unknown {
   const post = r.method !== 'GET';
   const headers: Record<string, string> = { host: 'api.example.com', 'user-agent': random.pick(USER_AGENTS) };
   for (const [k, v] of Object.entries(r.headers)) headers[k.toLowerCase()] = v;
@@ -156,25 +136,16 @@ function httpEvent(random: Random, r: Request, index: number): unknown {
   // HTTP APIs base64-encode bodies they do not take for text; the agent must decode them.
   const base64 = body !== undefined && random.chance(0.2);
   if (base64) body = Buffer.from(body!, 'utf8').toString('base64');
-  return {
-    version: '2.0',
-    routeKey: `${r.method} /visit`,
-    rawPath: '/visit',
-    rawQueryString: post ? '' : queryString(r.params),
+  return httpEvent(r.method, {
     headers,
-    ...(post || Object.keys(r.params).length === 0 ? {} : { queryStringParameters: r.params }),
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'trafficapi',
-      domainName: 'api.example.com',
-      http: { method: r.method, path: '/visit', protocol: 'HTTP/1.1', sourceIp: r.sourceIp, userAgent: headers['user-agent'] },
-      requestId: `req-${index}-${random.hex(8)}`,
-      routeKey: `${r.method} /visit`,
-      stage: '$default',
-      timeEpoch: Date.now(),
-    },
-    ...(body !== undefined ? { body, isBase64Encoded: base64 } : { isBase64Encoded: false }),
-  };
+    query: post || Object.keys(r.params).length === 0 ? undefined : r.params,
+    rawQueryString: post ? '' : new URLSearchParams(r.params).toString(),
+    body,
+    isBase64Encoded: base64,
+    sourceIp: r.sourceIp,
+    requestId: `req-${index}-${random.hex(8)}`,
+    time: Date.now(),
+  });
 }
 
 function directEvent(r: Request): unknown {
@@ -182,8 +153,8 @@ function directEvent(r: Request): unknown {
 }
 
 function toEvent(random: Random, source: EventSource, r: Request, index: number): unknown {
-  if (source === 'rest') return restEvent(random, r, index);
-  if (source === 'http') return httpEvent(random, r, index);
+  if (source === 'rest') return restEventFor(random, r, index);
+  if (source === 'http') return httpEventFor(random, r, index);
   return directEvent(r);
 }
 

@@ -8,7 +8,7 @@ import pino from 'pino';
 import { createAgent, EnqueueError } from '../../src/agent/agent.ts';
 import { createSqsSender } from '../../src/agent/sqs-sender.ts';
 import { bodyOf, recordingAgent } from './support/agent.ts';
-import { direct, httpEvent, restEvent } from './support/events.ts';
+import { direct, httpEvent, restEvent } from '../../scripts/traffic/events.ts';
 import { closedPort, startTestQueue } from './support/sqs.ts';
 
 const INTERNAL = 'connect ECONNREFUSED 10.20.30.40:443 (sqs-vpce-internal.example)';

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { parseVisitBody, type Visit } from '../../src/contract/visit.ts';
 import { bodyOf, NOW, recordingAgent } from './support/agent.ts';
-import { direct, httpEvent, restEvent } from './support/events.ts';
+import { direct, httpEvent, restEvent } from '../../scripts/traffic/events.ts';
 
 interface Case {
   readonly name: string;

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { parseVisitBody } from '../../src/contract/visit.ts';
-import { direct, httpEvent } from './support/events.ts';
+import { direct, httpEvent } from '../../scripts/traffic/events.ts';
 import { startTestQueue, type TestQueue } from './support/sqs.ts';
 
 process.env.LOG_LEVEL = 'silent';

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { LIMITS } from '../../src/contract/limits.ts';
 import { parseVisitBody } from '../../src/contract/visit.ts';
 import { bodyOf, recordingAgent } from './support/agent.ts';
-import { direct, httpEvent, restEvent } from './support/events.ts';
+import { direct, httpEvent, restEvent } from '../../scripts/traffic/events.ts';
 
 interface Case {
   readonly name: string;

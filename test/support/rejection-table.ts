@@ -4,7 +4,7 @@
  * value carries CANARY, which must never come back in a reason (answer, log line or DLQ attribute).
  */
 import { LIMITS } from '../../src/contract/limits.ts';
-import { direct, httpEvent, restEvent } from '../agent/support/events.ts';
+import { direct, httpEvent, restEvent } from '../../scripts/traffic/events.ts';
 
 export const CANARY = 'SECRET-TOK';
 const NOW = 1_764_000_000_000;

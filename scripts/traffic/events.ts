@@ -1,11 +1,22 @@
-/** Lambda events as the platform sends them (trimmed to the fields that matter, names as in AWS's samples). */
+/**
+ * Lambda events as the platform sends them, trimmed to the fields that matter (names as in AWS's
+ * samples): a direct invoke, API Gateway REST (payload 1.0) and HTTP API (payload 2.0). The load
+ * generator and the agent's tests build their events with these.
+ */
 
 type Params = Record<string, string>;
 
 export interface RequestOptions {
   readonly sourceIp?: string;
   readonly headers?: Record<string, string>;
+  /** The request id API Gateway stamps (default: a fixed sample id). */
+  readonly requestId?: string;
+  /** When the request arrived, epoch ms (default: a fixed sample time). */
+  readonly time?: number;
 }
+
+const SAMPLE_REQUEST_ID = 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef';
+const SAMPLE_TIME = 1_583_348_638_390;
 
 /** A direct invoke, as the recipes send it. */
 export function direct(params: Params): unknown {
@@ -27,12 +38,15 @@ export function restEvent(method: string, options: RequestOptions & { query?: Pa
     pathParameters: null,
     stageVariables: null,
     requestContext: {
-      accountId: '123456789012',
-      apiId: 'abcdef1234',
+      accountId: '000000000000',
+      apiId: 'trafficapi',
       stage: 'prod',
+      resourcePath: '/visit',
       httpMethod: method,
-      requestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
-      identity: { sourceIp: options.sourceIp ?? '203.0.113.10', userAgent: 'Mozilla/5.0' },
+      path: '/prod/visit',
+      requestId: options.requestId ?? SAMPLE_REQUEST_ID,
+      requestTimeEpoch: options.time ?? SAMPLE_TIME,
+      identity: { sourceIp: options.sourceIp ?? '203.0.113.10', userAgent: headers['User-Agent'] ?? 'Mozilla/5.0' },
     },
     body: options.body ?? null,
     isBase64Encoded: options.isBase64Encoded ?? false,
@@ -42,22 +56,23 @@ export function restEvent(method: string, options: RequestOptions & { query?: Pa
 /** API Gateway HTTP API (payload 2.0). */
 export function httpEvent(method: string, options: RequestOptions & { query?: Params; rawQueryString?: string; body?: string; isBase64Encoded?: boolean } = {}): unknown {
   const query = options.query;
+  const headers = options.headers ?? {};
   return {
     version: '2.0',
     routeKey: `${method} /visit`,
     rawPath: '/visit',
     rawQueryString: options.rawQueryString ?? (query ? new URLSearchParams(query).toString() : ''),
-    headers: options.headers ?? {},
+    headers,
     ...(query ? { queryStringParameters: query } : {}),
     requestContext: {
-      accountId: '123456789012',
-      apiId: 'api-id',
-      domainName: 'id.execute-api.us-east-1.amazonaws.com',
-      http: { method, path: '/visit', protocol: 'HTTP/1.1', sourceIp: options.sourceIp ?? '198.51.100.7', userAgent: 'agent' },
-      requestId: 'id',
+      accountId: '000000000000',
+      apiId: 'trafficapi',
+      domainName: 'api.example.com',
+      http: { method, path: '/visit', protocol: 'HTTP/1.1', sourceIp: options.sourceIp ?? '198.51.100.7', userAgent: headers['user-agent'] ?? 'agent' },
+      requestId: options.requestId ?? SAMPLE_REQUEST_ID,
       routeKey: `${method} /visit`,
       stage: '$default',
-      timeEpoch: 1_583_348_638_390,
+      timeEpoch: options.time ?? SAMPLE_TIME,
     },
     ...(options.body !== undefined ? { body: options.body } : {}),
     isBase64Encoded: options.isBase64Encoded ?? false,
