@@ -61,8 +61,7 @@ export async function resolveLocalTarget(env: Env = process.env): Promise<AgentC
   }
 }
 
-/** Points this process's environment at a resolved target, for code that reads it (the handler). */
-export function exportTarget(config: AgentConfig, env: Env = process.env): void {
-  env.TRAFFIC_QUEUE_URL = config.queueUrl;
-  if (config.endpoint !== undefined) env.AWS_ENDPOINT_URL_SQS = config.endpoint;
+/** `env` pointed at a resolved target: what the handler reads (createHandler), without changing process.env. */
+export function targetEnv(config: AgentConfig, env: Env = {}): Env {
+  return { ...env, TRAFFIC_QUEUE_URL: config.queueUrl, ...(config.endpoint !== undefined ? { AWS_ENDPOINT_URL_SQS: config.endpoint } : {}) };
 }
