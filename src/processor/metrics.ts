@@ -17,44 +17,20 @@ export interface ProcessorMetrics {
 export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'traffic_processor_' });
-  const received = new Counter({ name: 'traffic_received_total', help: 'Messages received from the PIPELINE', registers: [registry] });
-  const written = new Counter({ name: 'traffic_written_total', help: 'Visits written, per visit type', labelNames: ['type'], registers: [registry] });
-  const deadLettered = new Counter({
-    name: 'traffic_dead_lettered_total',
-    help: 'Invalid messages sent to the DLQ, per rejection code',
-    labelNames: ['reason'],
-    registers: [registry],
-  });
-  const retries = new Counter({ name: 'traffic_write_retries_total', help: 'Storage writes retried', labelNames: ['type'], registers: [registry] });
-  const released = new Counter({ name: 'traffic_released_total', help: 'Messages released back to the PIPELINE (visibility 0)', registers: [registry] });
-  const extensions = new Counter({ name: 'traffic_visibility_extensions_total', help: 'Lease extensions (heartbeats)', registers: [registry] });
-  const pollErrors = new Counter({ name: 'traffic_poll_errors_total', help: 'Failed ReceiveMessage calls', registers: [registry] });
-  const restarts = new Counter({ name: 'traffic_actor_restarts_total', help: 'Crashed actors restarted', registers: [registry] });
-  const entryFailures = new Counter({
-    name: 'traffic_sqs_entry_failures_total',
-    help: 'Entries of SQS batch calls that failed while others succeeded, per call (delete, extend, release, dlq-send, dlq-delete)',
-    labelNames: ['call'],
-    registers: [registry],
-  });
-  const leasesLost = new Counter({
-    name: 'traffic_leases_lost_total',
-    help: 'Messages taken out of their batch because their lease could not be extended or lapsed (never written through it)',
-    labelNames: ['type'],
-    registers: [registry],
-  });
-  const acknowledgeFailures = new Counter({
-    name: 'traffic_acknowledge_failures_total',
-    help: 'Written messages that could not be deleted from the PIPELINE (redelivered, and written again idempotently)',
-    labelNames: ['type'],
-    registers: [registry],
-  });
-  const splits = new Counter({ name: 'traffic_batch_splits_total', help: 'Failing batches split to isolate the rows storage refuses', labelNames: ['type'], registers: [registry] });
-  const abandoned = new Counter({
-    name: 'traffic_writes_abandoned_total',
-    help: 'Storage writes abandoned at WRITE_TIMEOUT_MS (the batch retries)',
-    labelNames: ['type'],
-    registers: [registry],
-  });
+  const counter = (name: string, help: string, labelNames: string[] = []) => new Counter({ name, help, labelNames, registers: [registry] });
+  const received = counter('traffic_received_total', 'Messages received from the PIPELINE');
+  const written = counter('traffic_written_total', 'Visits written, per visit type', ['type']);
+  const deadLettered = counter('traffic_dead_lettered_total', 'Invalid messages sent to the DLQ, per rejection code', ['reason']);
+  const retries = counter('traffic_write_retries_total', 'Storage writes retried', ['type']);
+  const released = counter('traffic_released_total', 'Messages released back to the PIPELINE (visibility 0)');
+  const extensions = counter('traffic_visibility_extensions_total', 'Lease extensions (heartbeats)');
+  const pollErrors = counter('traffic_poll_errors_total', 'Failed ReceiveMessage calls');
+  const restarts = counter('traffic_actor_restarts_total', 'Crashed actors restarted');
+  const entryFailures = counter('traffic_sqs_entry_failures_total', 'Entries of SQS batch calls that failed while others succeeded, per call (delete, extend, release, dlq-send, dlq-delete)', ['call']);
+  const leasesLost = counter('traffic_leases_lost_total', 'Messages taken out of their batch because their lease could not be extended or lapsed (never written through it)', ['type']);
+  const acknowledgeFailures = counter('traffic_acknowledge_failures_total', 'Written messages that could not be deleted from the PIPELINE (redelivered, and written again idempotently)', ['type']);
+  const splits = counter('traffic_batch_splits_total', 'Failing batches split to isolate the rows storage refuses', ['type']);
+  const abandoned = counter('traffic_writes_abandoned_total', 'Storage writes abandoned at WRITE_TIMEOUT_MS (the batch retries)', ['type']);
   const latency = new Histogram({
     name: 'traffic_write_latency_seconds',
     help: 'From created_at (stamped by the agent) to written',
