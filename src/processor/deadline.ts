@@ -48,3 +48,19 @@ export async function withDeadline<T>(call: (signal: AbortSignal) => Promise<T>,
     options.signal?.removeEventListener('abort', onCallerAbort);
   }
 }
+
+/** Waits `ms`; rejects with the signal's reason as soon as `signal` aborts (at once if it already has). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal.throwIfAborted();
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}

@@ -6,6 +6,7 @@
  */
 import { backoffDelay, type BackoffOptions } from '../../machines/backoff.ts';
 import type { QueueFacts, QueuePort } from '../../machines/ports.ts';
+import { sleep } from './deadline.ts';
 import { SqsQueueError } from './sqs-queue.ts';
 
 /** Whether a start-up error is the endpoint's final answer rather than a failure to answer. */
@@ -14,21 +15,6 @@ export function isPermanent(error: unknown): boolean {
   const e = error as { $fault?: string; name?: string; $metadata?: { httpStatusCode?: number } };
   const status = e?.$metadata?.httpStatusCode;
   return e?.$fault === 'client' && status !== undefined && status < 500 && status !== 429 && !/Throttl/i.test(e.name ?? '');
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    signal.throwIfAborted();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 }
 
 export async function prepareWithRetries(

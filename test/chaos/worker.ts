@@ -18,6 +18,7 @@ import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
+import { sleep } from '../../src/processor/deadline.ts';
 import { handleSignals } from '../../src/processor/signals.ts';
 import type { StoragePort } from '../../machines/ports.ts';
 
@@ -28,25 +29,11 @@ const outageUntil = Number(env.CHAOS_OUTAGE_UNTIL ?? 0);
 const writeDelayMs = Number(env.CHAOS_WRITE_DELAY_MS ?? 0);
 const poison = env.CHAOS_POISON_VISIT_ID;
 
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
-}
-
 const storage: StoragePort = {
   backend: 'chaos',
   async writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal) {
     signal.throwIfAborted();
-    if (writeDelayMs > 0) await delay(writeDelayMs, signal);
+    if (writeDelayMs > 0) await sleep(writeDelayMs, signal);
     if (poison && visits.some((v) => v.visitId === poison)) {
       appendFileSync(`${ledger}.failed`, `${JSON.stringify({ pid: process.pid, ids: visits.map((v) => v.visitId) })}\n`);
       throw new Error('Data too long for column (row refused)');
