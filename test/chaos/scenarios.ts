@@ -54,11 +54,17 @@ interface Endpoint {
   stop(): Promise<void>;
 }
 
-async function endpoint(options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {}): Promise<Endpoint> {
+type QueuePair = { queueUrl: string; dlqUrl: string };
+
+/** A fauxqs endpoint with a queue pair: by default the PIPELINE and its DLQ, with a redrive policy. */
+async function endpoint(
+  options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {},
+  createQueues: (url: string, client: SQSClient) => Promise<QueuePair> = (url) => createPipelineQueues(url, undefined, options),
+): Promise<Endpoint> {
   const server = await startFauxqs({ port: 0, logger: false });
   const url = `http://127.0.0.1:${server.port}`;
-  const { queueUrl, dlqUrl } = await createPipelineQueues(url, undefined, options);
   const client = localSqsClient(url);
+  const { queueUrl, dlqUrl } = await createQueues(url, client);
   return {
     port: server.port,
     endpoint: url,
@@ -391,24 +397,11 @@ export async function oneMebibyteInvalidBody(scale: Scale): Promise<ScenarioResu
 }
 
 export async function poisonRowWithoutRedrivePolicy(scale: Scale): Promise<ScenarioResult> {
-  const server = await startFauxqs({ port: 0, logger: false });
-  const url = `http://127.0.0.1:${server.port}`;
-  const client = localSqsClient(url);
   // No RedrivePolicy: only the processor's own receive count bounds a poison row.
-  const dlqUrl = (await client.send(new CreateQueueCommand({ QueueName: 'poison-dlq' }))).QueueUrl!;
-  const queueUrl = (await client.send(new CreateQueueCommand({ QueueName: 'poison', Attributes: { VisibilityTimeout: '30' } }))).QueueUrl!;
-  const ep: Endpoint = {
-    port: server.port,
-    endpoint: url,
-    client,
-    queueUrl,
-    dlqUrl,
-    dir: mkdtempSync(join(tmpdir(), 'traffic-chaos-')),
-    stop: async () => {
-      client.destroy();
-      await server.stop();
-    },
-  };
+  const ep = await endpoint({}, async (_url, client) => ({
+    dlqUrl: (await client.send(new CreateQueueCommand({ QueueName: 'poison-dlq' }))).QueueUrl!,
+    queueUrl: (await client.send(new CreateQueueCommand({ QueueName: 'poison', Attributes: { VisibilityTimeout: '30' } }))).QueueUrl!,
+  }));
   try {
     const burst = makeBurst(scale.count >= 10_000 ? 1_000 : 100, 0, seededRandom(1010));
     const poison = burst[37];
