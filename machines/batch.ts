@@ -106,6 +106,19 @@ export function writeFailedReason(error: unknown, delivery: Delivery): string {
   return `storage refused the row: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
 }
 
+/** The report for the group being written whose write just failed with `event.error`. */
+function writeFailed(willRetry: boolean) {
+  return ({ context, event }: { context: BatchContext; event: { error: unknown } }) => ({
+    kind: 'write-failed' as const,
+    type: context.type,
+    count: context.groups[0]?.length ?? 0,
+    attempt: context.attempt,
+    willRetry,
+    delayMs: willRetry ? context.retryDelayMs : 0,
+    error: event.error,
+  });
+}
+
 function dropLost(context: BatchContext, lost: ReadonlySet<string>) {
   const keep = (d: Delivery) => !lost.has(d.messageId);
   return {
@@ -265,18 +278,7 @@ export const batchMachine = setup({
                         retryDelayMs: ({ context }) =>
                           backoffDelay(context.attempt, { baseMs: context.settings.retryBaseMs, maxMs: context.settings.retryMaxMs }),
                       }),
-                      {
-                        type: 'report',
-                        params: ({ context, event }) => ({
-                          kind: 'write-failed',
-                          type: context.type,
-                          count: context.groups[0].length,
-                          attempt: context.attempt,
-                          willRetry: true,
-                          delayMs: context.retryDelayMs,
-                          error: event.error,
-                        }),
-                      },
+                      { type: 'report', params: writeFailed(true) },
                     ],
                   },
                   {
@@ -284,18 +286,7 @@ export const batchMachine = setup({
                     guard: ({ context }) => context.halves === 'first-pending',
                     target: 'next',
                     actions: [
-                      {
-                        type: 'report',
-                        params: ({ context, event }) => ({
-                          kind: 'write-failed',
-                          type: context.type,
-                          count: context.groups[0].length,
-                          attempt: context.attempt,
-                          willRetry: false,
-                          delayMs: 0,
-                          error: event.error,
-                        }),
-                      },
+                      { type: 'report', params: writeFailed(false) },
                       assign(({ context }) => {
                         const [first, second, ...rest] = context.groups;
                         return { groups: [second, first, ...rest], halves: 'first-failed' as const, attempt: 1 };
@@ -308,18 +299,7 @@ export const batchMachine = setup({
                       context.halves === 'first-failed' && !held(context).some((d) => d.receiveCount >= context.settings.deadLetterAfterReceives),
                     target: 'next',
                     actions: [
-                      {
-                        type: 'report',
-                        params: ({ context, event }) => ({
-                          kind: 'write-failed',
-                          type: context.type,
-                          count: context.groups[0].length,
-                          attempt: context.attempt,
-                          willRetry: false,
-                          delayMs: 0,
-                          error: event.error,
-                        }),
-                      },
+                      { type: 'report', params: writeFailed(false) },
                       assign(({ context }) => ({
                         toRelease: [...context.toRelease, ...context.groups.flat()],
                         groups: [],
@@ -333,18 +313,7 @@ export const batchMachine = setup({
                     guard: 'canSplit',
                     target: 'next',
                     actions: [
-                      {
-                        type: 'report',
-                        params: ({ context, event }) => ({
-                          kind: 'write-failed',
-                          type: context.type,
-                          count: context.groups[0].length,
-                          attempt: context.attempt,
-                          willRetry: false,
-                          delayMs: 0,
-                          error: event.error,
-                        }),
-                      },
+                      { type: 'report', params: writeFailed(false) },
                       {
                         type: 'report',
                         params: ({ context }) => {
@@ -375,18 +344,7 @@ export const batchMachine = setup({
                   {
                     target: 'next',
                     actions: [
-                      {
-                        type: 'report',
-                        params: ({ context, event }) => ({
-                          kind: 'write-failed',
-                          type: context.type,
-                          count: 1,
-                          attempt: context.attempt,
-                          willRetry: false,
-                          delayMs: 0,
-                          error: event.error,
-                        }),
-                      },
+                      { type: 'report', params: writeFailed(false) },
                       assign(({ context, event }) => {
                         const [[row], ...rest] = context.groups;
                         const dead = row.receiveCount >= context.settings.deadLetterAfterReceives;
