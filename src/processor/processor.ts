@@ -138,9 +138,9 @@ export function provideMachines(deps: MachineDeps) {
   const { queue, storage, credits, writeLimiters, config, report, logger } = deps;
   const reportAction = (_: unknown, r: Report) => report(r);
   // Credits are booked by actor id, so a crashed actor's balance can be returned by id.
-  const returnCredits = ({ self }: { self: { id: string } }, count: number) => credits.release(count, self.id);
+  const returnCredits = ({ self }: { self: { id: string } }, count: number) => credits.giveBack(count, self.id);
   const transferCredits = ({ self }: { self: { id: string } }, { to, count }: { to: string; count: number }) => credits.transfer(self.id, to, count);
-  const returnCreditsOf = (_: unknown, owner: string) => void credits.releaseOwner(owner);
+  const returnCreditsOf = (_: unknown, owner: string) => void credits.giveBackAll(owner);
   const deferSeconds = (receiveCount: number) => deadLetterRetrySeconds(receiveCount, config.deadLetterRetrySeconds);
   const batch = batchMachine.provide({
     actors: {

@@ -58,10 +58,10 @@ test('credits bound what is in flight and wake waiters in order', async (t) => {
   const second = pool.acquire(10).then((n) => order.push(`second:${n}`));
   await new Promise((resolve) => setImmediate(resolve));
   t.deepEqual(order, [], 'no credit, no grant');
-  pool.release(4);
+  pool.giveBack(4);
   await new Promise((resolve) => setImmediate(resolve));
   t.deepEqual(order, [], 'a waiter needs a full receive worth');
-  pool.release(16);
+  pool.giveBack(16);
   await Promise.all([first, second]);
   t.deepEqual(order, ['first:10', 'second:10']);
   t.is(pool.inFlight, 20);
@@ -69,7 +69,7 @@ test('credits bound what is in flight and wake waiters in order', async (t) => {
   const waiting = pool.acquire(10, aborted.signal);
   aborted.abort(new Error('stop'));
   await t.throwsAsync(waiting, { message: 'stop' });
-  pool.release(20);
+  pool.giveBack(20);
   t.is(pool.available, 20, 'an aborted waiter takes nothing');
 });
 

@@ -29,7 +29,7 @@ test('every failed receive gives back all the credits it took', async (t) => {
       }),
       release: fromPromise(async (): Promise<EntryResult> => ({ failed: [] })),
     },
-    actions: { returnCredits: ({ self }, n: number) => credits.release(n, self.id) },
+    actions: { returnCredits: ({ self }, n: number) => credits.giveBack(n, self.id) },
   });
   const actor = createActor(poller, { clock, input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 100, backoffMaxMs: 100, stopGraceMs: 500 } } }).start();
   for (let i = 0; i < 50 && receives < 7; i++) {
@@ -67,7 +67,7 @@ test('the credits a crashed child held go back to the pool', async (t) => {
   });
   const machine = supervisorMachine.provide({
     actors: { prepare: fromPromise(async () => {}), writer: setup({}).createMachine({}) as never, poller: crashing as never },
-    actions: { returnCreditsOf: (_, owner: string) => void credits.releaseOwner(owner) },
+    actions: { returnCreditsOf: (_, owner: string) => void credits.giveBackAll(owner) },
   });
   const input = { ...supervisorInput(loadConfig({ POLLERS: '1' })), restartBackoff: { baseMs: 60_000, maxMs: 60_000 } };
   const actor = createActor(machine, { clock, input }).start();
