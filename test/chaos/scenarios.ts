@@ -133,15 +133,17 @@ async function account(ep: Endpoint, scenario: string, burst: readonly BurstMess
   const dead = await drainQueue(ep.client, ep.dlqUrl);
   const deadBodies = new Set(dead.map((m) => m.Body));
   const lost = burst.filter((m) => (m.visitId ? !written.has(m.visitId) && !deadBodies.has(m.body) : !deadBodies.has(m.body))).length;
-  return {
-    scenario,
-    sent: burst.length,
-    written: [...written.keys()].length,
-    rewrites: [...written.values()].filter((n) => n > 1).length,
-    deadLettered: dead.length,
-    lost,
-    ...options,
-  };
+  return result(scenario, burst.length, written, { deadLettered: dead.length, lost, ...options });
+}
+
+/** A scenario's figures; `written` counts the writes of each visit id (the ledger). */
+function result(
+  scenario: string,
+  sent: number,
+  written: ReadonlyMap<string, number>,
+  rest: Pick<ScenarioResult, 'deadLettered' | 'lost' | 'rewritesAllowed' | 'notes'>,
+): ScenarioResult {
+  return { scenario, sent, written: written.size, rewrites: [...written.values()].filter((n) => n > 1).length, ...rest };
 }
 
 async function stopAll(workers: readonly Worker[]): Promise<void> {
@@ -316,16 +318,12 @@ export async function badInput(scale: Scale): Promise<ScenarioResult> {
     const invalid = bodies.filter((m) => !parseVisitBody(m.body, 'm').ok).length;
     // Every valid visit written, and exactly the invalid bodies in the DLQ.
     const lost = good.filter((m) => !written.has(m.visitId!)).length + Math.abs(invalid - dead.length);
-    return {
-      scenario: `7. ${bodies.length} property-based bad bodies`,
-      sent: burst.length,
-      written: written.size,
-      rewrites: [...written.values()].filter((n) => n > 1).length,
+    return result(`7. ${bodies.length} property-based bad bodies`, burst.length, written, {
       deadLettered: dead.length,
       lost,
       rewritesAllowed: false,
       notes: `${withReason} of ${dead.length} dead-lettered with error_code and error_message; processor exit 0`,
-    };
+    });
   } finally {
     await ep.stop();
   }
@@ -381,16 +379,12 @@ export async function oneMebibyteInvalidBody(scale: Scale): Promise<ScenarioResu
     const problems = dlqProblems(dead, invalid.map((m) => ({ body: m.body, code: m.expectedCode! })));
     if (problems.length > 0) throw new Error(`DLQ: ${problems.slice(0, 5).join('; ')}`);
     const lost = small.filter((m) => m.visitId && !written.has(m.visitId)).length;
-    return {
-      scenario: `9. 1 MiB invalid body among ${invalid.length - 1} small invalid ones`,
-      sent: burst.length,
-      written: written.size,
-      rewrites: [...written.values()].filter((n) => n > 1).length,
+    return result(`9. 1 MiB invalid body among ${invalid.length - 1} small invalid ones`, burst.length, written, {
       deadLettered: dead.length,
       lost,
       rewritesAllowed: false,
       notes: `each invalid body once in the DLQ with its error_code (1 MiB one: ${Buffer.byteLength(big)} bytes)`,
-    };
+    });
   } finally {
     await ep.stop();
   }
@@ -428,16 +422,12 @@ export async function poisonRowWithoutRedrivePolicy(scale: Scale): Promise<Scena
     if (problems.length > 0) throw new Error(problems.join('; '));
     const reason = dead[0]?.MessageAttributes?.error_message?.StringValue ?? '';
     const lost = burst.filter((m) => m !== poison && !written.has(m.visitId!)).length;
-    return {
-      scenario: `10. one poison row among ${burst.length}, no redrive policy`,
-      sent: burst.length,
-      written: written.size,
-      rewrites: [...written.values()].filter((n) => n > 1).length,
+    return result(`10. one poison row among ${burst.length}, no redrive policy`, burst.length, written, {
       deadLettered: dead.length,
       lost,
       rewritesAllowed: false,
       notes: `${burst.length - 1} written; poison in the DLQ (write_failed: "${reason.slice(0, 60)}") after ${receives} receives, ${failedWrites} refused writes`,
-    };
+    });
   } finally {
     await ep.stop();
   }
@@ -463,16 +453,12 @@ export async function dlqDeletedThenRecreated(scale: Scale): Promise<ScenarioRes
     const dead = await drainQueue(ep.client, ep.dlqUrl);
     const problems = dlqProblems(dead, invalid.map((m) => ({ body: m.body, code: m.expectedCode! })));
     if (problems.length > 0) throw new Error(`DLQ: ${problems.slice(0, 5).join('; ')}`);
-    return {
-      scenario: `11. DLQ deleted for ${Math.round(outageMs / 1000)} s, then recreated`,
-      sent: burst.length,
-      written: written.size,
-      rewrites: [...written.values()].filter((n) => n > 1).length,
+    return result(`11. DLQ deleted for ${Math.round(outageMs / 1000)} s, then recreated`, burst.length, written, {
       deadLettered: dead.length,
       lost: burst.filter((m) => m.visitId && !written.has(m.visitId)).length,
       rewritesAllowed: false,
       notes: `${invalid.length} invalid: each once in the recreated DLQ with its reason`,
-    };
+    });
   } finally {
     await ep.stop();
   }
