@@ -45,16 +45,8 @@ module "traffic" {
   agent_zip   = var.agent_zip
 }
 
-output "queue_url" {
-  value = module.traffic.queue_url
-}
-
-output "dlq_url" {
-  value = module.traffic.dlq_url
-}
-
-output "dlq_arn" {
-  value = module.traffic.dlq_arn
+output "pipeline" {
+  value = module.traffic.pipeline
 }
 
 output "agent_function_name" {

@@ -94,9 +94,9 @@ module "processor_service" {
   source               = "../../modules/processor-service"
   name_prefix          = "prod"
   image                = var.processor_image
-  queue_url            = module.traffic.queue_url
+  queue_url            = module.traffic.pipeline.queue_url
   queue_name           = "prod-traffic-queue"
-  dlq_url              = module.traffic.dlq_url
+  dlq_url              = module.traffic.pipeline.dlq_url
   processor_policy_arn = module.traffic.processor_policy_arn
   storage_backend      = var.storage_backend
   subnet_ids           = var.subnet_ids
@@ -114,8 +114,8 @@ module "vpc_endpoints" {
   client_security_group_ids = var.security_group_ids
 }
 
-output "queue_url" {
-  value = module.traffic.queue_url
+output "pipeline" {
+  value = module.traffic.pipeline
 }
 
 output "agent_function_name" {

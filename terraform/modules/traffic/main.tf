@@ -41,16 +41,9 @@ module "processor_iam" {
   dlq_arn     = module.pipeline.dlq_arn
 }
 
-output "queue_url" {
-  value = module.pipeline.queue_url
-}
-
-output "dlq_url" {
-  value = module.pipeline.dlq_url
-}
-
-output "dlq_arn" {
-  value = module.pipeline.dlq_arn
+# The queue pair as one object: queue_url, queue_arn, dlq_url, dlq_arn.
+output "pipeline" {
+  value = module.pipeline
 }
 
 output "agent_function_name" {
