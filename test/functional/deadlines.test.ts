@@ -1,10 +1,4 @@
-/**
- * Every outside call has a deadline that holds whatever the other side does, on a real SQS
- * endpoint (fauxqs) behind a TCP proxy on 127.0.0.1 that can freeze: connections stop
- * forwarding without closing (half-open), new ones are accepted and never answered.
- */
-import { createLogger } from '../../src/platform/logger.ts';
-import { Writable } from 'node:stream';
+
 import test from 'ava';
 import pino from 'pino';
 import type { Report } from '../../machines/types.ts';
@@ -18,6 +12,7 @@ import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
 import { seededRandom } from '../../scripts/support/random.ts';
 import { createRecordingStorage } from '../support/recording-storage.ts';
 import { queueDepth, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const port = (endpoint: string) => Number(new URL(endpoint).port);
@@ -65,17 +60,7 @@ test('an endpoint silent at start: one line naming it within the deadline, retri
   const burst = makeBurst(200, 0, seededRandom(92));
   await sendBurst(sqs.client, sqs.queueUrl, burst);
   proxy.freeze();
-  const lines: Array<{ msg: string; endpoint?: string; time: number }> = [];
-  const logger = createLogger({
-    name: 'traffic-processor',
-    level: 'info',
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
-        done();
-      },
-    }),
-  });
+  const { lines, logger } = capturedLogger<{ msg: string; endpoint?: string; time: number }>('info');
   const storage = createRecordingStorage();
   const via = `http://127.0.0.1:${proxy.port}`;
   const started = Date.now();

@@ -1,11 +1,4 @@
-/**
- * The table of rejected input (test/support/rejection-table.ts) at both doors, on a real SQS
- * endpoint (fauxqs): the agent answers each class with its 4xx and code and enqueues nothing; the
- * processor dead-letters each with its code and writes nothing. No reason, log line or DLQ
- * attribute carries the rejected content.
- */
-import { createLogger } from '../../src/platform/logger.ts';
-import { Writable } from 'node:stream';
+
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
 import type { Logger } from 'pino';
@@ -18,16 +11,12 @@ import { startTestQueue } from '../agent/support/sqs.ts';
 import { createRecordingStorage } from '../support/recording-storage.ts';
 import { CANARY, REJECTED_CLASSES, SQS_REFUSES } from '../support/rejection-table.ts';
 import { drainQueue, queueDepth, waitFor } from '../support/sqs.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 
-function recordingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, callback) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      callback();
-    },
-  });
-  return { logger: createLogger({ name: 'traffic-processor', level: 'debug', destination: sink }), lines };
+/** The logger, and its lines so far as text, to search for the canary anywhere in a line. */
+function recordingLogger(): { logger: Logger; lines: () => string[] } {
+  const captured = capturedLogger('debug');
+  return { logger: captured.logger, lines: () => captured.lines.map((line) => JSON.stringify(line)) };
 }
 
 test('the agent: every rejected class gets its 4xx and code, nothing reaches the queue, no content echoed', async (t) => {
@@ -46,8 +35,8 @@ test('the agent: every rejected class gets its 4xx and code, nothing reaches the
     t.is(`${response.statusCode} ${answer.error as string}`, `${agent!.status} ${agent!.code}`, `${name}: ${answer.details as string}`);
     t.false(response.body.includes(CANARY), `${name}: the answer does not echo the input`);
   }
-  t.is(lines.filter((line) => line.includes('visit rejected')).length, rows.length, 'each rejection logged');
-  t.deepEqual(lines.filter((line) => line.includes(CANARY)), [], 'no log line echoes the input');
+  t.is(lines().filter((line) => line.includes('visit rejected')).length, rows.length, 'each rejection logged');
+  t.deepEqual(lines().filter((line) => line.includes(CANARY)), [], 'no log line echoes the input');
   t.deepEqual(await queue.receiveAll(), [], 'nothing enqueued');
 });
 
@@ -94,6 +83,6 @@ test('the processor: every rejected class dead-lettered once with its code, noth
     t.false(reason.includes(CANARY), `${row?.name}: the reason does not quote the body (${reason})`);
   }
   t.is(storage.rows.size, 0, 'nothing written');
-  t.deepEqual(lines.filter((line) => line.includes(CANARY)), [], 'no log line echoes a body');
+  t.deepEqual(lines().filter((line) => line.includes(CANARY)), [], 'no log line echoes a body');
   t.deepEqual(await queueDepth(queue.client, queue.queueUrl), { visible: 0, invisible: 0 }, 'PIPELINE empty');
 });

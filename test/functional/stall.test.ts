@@ -1,10 +1,4 @@
-/**
- * Stall detection on a real SQS endpoint: a storage that hangs for one visit type makes its
- * writer hold visits and write none; one warning per interval names it, health fails, and both
- * clear once the storage answers again.
- */
-import { createLogger } from '../../src/platform/logger.ts';
-import { Writable } from 'node:stream';
+
 import test from 'ava';
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
@@ -15,6 +9,7 @@ import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
 import { seededRandom } from '../../scripts/support/random.ts';
 import { createRecordingStorage } from '../support/recording-storage.ts';
 import { startTestEndpoint, waitFor } from '../support/sqs.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 
 test('a writer that holds visits and writes none is named in one warning per interval and fails health until it writes again', async (t) => {
   const sqs = await startTestEndpoint({ visibilityTimeoutSeconds: 30 });
@@ -34,17 +29,7 @@ test('a writer that holds visits and writes none is named in one warning per int
       return recording.writeBatch(type, visits, signal);
     },
   };
-  const warnings: Array<{ msg: string; time: number; problems?: string[] }> = [];
-  const logger = createLogger({
-    name: 'traffic-processor',
-    level: 'warn',
-    destination: new Writable({
-      write(chunk, _encoding, done) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) warnings.push(JSON.parse(line));
-        done();
-      },
-    }),
-  });
+  const { lines: warnings, logger } = capturedLogger<{ msg: string; time: number; problems?: string[] }>('warn');
   const processor = startProcessor({
     config: loadConfig({
       POLLERS: '2',

@@ -1,12 +1,11 @@
-/** Configuration validation, the credit pool, backoff, and the storage adapters' statements. */
-import { createLogger } from '../../src/platform/logger.ts';
+
 import test from 'ava';
-import { Writable } from 'node:stream';
 import { backoffDelay } from '../../machines/backoff.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { visitType } from '../../src/contract/visit-types.ts';
 import { ConfigError, loadConfig } from '../../src/processor/config.ts';
 import { createStorage } from '../../src/processor/storage/index.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 
 test('defaults load with nothing set', (t) => {
   const config = loadConfig({});
@@ -82,16 +81,7 @@ test('backoff doubles per attempt within jitter and is capped', (t) => {
   t.is(backoffDelay(30, options, () => 0), 500);
 });
 
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk, _encoding, callback) {
-      lines.push(JSON.parse(chunk.toString()));
-      callback();
-    },
-  });
-  return { lines, logger: createLogger({ name: 'traffic-processor', level: 'info', destination: stream }) };
-}
+const capture = () => capturedLogger('info');
 
 const visits = [
   { visitId: 'a', type: 'type-in' as const, createdAt: 1, ip: '10.0.0.1' },

@@ -1,24 +1,14 @@
-/** The platform layer: one logger (errors with stack and AWS metadata, one redaction), one config reading, one SQS credential policy. */
-import { Writable } from 'node:stream';
+
 import test from 'ava';
 import { AgentConfigError } from '../../src/agent/config.ts';
 import { createAgentLogger } from '../../src/agent/logger.ts';
 import { ConfigError, sqsConnection } from '../../src/platform/config.ts';
-import { createLogger } from '../../src/platform/logger.ts';
 import { createSqsClient, LOCAL_CREDENTIALS } from '../../src/platform/sqs.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { createReporter, createStats } from '../../src/processor/report.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split('\n')) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { lines, logger: createLogger({ name: 'test', level: 'debug', destination: stream }) };
-}
+const capture = () => capturedLogger('debug', 'test');
 
 /** What the AWS SDK throws for a failed call: a ServiceException with $fault and $metadata. */
 function awsError() {

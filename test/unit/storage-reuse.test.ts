@@ -1,29 +1,14 @@
-/**
- * A reused visit_id on both dummy backends: the same sequence of writes leaves the same row.
- * The logged statements are applied by a small model of each database's upsert rules
- * (MySQL: ON DUPLICATE KEY UPDATE assigns what it lists; Cassandra: INSERT overwrites, and rows
- * of one batch share a timestamp, where the larger value wins).
- */
-import { createLogger } from '../../src/platform/logger.ts';
-import { Writable } from 'node:stream';
+
 import test from 'ava';
 import type { Visit } from '../../src/contract/visit.ts';
 import { visitType } from '../../src/contract/visit-types.ts';
 import { createStorage } from '../../src/processor/storage/index.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
 
 type Row = Record<string, string | number | null>;
 type Line = { msg: string; statement?: string; rows?: Row[]; visitIds?: string[] };
 
-function capture() {
-  const lines: Line[] = [];
-  const stream = new Writable({
-    write(chunk, _encoding, callback) {
-      lines.push(JSON.parse(chunk.toString()));
-      callback();
-    },
-  });
-  return { lines, logger: createLogger({ name: 'traffic-processor', level: 'info', destination: stream }) };
-}
+const capture = () => capturedLogger<Line>('info');
 
 /** MySQL: a new key inserts; an existing key gets only the columns the UPDATE clause assigns from the new row. */
 function applyMysql(table: Map<string, Row>, statement: string, rows: Row[]) {

@@ -1,8 +1,7 @@
-/** An agent wired to a recording queue and a recording log, with a fixed clock. */
-import { createLogger } from '../../../src/platform/logger.ts';
-import { Writable } from 'node:stream';
+
 import { createAgent, type AgentHandler, type OutgoingMessage, type SendVisit } from '../../../src/agent/agent.ts';
 import type { AgentResponse } from '../../../src/agent/responses.ts';
+import { capturedLogger } from '../../support/captured-logger.ts';
 
 export const NOW = Date.UTC(2026, 10, 24, 12, 0, 0);
 
@@ -14,19 +13,13 @@ export interface RecordingAgent {
 
 export function recordingAgent(options: { send?: SendVisit } = {}): RecordingAgent {
   const sent: OutgoingMessage[] = [];
-  const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _encoding, callback) {
-      for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line));
-      callback();
-    },
-  });
+  const { lines: logs, logger } = capturedLogger('debug', 'traffic-agent');
   const send: SendVisit =
     options.send ??
     (async (message) => {
       sent.push(message);
     });
-  const handle = createAgent({ send, logger: createLogger({ name: 'traffic-agent', level: 'debug', destination: sink }), now: () => NOW });
+  const handle = createAgent({ send, logger, now: () => NOW });
   return { handle, sent, logs };
 }
 
