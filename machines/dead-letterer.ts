@@ -13,6 +13,7 @@
  * when a send finishes, whatever its outcome.
  */
 import { assign, enqueueActions, setup } from 'xstate';
+import { lingerBufferStates } from './linger-buffer.ts';
 import { notProvided } from './not-provided.ts';
 import type { DeadLetterResult, RejectedMessage, Report } from './types.ts';
 
@@ -120,30 +121,5 @@ export const deadLettererMachine = deadLettererSetup.createMachine({
     'xstate.done.actor.*': { actions: sendDone },
     'xstate.error.actor.*': { actions: sendDone },
   },
-  states: {
-    open: {
-      initial: 'idle',
-      on: { DRAIN: 'draining' },
-      states: {
-        idle: {
-          on: { REJECTED: { target: 'filling', actions: ['append', { type: 'send', params: { all: false } }] } },
-        },
-        filling: {
-          // Targetless, so the linger timer runs from the first buffered message.
-          on: { REJECTED: { actions: ['append', { type: 'send', params: { all: false } }] } },
-          always: { guard: 'bufferEmpty', target: 'idle' },
-          after: { linger: { target: 'idle', actions: { type: 'send', params: { all: true } } } },
-        },
-      },
-    },
-    draining: {
-      entry: { type: 'send', params: { all: true } },
-      on: {
-        // A poller mid-dispatch may still hand over messages: send them at once.
-        REJECTED: { actions: ['append', { type: 'send', params: { all: true } }] },
-      },
-      always: { guard: 'idle', target: 'stopped' },
-    },
-    stopped: { type: 'final' },
-  },
+  states: lingerBufferStates('REJECTED', 'send'),
 });

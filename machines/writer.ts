@@ -8,6 +8,7 @@
  *   draining: flush everything, wait for every batch to finish -> stopped
  */
 import { assign, enqueueActions, setup, stopChild } from 'xstate';
+import { lingerBufferStates } from './linger-buffer.ts';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { batchMachine, type BatchOutput } from './batch.ts';
 import type { Delivery, Report, WriterSettings } from './types.ts';
@@ -29,6 +30,8 @@ export type WriterEvent =
   | { type: 'DRAIN' }
   | { type: 'ABORT' }
   | { type: `xstate.done.actor.${string}`; output: BatchOutput; actorId: string };
+
+const buffer = lingerBufferStates('VISITS', 'flush');
 
 export const writerMachine = setup({
   types: {
@@ -94,36 +97,7 @@ export const writerMachine = setup({
     },
   },
   states: {
-    open: {
-      initial: 'idle',
-      on: { DRAIN: 'draining' },
-      states: {
-        idle: {
-          on: {
-            VISITS: { target: 'filling', actions: ['append', { type: 'flush', params: { all: false } }] },
-          },
-        },
-        filling: {
-          on: {
-            // Targetless, so the linger timer keeps running from the first buffered visit.
-            VISITS: { actions: ['append', { type: 'flush', params: { all: false } }] },
-          },
-          always: { guard: 'bufferEmpty', target: 'idle' },
-          after: {
-            linger: { target: 'idle', actions: { type: 'flush', params: { all: true } } },
-          },
-        },
-      },
-    },
-    draining: {
-      entry: { type: 'flush', params: { all: true } },
-      on: {
-        // A poller mid-dispatch may still deliver: write it at once.
-        VISITS: { actions: ['append', { type: 'flush', params: { all: true } }] },
-        ABORT: { actions: 'abortBatches' },
-      },
-      always: { guard: 'idle', target: 'stopped' },
-    },
-    stopped: { type: 'final' },
+    ...buffer,
+    draining: { ...buffer.draining, on: { ...buffer.draining.on, ABORT: { actions: 'abortBatches' } } },
   },
 });
