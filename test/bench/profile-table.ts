@@ -53,7 +53,8 @@ const origins = new Map<string, number>();
 for (const [id, us] of selfUs) {
   const { callFrame } = byId.get(id)!;
   const where = origin(callFrame.url, callFrame.functionName);
-  const file = callFrame.url.split('/').slice(-1)[0];
+  // Two path segments: the SDK's bundles are all index.js, told apart by their folder (retry/, signature-v4/...).
+  const file = callFrame.url.split('/').slice(-2).join('/').replace(/^dist-cjs\//, '');
   const key = `${callFrame.functionName || '(anonymous)'} | ${where}${file ? ` ${file}:${callFrame.lineNumber + 1}` : ''}`;
   fns.set(key, (fns.get(key) ?? 0) + us);
   origins.set(where, (origins.get(where) ?? 0) + us);
