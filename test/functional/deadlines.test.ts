@@ -1,5 +1,5 @@
 
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import pino from 'pino';
 import type { Report } from '../../machines/types.ts';
 import type { Visit } from '../../src/contract/visit.ts';
@@ -11,22 +11,28 @@ import { OutageProxy } from '../chaos/proxy.ts';
 import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
 import { seededRandom } from '../../scripts/support/random.ts';
 import { createRecordingStorage } from '../support/recording-storage.ts';
-import { queueDepth, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
+import { queueDepth, startTestEndpoint, startTestProcessor, type TestEndpointOptions, waitFor } from '../support/sqs.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const port = (endpoint: string) => Number(new URL(endpoint).port);
 
-/** Tight deadlines so the test is short; the behaviour is the same at the defaults. */
-const DEADLINES = { RECEIVE_WAIT_SECONDS: '1', RECEIVE_DEADLINE_MARGIN_MS: '1000', SQS_CALL_TIMEOUT_MS: '1500', SQS_CONNECT_TIMEOUT_MS: '1000', HEALTH_MAX_SILENCE_SECONDS: '21' };
-
-test('a half-open network freeze: calls hit their deadlines, new connections are opened, the burst drains after the thaw', async (t) => {
-  const sqs = await startTestEndpoint({ visibilityTimeoutSeconds: 5 });
+/** A test endpoint and a proxy in front of it that the test can freeze; both stopped at the end. */
+async function behindProxy(t: ExecutionContext, options?: TestEndpointOptions) {
+  const sqs = await startTestEndpoint(options);
   const proxy = await OutageProxy.start(port(sqs.endpoint));
   t.teardown(async () => {
     await proxy.down();
     await sqs.stop();
   });
+  return { sqs, proxy };
+}
+
+/** Tight deadlines so the test is short; the behaviour is the same at the defaults. */
+const DEADLINES = { RECEIVE_WAIT_SECONDS: '1', RECEIVE_DEADLINE_MARGIN_MS: '1000', SQS_CALL_TIMEOUT_MS: '1500', SQS_CONNECT_TIMEOUT_MS: '1000', HEALTH_MAX_SILENCE_SECONDS: '21' };
+
+test('a half-open network freeze: calls hit their deadlines, new connections are opened, the burst drains after the thaw', async (t) => {
+  const { sqs, proxy } = await behindProxy(t, { visibilityTimeoutSeconds: 5 });
   const burst = makeBurst(1_000, 0, seededRandom(91));
   await sendBurst(sqs.client, sqs.queueUrl, burst);
   const storage = createRecordingStorage({ delayMs: 2 });
@@ -51,12 +57,7 @@ test('a half-open network freeze: calls hit their deadlines, new connections are
 });
 
 test('an endpoint silent at start: one line naming it within the deadline, retries, then runs when it answers', async (t) => {
-  const sqs = await startTestEndpoint();
-  const proxy = await OutageProxy.start(port(sqs.endpoint));
-  t.teardown(async () => {
-    await proxy.down();
-    await sqs.stop();
-  });
+  const { sqs, proxy } = await behindProxy(t);
   const burst = makeBurst(200, 0, seededRandom(92));
   await sendBurst(sqs.client, sqs.queueUrl, burst);
   proxy.freeze();
@@ -78,12 +79,7 @@ test('an endpoint silent at start: one line naming it within the deadline, retri
 });
 
 test('STARTUP_MAX_ATTEMPTS: an endpoint that never answers makes the processor fail after that many tries', async (t) => {
-  const sqs = await startTestEndpoint();
-  const proxy = await OutageProxy.start(port(sqs.endpoint));
-  t.teardown(async () => {
-    await proxy.down();
-    await sqs.stop();
-  });
+  const { sqs, proxy } = await behindProxy(t);
   proxy.freeze();
   const processor = startProcessor({
     config: loadConfig({ ...DEADLINES, SQS_CALL_TIMEOUT_MS: '300', SQS_CONNECT_TIMEOUT_MS: '300', STARTUP_MAX_ATTEMPTS: '2' }),
