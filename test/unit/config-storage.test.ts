@@ -83,31 +83,33 @@ const visits = [
   { visitId: 'b', type: 'type-in' as const, createdAt: 2 },
 ];
 
-test('the MySQL adapter logs one upsert per batch with its rows', async (t) => {
+/** The one line an adapter logs for a batch of `visits`. */
+async function writeLine(backend: 'mysql' | 'cassandra'): Promise<Record<string, unknown>> {
   const { lines, logger } = capture();
-  await createStorage('mysql', logger).writeBatch(visitType('type-in'), visits, new AbortController().signal);
+  await createStorage(backend, logger).writeBatch(visitType('type-in'), visits, new AbortController().signal);
   await new Promise((resolve) => setImmediate(resolve));
-  t.is(lines.length, 1);
-  t.like(lines[0], { msg: 'write', backend: 'mysql', table: 'traffic_type_in', prepared: false, executions: 1, concurrent: false });
+  if (lines.length !== 1) throw new Error(`${backend}: ${lines.length} lines for one batch`);
+  return lines[0];
+}
+
+const ROWS = [
+  { visit_id: 'a', created_at: 1, ip: '10.0.0.1' },
+  { visit_id: 'b', created_at: 2, ip: null },
+];
+
+test('the MySQL adapter logs one upsert per batch with its rows', async (t) => {
+  const line = await writeLine('mysql');
+  t.like(line, { msg: 'write', backend: 'mysql', table: 'traffic_type_in', prepared: false, executions: 1, concurrent: false });
   t.is(
-    lines[0].statement,
+    line.statement,
     'INSERT INTO `traffic_type_in` (`visit_id`, `created_at`, `ip`) VALUES (?, ?, ?), (?, ?, ?) AS `new` ON DUPLICATE KEY UPDATE `created_at` = `new`.`created_at`, `ip` = `new`.`ip`',
   );
-  t.deepEqual(lines[0].rows, [
-    { visit_id: 'a', created_at: 1, ip: '10.0.0.1' },
-    { visit_id: 'b', created_at: 2, ip: null },
-  ]);
+  t.deepEqual(line.rows, ROWS);
 });
 
 test('the Cassandra adapter logs one prepared INSERT run once per row, concurrently, never a multi-partition batch', async (t) => {
-  const { lines, logger } = capture();
-  await createStorage('cassandra', logger).writeBatch(visitType('type-in'), visits, new AbortController().signal);
-  await new Promise((resolve) => setImmediate(resolve));
-  t.is(lines.length, 1);
-  t.like(lines[0], { msg: 'write', backend: 'cassandra', table: 'traffic_type_in', prepared: true, executions: 2, concurrent: true });
-  t.is(lines[0].statement, 'INSERT INTO traffic.traffic_type_in (visit_id, created_at, ip) VALUES (?, ?, ?)');
-  t.deepEqual(lines[0].rows, [
-    { visit_id: 'a', created_at: 1, ip: '10.0.0.1' },
-    { visit_id: 'b', created_at: 2, ip: null },
-  ]);
+  const line = await writeLine('cassandra');
+  t.like(line, { msg: 'write', backend: 'cassandra', table: 'traffic_type_in', prepared: true, executions: 2, concurrent: true });
+  t.is(line.statement, 'INSERT INTO traffic.traffic_type_in (visit_id, created_at, ip) VALUES (?, ?, ?)');
+  t.deepEqual(line.rows, ROWS);
 });
