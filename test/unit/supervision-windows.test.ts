@@ -26,6 +26,15 @@ function system(options: { pollers: number; messages: number; writeMs?: number; 
   return { ...sim, armed, crashes, total: options.messages };
 }
 
+/** Starts the system, crashes the child at `point` once, and names the child that crashed. */
+async function startAndCrash(s: ReturnType<typeof system>, point: CrashPoint): Promise<string> {
+  s.armed.add(point);
+  s.actor.start();
+  await runUntil(s.clock, () => s.crashes().length === 1);
+  const crash = s.crashes()[0];
+  return crash?.kind === 'child-crashed' ? crash.child : '';
+}
+
 /** The end state every window must reach: stopped cleanly, every credit back, nothing lost. */
 function assertCleanStop(t: import('ava').ExecutionContext, s: ReturnType<typeof system>) {
   const snapshot = s.actor.getSnapshot();
@@ -38,10 +47,7 @@ function assertCleanStop(t: import('ava').ExecutionContext, s: ReturnType<typeof
 
 test('SHUTDOWN while a crashed poller waits for its restart: drains the others, never restarts it', async (t) => {
   const s = system({ pollers: 2, messages: 200 });
-  s.armed.add('received:poller-1');
-  s.actor.start();
-  await runUntil(s.clock, () => s.crashes().length === 1);
-  t.is(s.crashes()[0]?.kind === 'child-crashed' ? s.crashes()[0].child : '', 'poller-1');
+  t.is(await startAndCrash(s, 'received:poller-1'), 'poller-1');
   t.is(s.credits.heldBy('poller-1'), 0, 'the crashed poller holds no credit');
   t.deepEqual(s.actor.getSnapshot().context.restarting, ['poller-1']);
   s.actor.send({ type: 'SHUTDOWN' });
@@ -52,10 +58,7 @@ test('SHUTDOWN while a crashed poller waits for its restart: drains the others, 
 
 test('SHUTDOWN while a crashed writer waits for its restart: its credits are back and the stop is clean', async (t) => {
   const s = system({ pollers: 2, messages: 200 });
-  s.armed.add('written:referrer');
-  s.actor.start();
-  await runUntil(s.clock, () => s.crashes().length === 1);
-  t.is(s.crashes()[0]?.kind === 'child-crashed' ? s.crashes()[0].child : '', 'writer-referrer');
+  t.is(await startAndCrash(s, 'written:referrer'), 'writer-referrer');
   t.is(s.credits.heldBy('writer-referrer'), 0, 'the crashed writer holds no credit');
   s.actor.send({ type: 'SHUTDOWN' });
   // Past the restart delay too: the cancelled restart must not spawn a writer into a draining system.
