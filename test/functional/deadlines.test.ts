@@ -11,7 +11,7 @@ import { OutageProxy } from '../chaos/proxy.ts';
 import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
 import { seededRandom } from '../../scripts/support/random.ts';
 import { createRecordingStorage } from '../support/recording-storage.ts';
-import { queueDepth, startTestEndpoint, startTestProcessor, type TestEndpointOptions, waitFor } from '../support/sqs.ts';
+import { queueDepth, startTestEndpoint, startTestProcessor, type TestEndpointOptions, waitFor, endpointWithBurst } from '../support/sqs.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -94,10 +94,7 @@ test('STARTUP_MAX_ATTEMPTS: an endpoint that never answers makes the processor f
 });
 
 test('storage that hangs and ignores the abort signal: writes are abandoned at WRITE_TIMEOUT_MS, retried, nothing lost', async (t) => {
-  const sqs = await startTestEndpoint({ visibilityTimeoutSeconds: 5 });
-  t.teardown(() => sqs.stop());
-  const burst = makeBurst(500, 0, seededRandom(93));
-  await sendBurst(sqs.client, sqs.queueUrl, burst);
+  const { sqs, burst } = await endpointWithBurst(t, 500, 93, { visibilityTimeoutSeconds: 5 });
   const recording = createRecordingStorage();
   let hung = 0;
   // The first 6 calls never return and never look at their signal, as many drivers do.

@@ -5,16 +5,11 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import test from 'ava';
-import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
-import { seededRandom } from '../../scripts/support/random.ts';
 import { createRecordingStorage } from '../support/recording-storage.ts';
-import { queueDepth, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
+import { queueDepth, startTestProcessor, waitFor, endpointWithBurst } from '../support/sqs.ts';
 
 test('SIGTERM mid-burst: exit 0 within the grace period, nothing lost, nothing left invisible', async (t) => {
-  const sqs = await startTestEndpoint();
-  t.teardown(() => sqs.stop());
-  const burst = makeBurst(10_000, 0, seededRandom(11));
-  await sendBurst(sqs.client, sqs.queueUrl, burst);
+  const { sqs, burst } = await endpointWithBurst(t, 10_000, 11);
 
   const child = spawn(process.execPath, ['src/processor/main.ts'], {
     env: {

@@ -5,17 +5,12 @@ import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
 import type { StoragePort } from '../../machines/ports.ts';
-import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
-import { seededRandom } from '../../scripts/support/random.ts';
 import { createRecordingStorage } from '../support/recording-storage.ts';
-import { startTestEndpoint, waitFor } from '../support/sqs.ts';
+import { waitFor, endpointWithBurst } from '../support/sqs.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
 
 test('a writer that holds visits and writes none is named in one warning per interval and fails health until it writes again', async (t) => {
-  const sqs = await startTestEndpoint({ visibilityTimeoutSeconds: 30 });
-  t.teardown(() => sqs.stop());
-  const burst = makeBurst(400, 0, seededRandom(94));
-  await sendBurst(sqs.client, sqs.queueUrl, burst);
+  const { sqs, burst } = await endpointWithBurst(t, 400, 94, { visibilityTimeoutSeconds: 30 });
   const recording = createRecordingStorage();
   let referrerDown = true;
   const storage: StoragePort = {

@@ -10,6 +10,9 @@ import { startProcessor, type ProcessorHandle } from '../../src/processor/proces
 import type { Reporter } from '../../src/processor/report.ts';
 import type { StoragePort } from '../../machines/ports.ts';
 import { localSqsClient } from '../../src/platform/sqs.ts';
+import type { ExecutionContext } from 'ava';
+import { type BurstMessage, makeBurst, sendBurst } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
 
 export interface TestEndpoint {
   readonly endpoint: string;
@@ -95,4 +98,13 @@ export function startTestProcessor(
     logger: pino({ level: 'silent' }),
     onReport,
   });
+}
+
+/** A test endpoint, stopped when the test ends, preloaded with `count` valid visits (a seeded burst). */
+export async function endpointWithBurst(t: ExecutionContext, count: number, seed: number, options?: TestEndpointOptions): Promise<{ sqs: TestEndpoint; burst: BurstMessage[] }> {
+  const sqs = await startTestEndpoint(options);
+  t.teardown(() => sqs.stop());
+  const burst = makeBurst(count, 0, seededRandom(seed));
+  await sendBurst(sqs.client, sqs.queueUrl, burst);
+  return { sqs, burst };
 }
