@@ -18,6 +18,7 @@ import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
 import { makeBurst, sendBurst, type BurstMessage } from '../support/burst.ts';
 import { seededRandom } from '../support/recording-storage.ts';
 import { drainQueue, queueDepth, waitFor } from '../support/sqs.ts';
+import { LIVENESS_SCENARIOS } from './liveness-scenarios.ts';
 import { OutageProxy } from './proxy.ts';
 
 export interface ScenarioResult {
@@ -30,6 +31,8 @@ export interface ScenarioResult {
   /** Rewrites are allowed only where a process is killed; elsewhere they mean a lease was lost. */
   readonly rewritesAllowed: boolean;
   readonly notes: string;
+  /** A property the scenario checks beyond the ledger (a stop time, a throughput), when it does not hold. */
+  readonly failure?: string;
 }
 
 export interface Scale {
@@ -41,7 +44,7 @@ export interface Scale {
 const WORKER = new URL('./worker.ts', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Endpoint {
+export interface Endpoint {
   readonly port: number;
   readonly endpoint: string;
   readonly client: SQSClient;
@@ -51,7 +54,7 @@ interface Endpoint {
   stop(): Promise<void>;
 }
 
-async function endpoint(options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {}): Promise<Endpoint> {
+export async function endpoint(options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {}): Promise<Endpoint> {
   const server = await startFauxqs({ port: 0, logger: false });
   const url = `http://127.0.0.1:${server.port}`;
   const { queueUrl, dlqUrl } = await createPipelineQueues(url, undefined, options);
@@ -70,13 +73,15 @@ async function endpoint(options: { visibilityTimeoutSeconds?: number; maxReceive
   };
 }
 
-interface Worker {
+export interface Worker {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
+  /** The worker's stdout lines after the first (ready). */
+  readonly lines: AsyncIterator<string>;
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startWorker(ep: Endpoint, env: Record<string, string>, via = ep.endpoint): Worker {
+export function startWorker(ep: Endpoint, env: Record<string, string>, via = ep.endpoint): Worker {
   const child = spawn(process.execPath, ['--max-semi-space-size=8', WORKER], {
     env: {
       ...process.env,
@@ -93,10 +98,10 @@ function startWorker(ep: Endpoint, env: Record<string, string>, via = ep.endpoin
   });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, ready: lines.next().then(() => undefined), exit };
+  return { child, lines, ready: lines.next().then(() => undefined), exit };
 }
 
-function ledger(ep: Endpoint): Map<string, number> {
+export function ledger(ep: Endpoint): Map<string, number> {
   const counts = new Map<string, number>();
   const file = join(ep.dir, 'ledger.jsonl');
   if (!existsSync(file)) return counts;
@@ -107,7 +112,7 @@ function ledger(ep: Endpoint): Map<string, number> {
   return counts;
 }
 
-async function drained(ep: Endpoint, timeoutMs: number, extra: () => Promise<boolean> = async () => true): Promise<void> {
+export async function drained(ep: Endpoint, timeoutMs: number, extra: () => Promise<boolean> = async () => true): Promise<void> {
   await waitFor(
     async () => {
       const depth = await queueDepth(ep.client, ep.queueUrl);
@@ -119,7 +124,7 @@ async function drained(ep: Endpoint, timeoutMs: number, extra: () => Promise<boo
 }
 
 /** The ledger's verdict once a scenario is over. */
-async function account(ep: Endpoint, scenario: string, burst: readonly BurstMessage[], options: { rewritesAllowed: boolean; notes: string }): Promise<ScenarioResult> {
+export async function account(ep: Endpoint, scenario: string, burst: readonly BurstMessage[], options: { rewritesAllowed: boolean; notes: string }): Promise<ScenarioResult> {
   const written = ledger(ep);
   const dead = await drainQueue(ep.client, ep.dlqUrl);
   const deadBodies = new Set(dead.map((m) => m.Body));
@@ -135,7 +140,7 @@ async function account(ep: Endpoint, scenario: string, burst: readonly BurstMess
   };
 }
 
-async function stopAll(workers: readonly Worker[]): Promise<void> {
+export async function stopAll(workers: readonly Worker[]): Promise<void> {
   for (const w of workers) w.child.kill('SIGTERM');
   await Promise.all(workers.map((w) => w.exit));
 }
@@ -322,8 +327,8 @@ export async function badInput(scale: Scale): Promise<ScenarioResult> {
   }
 }
 
-export const SCENARIOS = [storageFailsAtRandom, outageLongerThanVisibility, storageRejectsOneType, endpointDown, oneOfThreeKilled, sigtermMidBurst, badInput];
+export const SCENARIOS = [storageFailsAtRandom, outageLongerThanVisibility, storageRejectsOneType, endpointDown, oneOfThreeKilled, sigtermMidBurst, badInput, ...LIVENESS_SCENARIOS];
 
 export function failed(result: ScenarioResult): boolean {
-  return result.lost !== 0 || (!result.rewritesAllowed && result.rewrites !== 0);
+  return result.lost !== 0 || (!result.rewritesAllowed && result.rewrites !== 0) || result.failure !== undefined;
 }

@@ -8,6 +8,10 @@
  *   CHAOS_FAIL_RATE    share of write calls that fail (0..1)
  *   CHAOS_FAIL_TYPE    a visit type whose writes always fail
  *   CHAOS_OUTAGE_UNTIL epoch ms before which every write fails
+ *   CHAOS_HANG_UNTIL   epoch ms before which every write hangs and ignores its abort signal
+ *   CHAOS_DOWN_TYPE, CHAOS_DOWN_UNTIL  writes of that visit type hang (signal honoured) until then
+ *   CHAOS_WRITE_MS     how long each write takes (signal honoured): a storage of bounded throughput
+ *   CHAOS_CRASH_POLLER a poller crashed once, at its first receive; prints {"crashed":id} on stdout
  */
 import { appendFileSync } from 'node:fs';
 import pino from 'pino';
@@ -17,22 +21,50 @@ import { loadConfig } from '../../src/processor/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
 import { handleSignals } from '../../src/processor/signals.ts';
 import type { StoragePort } from '../../src/processor/storage/port.ts';
+import type { Report } from '../../machines/types.ts';
 
 const env = process.env;
 const ledger = env.CHAOS_LEDGER!;
 const failRate = Number(env.CHAOS_FAIL_RATE ?? 0);
 const outageUntil = Number(env.CHAOS_OUTAGE_UNTIL ?? 0);
 
+const hangUntil = Number(env.CHAOS_HANG_UNTIL ?? 0);
+const downUntil = Number(env.CHAOS_DOWN_UNTIL ?? 0);
+const writeMs = Number(env.CHAOS_WRITE_MS ?? 0);
+
+/** Resolves after `ms`, or rejects when the signal aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+}
+
 const storage: StoragePort = {
   backend: 'chaos',
   async writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal) {
     signal.throwIfAborted();
+    // A driver that never answers and never looks at the signal.
+    if (Date.now() < hangUntil) return new Promise<void>(() => {});
+    if (type.name === env.CHAOS_DOWN_TYPE && Date.now() < downUntil) await pause(downUntil - Date.now() + 60_000, signal);
+    if (writeMs > 0) await pause(writeMs, signal);
     if (Date.now() < outageUntil) throw new Error('storage outage');
     if (type.name === env.CHAOS_FAIL_TYPE) throw new Error(`storage rejects ${type.name}`);
     if (Math.random() < failRate) throw new Error('random storage failure');
-    appendFileSync(ledger, `${JSON.stringify({ pid: process.pid, ids: visits.map((v) => v.visitId) })}\n`);
+    appendFileSync(ledger, `${JSON.stringify({ pid: process.pid, type: type.name, at: Date.now(), ids: visits.map((v) => v.visitId) })}\n`);
   },
 };
+
+/** Throws inside the poller's own transition (its report action), which crashes that actor once. */
+function crashOnce(poller: string | undefined) {
+  let crashed = false;
+  return (report: Report) => {
+    if (!poller || crashed || report.kind !== 'received' || report.poller !== poller) return;
+    crashed = true;
+    process.stdout.write(`${JSON.stringify({ crashed: poller })}\n`);
+    throw new Error(`${poller} crashed on purpose`);
+  };
+}
 
 const logger = pino({ level: env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
 const processor = startProcessor({
@@ -41,6 +73,7 @@ const processor = startProcessor({
   queueUrl: env.TRAFFIC_QUEUE_URL!,
   storage,
   logger,
+  onReport: crashOnce(env.CHAOS_CRASH_POLLER),
 });
 handleSignals({ onFirst: () => processor.stop(), onSecond: () => process.exit(130) });
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
