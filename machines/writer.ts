@@ -10,6 +10,8 @@
 import { assign, enqueueActions, setup, stopChild, type ActorRefFrom } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { batchMachine, type BatchOutput } from './batch.ts';
+import { admit } from './isolation.ts';
+import { notProvided } from './not-provided.ts';
 import type { Delivery, Report, WriterSettings } from './types.ts';
 
 export interface WriterInput {
@@ -34,13 +36,17 @@ export type WriterEvent =
 
 export type WriterActor = ActorRefFrom<typeof writerMachine>;
 
-export const writerMachine = setup({
+const writerSetup = setup({
   types: {
     input: {} as WriterInput,
     context: {} as WriterContext,
     events: {} as WriterEvent,
   },
-  actors: { batch: batchMachine },
+  actors: {
+    batch: batchMachine,
+    /** Hands visits beyond this type's share back to SQS with a visibility delay; never rejects. */
+    defer: notProvided<void, { leases: ReadonlyArray<{ messageId: string; receiptHandle: string }>; seconds: number }>('defer'),
+  },
   actions: {
     /** Gives credits back to the pollers; provided by the processor. */
     releaseCredits: (_, _count: number) => {},
@@ -49,6 +55,7 @@ export const writerMachine = setup({
       const deliveries = (event as Extract<WriterEvent, { type: 'VISITS' }>).deliveries;
       return { buffer: context.buffer.concat(deliveries), holding: context.holding + deliveries.length };
     }),
+
     /** Spawns batches of at most batchSize; `all` also flushes a partial batch. */
     flush: enqueueActions(({ context, enqueue }, params: { all: boolean }) => {
       const { batchSize } = context.settings;
@@ -77,6 +84,9 @@ export const writerMachine = setup({
     }),
   },
   guards: {
+    /** Whether this type's storage is failing (its circuit is not closed); provided by the processor. */
+    degraded: () => false,
+    isBatch: ({ context, event }) => context.batches.includes(event.type.slice('xstate.done.actor.'.length)),
     bufferFull: ({ context }) => context.buffer.length >= context.settings.batchSize,
     bufferEmpty: ({ context }) => context.buffer.length === 0,
     idle: ({ context }) => context.buffer.length === 0 && context.batches.length === 0,
@@ -84,19 +94,49 @@ export const writerMachine = setup({
   delays: {
     linger: ({ context }) => context.settings.lingerMs,
   },
-}).createMachine({
+});
+
+/** Keeps what fits in this type's share and defers the rest, so a failing type cannot take every credit. */
+const admitVisits = writerSetup.enqueueActions(({ context, event, enqueue, check }) => {
+  const { deliveries } = event as Extract<WriterEvent, { type: 'VISITS' }>;
+  const share = context.settings.share;
+  if (!share) {
+    enqueue.assign({ buffer: context.buffer.concat(deliveries), holding: context.holding + deliveries.length });
+    return;
+  }
+  const degraded = check('degraded');
+  const { keep, defer } = admit(deliveries, context.holding, degraded, share);
+  enqueue.assign({ buffer: context.buffer.concat(keep), holding: context.holding + keep.length });
+  const deferred = defer.reduce((sum, group) => sum + group.deliveries.length, 0);
+  defer.forEach((group, i) => {
+    const leases = group.deliveries.map(({ messageId, receiptHandle }) => ({ messageId, receiptHandle }));
+    enqueue.spawnChild('defer', { id: `defer-${context.type}-${context.nextBatch}-${i}`, input: { leases, seconds: group.seconds } });
+  });
+  if (defer.length > 0) enqueue.assign({ nextBatch: context.nextBatch + 1 });
+  if (deferred > 0) {
+    enqueue({ type: 'releaseCredits', params: deferred });
+    enqueue({ type: 'report', params: { kind: 'deferred', type: context.type, count: deferred, holding: context.holding + keep.length, degraded } });
+  }
+});
+
+export const writerMachine = writerSetup.createMachine({
   id: 'writer',
   context: ({ input }) => ({ ...input, buffer: [], batches: [], holding: 0, nextBatch: 1 }),
   initial: 'open',
   on: {
-    'xstate.done.actor.*': {
-      actions: [
-        'batchFinished',
-        { type: 'releaseCredits', params: ({ event }) => (event as { output: BatchOutput }).output.count },
-        // A finished child stays in the snapshot with its deliveries until stopped: free it.
-        stopChild(({ event }) => event.type.slice('xstate.done.actor.'.length)),
-      ],
-    },
+    'xstate.done.actor.*': [
+      {
+        guard: 'isBatch',
+        actions: [
+          'batchFinished',
+          { type: 'releaseCredits', params: ({ event }) => (event as { output: BatchOutput }).output.count },
+          // A finished child stays in the snapshot with its deliveries until stopped: free it.
+          stopChild(({ event }) => event.type.slice('xstate.done.actor.'.length)),
+        ],
+      },
+      // A deferral finished: its credits went back when it started.
+      { actions: stopChild(({ event }) => event.type.slice('xstate.done.actor.'.length)) },
+    ],
   },
   states: {
     open: {
@@ -105,13 +145,13 @@ export const writerMachine = setup({
       states: {
         idle: {
           on: {
-            VISITS: { target: 'filling', actions: ['append', { type: 'flush', params: { all: false } }] },
+            VISITS: { target: 'filling', actions: [admitVisits, { type: 'flush', params: { all: false } }] },
           },
         },
         filling: {
           on: {
             // Targetless, so the linger timer keeps running from the first buffered visit.
-            VISITS: { actions: ['append', { type: 'flush', params: { all: false } }] },
+            VISITS: { actions: [admitVisits, { type: 'flush', params: { all: false } }] },
           },
           always: { guard: 'bufferEmpty', target: 'idle' },
           after: {

@@ -30,6 +30,8 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
   const extensions = new Counter({ name: 'traffic_visibility_extensions_total', help: 'Lease extensions (heartbeats)', registers: [registry] });
   const pollErrors = new Counter({ name: 'traffic_poll_errors_total', help: 'Failed ReceiveMessage calls', registers: [registry] });
   const restarts = new Counter({ name: 'traffic_actor_restarts_total', help: 'Crashed actors restarted', registers: [registry] });
+  const deferred = new Counter({ name: 'traffic_deferred_total', help: 'Visits beyond their type share handed back with a delay', labelNames: ['type'], registers: [registry] });
+  const circuitOpen = new Gauge({ name: 'traffic_circuit_open', help: '1 while a table circuit is open (its storage failing)', labelNames: ['type'], registers: [registry] });
   const abandoned = new Counter({
     name: 'traffic_writes_abandoned_total',
     help: 'Storage writes abandoned at WRITE_TIMEOUT_MS (the batch retries)',
@@ -83,6 +85,12 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
           break;
         case 'child-crashed':
           restarts.inc();
+          break;
+        case 'deferred':
+          deferred.inc({ type: report.type }, report.count);
+          break;
+        case 'circuit':
+          circuitOpen.set({ type: report.type }, report.state === 'open' ? 1 : 0);
           break;
         case 'write-abandoned':
           abandoned.inc({ type: report.type });

@@ -7,6 +7,7 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { createActor, fromPromise, toPromise, type Actor, type InspectionEvent } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
+import { CircuitBreaker } from '../../machines/circuit-breaker.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
 import { supervisorMachine, writerId, type SupervisorOutput } from '../../machines/supervisor.ts';
@@ -15,6 +16,7 @@ import { writerMachine } from '../../machines/writer.ts';
 import { VISIT_TYPES, visitType, type VisitTypeName } from '../contract/visit-types.ts';
 import type { ProcessorConfig } from './config.ts';
 import { createReporter, createStats, type ProcessorStats, type Reporter } from './report.ts';
+import { passBreaker } from './breaker-gate.ts';
 import { withDeadline } from './deadline.ts';
 import { assessHealth, type Health } from './health.ts';
 import { startStallMonitor } from './stall-monitor.ts';
@@ -22,6 +24,11 @@ import { prepareWithRetries } from './prepare.ts';
 import { createSqsClient, withDeadlines } from './sqs-client.ts';
 import { SqsQueue } from './sqs-queue.ts';
 import type { StoragePort } from './storage/port.ts';
+
+/** Longest a table's circuit stays open before the next probe. */
+const BREAKER_MAX_OPEN_MS = 30_000;
+/** Longest a visit beyond its type's share is deferred (it doubles per receive up to this). */
+const DEFER_MAX_SECONDS = 900;
 
 export interface ProcessorOptions {
   readonly config: ProcessorConfig;
@@ -135,6 +142,9 @@ export interface MachineDeps {
 export function provideMachines(deps: MachineDeps) {
   const { queue, storage, credits, writeLimiters, config, report, logger } = deps;
   const reportAction = (_: unknown, r: Report) => report(r);
+  const breakers = new Map(
+    VISIT_TYPES.map((t) => [t.name, new CircuitBreaker({ failureThreshold: config.breakerFailures, baseOpenMs: config.breakerOpenMs, maxOpenMs: BREAKER_MAX_OPEN_MS })]),
+  );
   // Credits are booked by actor id, so a crashed actor's balance can be returned by id.
   const releaseCredits = ({ self }: { self: { id: string } }, count: number) => credits.release(count, self.id);
   const transferCredits = ({ self }: { self: { id: string } }, { to, count }: { to: string; count: number }) => credits.transfer(self.id, to, count);
@@ -143,20 +153,35 @@ export function provideMachines(deps: MachineDeps) {
     actors: {
       writeBatch: fromPromise(async ({ input, signal }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
         const limiter = writeLimiters.get(input.type)!;
+        const breaker = breakers.get(input.type)!;
         const visits = input.deliveries.map((d) => d.visit);
-        // A race, not only a signal: a driver that ignores the signal cannot hang the batch.
-        // The abandoned write frees its slot; the batch takes the retry path.
-        await limiter.add(
-          () =>
-            withDeadline((writeSignal) => storage.writeBatch(visitType(input.type), visits, writeSignal), {
-              ms: config.writeTimeoutMs,
-              signal,
-              what: `write of ${visits.length} ${input.type} visit(s)`,
-              onAbandoned: () => report({ kind: 'write-abandoned', type: input.type, count: visits.length, timeoutMs: config.writeTimeoutMs }),
-              onAbandonedSettled: () => report({ kind: 'abandoned-write-settled', type: input.type, count: visits.length }),
-            }),
-          { signal },
-        );
+        // While the table's circuit is open the batch waits here, keeping its leases and its attempts.
+        const probe = await passBreaker(breaker, signal);
+        try {
+          // A race, not only a signal: a driver that ignores the signal cannot hang the batch.
+          // The abandoned write frees its slot; the batch takes the retry path.
+          await limiter.add(
+            () =>
+              withDeadline((writeSignal) => storage.writeBatch(visitType(input.type), visits, writeSignal), {
+                ms: config.writeTimeoutMs,
+                signal,
+                what: `write of ${visits.length} ${input.type} visit(s)`,
+                onAbandoned: () => report({ kind: 'write-abandoned', type: input.type, count: visits.length, timeoutMs: config.writeTimeoutMs }),
+                onAbandonedSettled: () => report({ kind: 'abandoned-write-settled', type: input.type, count: visits.length }),
+              }),
+            { signal },
+          );
+        } catch (error) {
+          if (signal.aborted) {
+            if (probe) breaker.cancelProbe();
+          } else if (breaker.failure(probe)) {
+            report({ kind: 'circuit', type: input.type, state: 'open', openMs: breaker.openMs });
+          }
+          throw error;
+        }
+        const wasOpen = breaker.state !== 'closed';
+        breaker.success();
+        if (wasOpen) report({ kind: 'circuit', type: input.type, state: 'closed' });
       }),
       extendVisibility: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[]; seconds: number }; signal: AbortSignal }) => {
         const { failed } = await queue.changeVisibility(input.receiptHandles, input.seconds, signal);
@@ -172,8 +197,23 @@ export function provideMachines(deps: MachineDeps) {
     actions: { report: reportAction },
   });
   const writer = writerMachine.provide({
-    actors: { batch },
+    actors: {
+      batch,
+      // Never rejects: if the delay cannot be set, the message returns when its current lease ends.
+      defer: fromPromise(async ({ input, signal }: { input: { leases: ReadonlyArray<{ messageId: string; receiptHandle: string }>; seconds: number }; signal: AbortSignal }) => {
+        try {
+          await queue.changeVisibility(
+            input.leases.map((l) => l.receiptHandle),
+            input.seconds,
+            signal,
+          );
+        } catch (error) {
+          logger.warn({ count: input.leases.length, seconds: input.seconds, err: String(error) }, 'could not defer visits; they return when their lease ends');
+        }
+      }),
+    },
     actions: { report: reportAction, releaseCredits },
+    guards: { degraded: ({ context }) => breakers.get(context.type)!.state !== 'closed' },
   });
   const poller = pollerMachine.provide({
     actors: {
@@ -207,6 +247,12 @@ export function provideMachines(deps: MachineDeps) {
             ),
         });
         logger.info({ queueUrl: queue.queueUrl, dlqUrl, maxReceiveCount, backend: storage.backend, pollers: config.pollers }, 'processor starting');
+        if (config.typeSharePercent < 100 && maxReceiveCount !== undefined && config.deferUpToReceive >= maxReceiveCount) {
+          logger.warn(
+            { deferUpToReceive: config.deferUpToReceive, maxReceiveCount },
+            `DEFER_UP_TO_RECEIVE=${config.deferUpToReceive} is not below the queue's maxReceiveCount (${maxReceiveCount}): a visit deferred at its last receive would be dead-lettered; set it to ${maxReceiveCount - 1} or less`,
+          );
+        }
       }),
     },
     actions: { report: reportAction, releaseCreditsOf },
@@ -233,6 +279,17 @@ export function supervisorInput(config: ProcessorConfig) {
       writeMaxAttempts: config.writeMaxAttempts,
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
+      ...(config.typeSharePercent < 100
+        ? {
+            share: {
+              maxHolding: Math.floor((config.maxInFlight * config.typeSharePercent) / 100),
+              deferUpToReceive: config.deferUpToReceive,
+              deferSeconds: config.deferSeconds,
+              deferBusySeconds: config.deferBusySeconds,
+              deferMaxSeconds: DEFER_MAX_SECONDS,
+            },
+          }
+        : {}),
     },
     restartBackoff: { baseMs: 1_000, maxMs: 30_000 },
     shutdownGraceMs: config.shutdownGraceMs,

@@ -140,13 +140,13 @@ function typeInRate(ep: Endpoint, from: number, to: number): number {
 }
 
 export async function oneTypeDown(scale: Scale): Promise<ScenarioResult> {
-  const downMs = full(scale) ? 60_000 : 6_000;
+  const downMs = full(scale) ? 60_000 : 8_000;
   const warmMs = 2_000;
   // Storage of bounded throughput (one write of 10 at a time, 100 ms each: 100 visits/s per type),
   // so the queue does not run dry during the window measured.
   const count = full(scale) ? 20_000 : 1_500;
   // A pool small enough for the failing type to fill it, as a long outage does at any size.
-  const env = { CHAOS_WRITE_MS: '100', BATCH_SIZE: '10', WRITE_CONCURRENCY: '1', POLLERS: '4', MAX_IN_FLIGHT: '300', VISIBILITY_TIMEOUT_SECONDS: '30' };
+  const env = { CHAOS_WRITE_MS: '100', BATCH_SIZE: '10', WRITE_CONCURRENCY: '1', POLLERS: '4', MAX_IN_FLIGHT: '400', VISIBILITY_TIMEOUT_SECONDS: '30' };
   const measure = async (down: boolean): Promise<{ ep: Endpoint; rate: number; burst: ReturnType<typeof makeBurst> }> => {
     const ep = await endpoint();
     const burst = makeBurst(count, 0, seededRandom(1205));
