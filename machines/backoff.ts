@@ -16,3 +16,12 @@ export function backoffDelay(attempt: number, options: BackoffOptions, random: (
   const step = Math.min(options.maxMs, options.baseMs * 2 ** exponent);
   return Math.round(step / 2 + random() * (step / 2));
 }
+
+/**
+ * How long a message the DLQ could not take stays hidden on the PIPELINE before it is tried
+ * again: doubling with each receive, so a DLQ outage does not use up the redrive policy's
+ * receives (which would move the message without its reason). Capped at 15 minutes.
+ */
+export function deadLetterRetrySeconds(receiveCount: number, baseSeconds: number): number {
+  return Math.min(900, baseSeconds * 2 ** Math.min(Math.max(receiveCount - 1, 0), 20));
+}

@@ -16,7 +16,7 @@ import { parseVisitBody } from '../src/contract/visit.ts';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay } from './backoff.ts';
 import { notProvided } from './not-provided.ts';
-import { writerSystemId, type Delivery, type PollerSettings, type QueueMessage, type RejectedMessage, type Report } from './types.ts';
+import { writerSystemId, type DeadLetterResult, type Delivery, type EntryResult, type Lease, type PollerSettings, type QueueMessage, type RejectedMessage, type Report } from './types.ts';
 
 export interface PollerInput {
   readonly id: string;
@@ -53,7 +53,7 @@ export function sortMessages(messages: readonly QueueMessage[]): {
     }
     const { visit } = result;
     const list = byType.get(visit.type) ?? [];
-    list.push({ visit, messageId: message.messageId, receiptHandle: message.receiptHandle, receiveCount: message.receiveCount });
+    list.push({ visit, messageId: message.messageId, receiptHandle: message.receiptHandle, receiveCount: message.receiveCount, body: message.body });
     byType.set(visit.type, list);
   }
   return { byType, rejected };
@@ -69,8 +69,8 @@ export const pollerMachine = setup({
   actors: {
     acquireCredits: notProvided<number, { max: number; owner: string }>('acquireCredits'),
     receiveMessages: notProvided<QueueMessage[], ReceiveInput>('receiveMessages'),
-    deadLetter: notProvided<void, { rejected: readonly RejectedMessage[] }>('deadLetter'),
-    release: notProvided<void, { receiptHandles: readonly string[] }>('release'),
+    deadLetter: notProvided<DeadLetterResult, { rejected: readonly RejectedMessage[] }>('deadLetter'),
+    release: notProvided<EntryResult, { leases: readonly Lease[] }>('release'),
   },
   actions: {
     releaseCredits: (_, _count: number) => {},
@@ -184,16 +184,32 @@ export const pollerMachine = setup({
       invoke: {
         src: 'deadLetter',
         input: ({ context }) => ({ rejected: context.rejected }),
+        // Per message: what the DLQ took is gone from the PIPELINE; the rest waits there and is tried again.
         onDone: {
           target: 'afterDeadLetter',
-          actions: { type: 'report', params: ({ context }) => ({ kind: 'dead-lettered', poller: context.id, rejected: context.rejected }) },
+          actions: [
+            {
+              type: 'report',
+              params: ({ context, event }) => ({
+                kind: 'dead-lettered',
+                source: context.id,
+                letters: event.output.sent.map(({ messageId, reasonKept }) => ({
+                  messageId,
+                  reasonKept,
+                  reason: context.rejected.find((r) => r.message.messageId === messageId)!.rejection,
+                })),
+              }),
+            },
+            { type: 'report', params: ({ context, event }) => ({ kind: 'entries-failed', call: 'dlq-send', source: context.id, failures: event.output.notSent }) },
+            { type: 'report', params: ({ context, event }) => ({ kind: 'entries-failed', call: 'dlq-delete', source: context.id, failures: event.output.notDeleted }) },
+          ],
         },
         // Not deleted from the PIPELINE, so they are received again after their lease and retried.
         onError: {
           target: 'afterDeadLetter',
           actions: {
             type: 'report',
-            params: ({ context, event }) => ({ kind: 'dead-letter-failed', poller: context.id, count: context.rejected.length, error: event.error }),
+            params: ({ context, event }) => ({ kind: 'dead-letter-failed', source: context.id, count: context.rejected.length, error: event.error }),
           },
         },
       },
@@ -211,7 +227,7 @@ export const pollerMachine = setup({
       always: { guard: 'nothingReceived', target: 'stopped' },
       invoke: {
         src: 'release',
-        input: ({ context }) => ({ receiptHandles: context.messages.map((m) => m.receiptHandle) }),
+        input: ({ context }) => ({ leases: context.messages.map(({ messageId, receiptHandle }) => ({ messageId, receiptHandle })) }),
         onDone: {
           target: 'stopped',
           actions: { type: 'report', params: ({ context }) => ({ kind: 'released', type: 'poller', count: context.messages.length, reason: 'shutdown' }) },

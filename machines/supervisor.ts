@@ -48,6 +48,11 @@ export interface SupervisorOutput {
   readonly error?: unknown;
 }
 
+/** What prepare may answer: writer settings adjusted to the queues it found (e.g. the redrive policy's receive count). */
+export interface PrepareOutput {
+  readonly writerSettings?: Partial<WriterSettings>;
+}
+
 const pollerId = (index: number) => `poller-${index}`;
 /** The actor id of a visit type's writer (its credits are booked under it). */
 export const writerId = (type: VisitTypeName) => `writer-${type}`;
@@ -65,7 +70,9 @@ const supervisorSetup = setup({
     output: {} as SupervisorOutput,
   },
   actors: {
-    prepare: notProvided<void, void>('prepare'),
+    /** Checks the queues; may answer a PrepareOutput (typed loosely so a prepare answering nothing fits too). */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    prepare: notProvided<any, void>('prepare'),
     poller: pollerMachine,
     writer: writerMachine,
   },
@@ -120,7 +127,12 @@ export const supervisorMachine = supervisorSetup.createMachine({
       on: { SHUTDOWN: 'stopped' },
       invoke: {
         src: 'prepare',
-        onDone: 'running',
+        onDone: {
+          target: 'running',
+          actions: assign({
+            writerSettings: ({ context, event }) => ({ ...context.writerSettings, ...(event.output as PrepareOutput | undefined)?.writerSettings }),
+          }),
+        },
         onError: { target: 'failed', actions: assign({ error: ({ event }) => event.error }) },
       },
     },

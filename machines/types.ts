@@ -17,6 +17,8 @@ export interface Delivery {
   readonly messageId: string;
   readonly receiptHandle: string;
   readonly receiveCount: number;
+  /** The message body as received: what goes to the DLQ if storage keeps refusing the row. */
+  readonly body?: string;
 }
 
 /** A message that failed the contract, on its way to the DLQ. */
@@ -25,12 +27,62 @@ export interface RejectedMessage {
   readonly rejection: Rejection;
 }
 
+/** What a batch call on the PIPELINE needs of a message: its id (the entry Id) and its lease. */
+export interface Lease {
+  readonly messageId: string;
+  readonly receiptHandle: string;
+}
+
+/** One entry of a batch call that SQS did not carry out, with SQS's error code. */
+export interface EntryFailure {
+  readonly messageId: string;
+  readonly code: string;
+}
+
+/** The answer of a batch call: the entries that failed, by message id (the rest succeeded). */
+export interface EntryResult {
+  readonly failed: readonly EntryFailure[];
+}
+
+/** The answer of a lease extension: failed entries, and how long the call took (the new lease counts from its start). */
+export interface ExtendResult extends EntryResult {
+  readonly elapsedMs?: number;
+}
+
+/** Why a message goes to the DLQ: a contract rejection, or a row storage kept refusing. */
+export interface DeadLetterReason {
+  readonly code: Rejection['code'] | 'write_failed';
+  readonly message: string;
+}
+
+/** A message on its way to the DLQ with its reason. */
+export interface DeadLetter extends Lease {
+  readonly body: string | undefined;
+  readonly receiveCount: number;
+  readonly reason: DeadLetterReason;
+}
+
+/** What became of each message sent to the DLQ. */
+export interface DeadLetterResult {
+  /** In the DLQ and gone from the PIPELINE; `reasonKept` says where the reason is. */
+  readonly sent: ReadonlyArray<{ readonly messageId: string; readonly reasonKept: 'full' | 'trimmed' | 'log-only' }>;
+  /** Not accepted by the DLQ: still on the PIPELINE, tried again later. */
+  readonly notSent: readonly EntryFailure[];
+  /** In the DLQ but not deleted from the PIPELINE: it comes back and is deleted then, not copied again. */
+  readonly notDeleted: readonly EntryFailure[];
+}
+
+/** Batch calls whose entries can fail one by one. */
+export type BatchCall = 'delete' | 'extend' | 'release' | 'dlq-send' | 'dlq-delete';
+
 /** What the machines tell the outside world (logs, metrics); reporting never changes behaviour. */
 export type Report =
   | { kind: 'received'; poller: string; count: number }
   | { kind: 'receive-failed'; poller: string; attempt: number; delayMs: number; error: unknown }
-  | { kind: 'dead-lettered'; poller: string; rejected: readonly RejectedMessage[] }
-  | { kind: 'dead-letter-failed'; poller: string; count: number; error: unknown }
+  | { kind: 'dead-lettered'; source: string; letters: ReadonlyArray<{ messageId: string; reason: DeadLetterReason; reasonKept: 'full' | 'trimmed' | 'log-only' }> }
+  | { kind: 'dead-letter-failed'; source: string; count: number; error: unknown }
+  | { kind: 'entries-failed'; call: BatchCall; source: string; failures: readonly EntryFailure[] }
+  | { kind: 'lease-lost'; type: VisitTypeName; messageIds: readonly string[]; reason: string }
   | { kind: 'unroutable'; poller: string; type: VisitTypeName; count: number }
   | { kind: 'written'; type: VisitTypeName; count: number; attempts: number; createdAt: readonly number[] }
   | { kind: 'write-failed'; type: VisitTypeName; count: number; attempt: number; willRetry: boolean; delayMs: number; error: unknown }
@@ -43,6 +95,7 @@ export type Report =
   | { kind: 'extended'; type: VisitTypeName; count: number }
   | { kind: 'extend-failed'; type: VisitTypeName; count: number; error: unknown }
   | { kind: 'acknowledged'; type: VisitTypeName; count: number; failed: number }
+  | { kind: 'split'; type: VisitTypeName; from: number; into: readonly number[] }
   | { kind: 'acknowledge-failed'; type: VisitTypeName; count: number; error: unknown }
   | { kind: 'released'; type: VisitTypeName | 'poller'; count: number; reason: string }
   /** `delayMs` is -1 when the child is not restarted (it crashed while draining). */
@@ -56,13 +109,20 @@ export interface BatchSettings {
   readonly writeMaxAttempts: number;
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
+  /** Longest a visit waits in the writer's buffer: the age of a batch's leases when it starts. */
+  readonly lingerMs: number;
+  /** Deadline of one storage write: a write starts only on a lease with this much time left. */
+  readonly writeTimeoutMs: number;
+  /** Allowance for SQS round trips when reckoning how long a lease has left. */
+  readonly leaseMarginMs: number;
+  /** A row that keeps failing is dead-lettered (write_failed) from this receive on; before, it is released. */
+  readonly deadLetterAfterReceives: number;
 }
 
 export interface WriterSettings extends BatchSettings {
   readonly batchSize: number;
   /** This type's share of the in-flight budget and how visits beyond it are deferred; absent: no cap. */
   readonly share?: ShareSettings;
-  readonly lingerMs: number;
 }
 
 export interface PollerSettings {

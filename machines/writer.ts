@@ -86,6 +86,8 @@ const writerSetup = setup({
   guards: {
     /** Whether this type's storage is failing (its circuit is not closed); provided by the processor. */
     degraded: () => false,
+    /** Whether another visit type has work now or had some moment ago: only then is this type held to its share. */
+    othersActive: () => true,
     isBatch: ({ context, event }) => context.batches.includes(event.type.slice('xstate.done.actor.'.length)),
     bufferFull: ({ context }) => context.buffer.length >= context.settings.batchSize,
     bufferEmpty: ({ context }) => context.buffer.length === 0,
@@ -100,7 +102,8 @@ const writerSetup = setup({
 const admitVisits = writerSetup.enqueueActions(({ context, event, enqueue, check }) => {
   const { deliveries } = event as Extract<WriterEvent, { type: 'VISITS' }>;
   const share = context.settings.share;
-  if (!share) {
+  // Alone on the queue a type may use the whole budget; the share is there to leave room for others.
+  if (!share || !check('othersActive')) {
     enqueue.assign({ buffer: context.buffer.concat(deliveries), holding: context.holding + deliveries.length });
     return;
   }

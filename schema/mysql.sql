@@ -1,6 +1,12 @@
 -- MySQL schema of the traffic tables (documentation for the DATA team; the processor's
 -- storage adapter is a dummy today). One table per visit type; visit_id is the
 -- idempotency key, so a redelivered message never makes a second row.
+--
+-- A reused visit_id: the last write wins, the same as on Cassandra. The processor writes
+--   INSERT INTO `traffic_type_in` (`visit_id`, `created_at`, `ip`) VALUES (?, ?, ?), ...
+--     AS `new` ON DUPLICATE KEY UPDATE `created_at` = `new`.`created_at`, `ip` = `new`.`ip`
+-- (row alias: MySQL 8.0.19 or later), never carries one visit_id twice in a statement, and logs
+-- a warning (ids only) when a visit_id comes back with different content.
 CREATE DATABASE IF NOT EXISTS traffic CHARACTER SET utf8mb4 COLLATE utf8mb4_0900_ai_ci;
 USE traffic;
 

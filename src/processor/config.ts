@@ -35,6 +35,10 @@ export interface ProcessorConfig {
   readonly metricsPort: number;
   readonly statsIntervalMs: number;
   readonly healthMaxSilenceSeconds: number;
+  /** A row storage keeps refusing alone goes to the DLQ (write_failed) from this receive on. */
+  readonly deadLetterAfterReceives: number;
+  /** First delay before a message the DLQ did not take is tried again (doubles per receive). */
+  readonly deadLetterRetrySeconds: number;
   // Liveness: deadlines, start-up retries, stall warnings.
   readonly sqsCallTimeoutMs: number;
   readonly sqsConnectTimeoutMs: number;
@@ -48,6 +52,34 @@ export interface ProcessorConfig {
   readonly deferBusySeconds: number;
   readonly breakerFailures: number;
   readonly breakerOpenMs: number;
+}
+
+/** Allowance for SQS round trips when the processor reckons how long a lease has left. */
+export const LEASE_MARGIN_MS = 1_000;
+
+/**
+ * Leases: the visibility timeout is set on every receive and extension, so it bounds how long a
+ * visit may wait in the buffer (linger) and how long one write may take: both must end with a
+ * heartbeat and a margin to spare. An unset write deadline adapts to the lease; a set one that
+ * does not fit stops the process.
+ */
+function leaseFit(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number) {
+  const roomMs = (visibilityTimeoutSeconds - heartbeatSeconds) * 1000 - LEASE_MARGIN_MS;
+  const why = `(VISIBILITY_TIMEOUT_SECONDS ${visibilityTimeoutSeconds} - HEARTBEAT_SECONDS ${heartbeatSeconds}) x 1000 - ${LEASE_MARGIN_MS} = ${roomMs}`;
+  if (roomMs < 100) {
+    throw new ConfigError(
+      `HEARTBEAT_SECONDS=${heartbeatSeconds} is invalid: with VISIBILITY_TIMEOUT_SECONDS=${visibilityTimeoutSeconds} it leaves ${roomMs} ms of lease for a write; it must leave at least 100 ms`,
+    );
+  }
+  const writeTimeoutMs = integer(env, 'WRITE_TIMEOUT_MS', Math.min(10_000, roomMs), 100, 600_000);
+  if (writeTimeoutMs > roomMs) {
+    throw new ConfigError(`WRITE_TIMEOUT_MS=${writeTimeoutMs} is invalid: it must be at most ${why} so a write never outlives its lease`);
+  }
+  const batchLingerMs = integer(env, 'BATCH_LINGER_MS', Math.min(50, roomMs), 0, 60_000);
+  if (batchLingerMs > roomMs) {
+    throw new ConfigError(`BATCH_LINGER_MS=${batchLingerMs} is invalid: it must be at most ${why} so buffered visits have their lease extended before it ends`);
+  }
+  return { writeTimeoutMs, batchLingerMs };
 }
 
 export class ConfigError extends Error {
@@ -104,6 +136,7 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
       `HEARTBEAT_SECONDS=${heartbeatSeconds} is invalid: it must be below VISIBILITY_TIMEOUT_SECONDS (${visibilityTimeoutSeconds}) so leases are extended before they expire`,
     );
   }
+  const { writeTimeoutMs, batchLingerMs } = leaseFit(env, visibilityTimeoutSeconds, heartbeatSeconds);
   const batchSize = integer(env, 'BATCH_SIZE', 100, 1, 1_000);
   const maxInFlight = integer(env, 'MAX_IN_FLIGHT', 2_000, 10, 100_000);
   if (maxInFlight < batchSize) {
@@ -132,12 +165,12 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     receiveWaitSeconds,
     maxInFlight,
     batchSize,
-    batchLingerMs: integer(env, 'BATCH_LINGER_MS', 50, 0, 60_000),
+    batchLingerMs,
     writeConcurrency: integer(env, 'WRITE_CONCURRENCY', 4, 1, 256),
     sqsConcurrency,
     visibilityTimeoutSeconds,
     heartbeatSeconds,
-    writeTimeoutMs: integer(env, 'WRITE_TIMEOUT_MS', 10_000, 100, 600_000),
+    writeTimeoutMs,
     writeMaxAttempts: integer(env, 'WRITE_MAX_ATTEMPTS', 6, 1, 100),
     retryBaseMs,
     retryMaxMs,
@@ -146,6 +179,8 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     metricsPort,
     statsIntervalMs,
     healthMaxSilenceSeconds,
+    deadLetterAfterReceives: integer(env, 'DEAD_LETTER_AFTER_RECEIVES', 5, 1, 1_000),
+    deadLetterRetrySeconds: integer(env, 'DEAD_LETTER_RETRY_SECONDS', 30, 1, 900),
   };
 }
 

@@ -116,7 +116,11 @@ export async function startInspection(options: DebugOptions, logger: Logger): Pr
     const [{ createWebSocketInspector }, { createInspectorServer }] = await Promise.all([
       import('@statelyai/inspect'),
       import('@statelyai/inspect/server'),
-    ]);
+    ]).catch((error: NodeJS.ErrnoException) => {
+      // A development package: a production install (`npm ci --omit=dev`) leaves it out.
+      if (error.code !== 'ERR_MODULE_NOT_FOUND') throw error;
+      throw new DebugOptionError('--inspect needs the development package @statelyai/inspect, which this install leaves out: run npm ci (without --omit=dev), or drop --inspect');
+    });
     // The relay serves the inspector page and forwards our events to it over a WebSocket.
     const server = createInspectorServer({ port, autoOpen: false });
     const inspector = createWebSocketInspector({ url: `ws://localhost:${port}` });

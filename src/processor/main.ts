@@ -5,7 +5,7 @@
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type ProcessorConfig } from './config.ts';
 import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
-import { PortInUseError, startEmbeddedEndpoint, type EmbeddedEndpoint } from './embedded.ts';
+import type { EmbeddedEndpoint } from './embedded.ts';
 import type { Health } from './health.ts';
 import { startHttpServer } from './http-server.ts';
 import { createLogger } from './logger.ts';
@@ -64,10 +64,19 @@ let endpoint = config.endpoint;
 let queueUrl = config.queueUrl;
 let dlqUrl = config.dlqUrl;
 if (!queueUrl) {
+  // Imported only here: the embedded endpoint (fauxqs) is a development package, absent from
+  // a production install (`npm ci --omit=dev`, the image), which always names its queue.
+  let embeddedModule: typeof import('./embedded.ts');
   try {
-    embedded = await startEmbeddedEndpoint(config.embeddedPort);
+    embeddedModule = await import('./embedded.ts');
   } catch (error) {
-    fail(error instanceof PortInUseError ? error.message : `could not start the embedded SQS endpoint: ${String(error)}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
+    fail('TRAFFIC_QUEUE_URL is not set and the embedded SQS endpoint (fauxqs, a development package) is not installed: set TRAFFIC_QUEUE_URL (and AWS_ENDPOINT_URL for an endpoint other than AWS)');
+  }
+  try {
+    embedded = await embeddedModule.startEmbeddedEndpoint(config.embeddedPort);
+  } catch (error) {
+    fail(error instanceof embeddedModule.PortInUseError ? error.message : `could not start the embedded SQS endpoint: ${String(error)}`);
   }
   ({ endpoint, queueUrl, dlqUrl } = embedded);
   logger.info(

@@ -32,6 +32,19 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
   const restarts = new Counter({ name: 'traffic_actor_restarts_total', help: 'Crashed actors restarted', registers: [registry] });
   const deferred = new Counter({ name: 'traffic_deferred_total', help: 'Visits beyond their type share handed back with a delay', labelNames: ['type'], registers: [registry] });
   const circuitOpen = new Gauge({ name: 'traffic_circuit_open', help: '1 while a table circuit is open (its storage failing)', labelNames: ['type'], registers: [registry] });
+  const entryFailures = new Counter({
+    name: 'traffic_sqs_entry_failures_total',
+    help: 'Entries of SQS batch calls that failed while others succeeded, per call (delete, extend, release, dlq-send, dlq-delete)',
+    labelNames: ['call'],
+    registers: [registry],
+  });
+  const leasesLost = new Counter({
+    name: 'traffic_leases_lost_total',
+    help: 'Messages taken out of their batch because their lease could not be extended or lapsed (never written through it)',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const splits = new Counter({ name: 'traffic_batch_splits_total', help: 'Failing batches split to isolate the rows storage refuses', labelNames: ['type'], registers: [registry] });
   const abandoned = new Counter({
     name: 'traffic_writes_abandoned_total',
     help: 'Storage writes abandoned at WRITE_TIMEOUT_MS (the batch retries)',
@@ -69,13 +82,22 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
           break;
         }
         case 'dead-lettered':
-          for (const { rejection } of report.rejected) deadLettered.inc({ reason: rejection.code });
+          for (const { reason } of report.letters) deadLettered.inc({ reason: reason.code });
+          break;
+        case 'entries-failed':
+          if (report.failures.length > 0) entryFailures.inc({ call: report.call }, report.failures.length);
+          break;
+        case 'lease-lost':
+          if (report.messageIds.length > 0) leasesLost.inc({ type: report.type }, report.messageIds.length);
+          break;
+        case 'split':
+          splits.inc({ type: report.type });
           break;
         case 'write-failed':
           if (report.willRetry) retries.inc({ type: report.type });
           break;
         case 'released':
-          released.inc(report.count);
+          if (report.count > 0) released.inc(report.count);
           break;
         case 'extended':
           extensions.inc();

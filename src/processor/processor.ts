@@ -8,13 +8,15 @@ import type { Logger } from 'pino';
 import { createActor, fromPromise, toPromise, type Actor, type InspectionEvent } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
 import { CircuitBreaker } from '../../machines/circuit-breaker.ts';
+import type { ShareSettings } from '../../machines/isolation.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
+import { deadLetterRetrySeconds } from '../../machines/backoff.ts';
 import { supervisorMachine, writerId, type SupervisorOutput } from '../../machines/supervisor.ts';
-import type { Delivery, RejectedMessage, Report } from '../../machines/types.ts';
+import type { DeadLetter, Delivery, ExtendResult, Lease, RejectedMessage, Report } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
 import { VISIT_TYPES, visitType, type VisitTypeName } from '../contract/visit-types.ts';
-import type { ProcessorConfig } from './config.ts';
+import { LEASE_MARGIN_MS, type ProcessorConfig } from './config.ts';
 import { createReporter, createStats, type ProcessorStats, type Reporter } from './report.ts';
 import { passBreaker } from './breaker-gate.ts';
 import { withDeadline } from './deadline.ts';
@@ -27,6 +29,8 @@ import type { StoragePort } from './storage/port.ts';
 
 /** Longest a table's circuit stays open before the next probe. */
 const BREAKER_MAX_OPEN_MS = 30_000;
+/** Another type that held credits this recently still counts as active (between its batches). */
+const OTHERS_ACTIVE_MS = 10_000;
 /** Longest a visit beyond its type's share is deferred (it doubles per receive up to this). */
 const DEFER_MAX_SECONDS = 900;
 
@@ -58,6 +62,16 @@ export interface ProcessorHandle {
   readonly done: Promise<SupervisorOutput>;
 }
 
+/** A write whose deadline ran out while it waited for a write slot: storage was never called. */
+export class WriteNotStarted extends Error {
+  override name = 'WriteNotStarted';
+}
+
+/** A rejected message as a DLQ letter: its body and lease, the contract's reason. */
+function toDeadLetter({ message, rejection }: RejectedMessage): DeadLetter {
+  return { messageId: message.messageId, receiptHandle: message.receiptHandle, receiveCount: message.receiveCount, body: message.body, reason: rejection };
+}
+
 export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const { config, logger, storage } = options;
   const deadlines = { callTimeoutMs: config.sqsCallTimeoutMs, connectTimeoutMs: config.sqsConnectTimeoutMs, receiveMarginMs: config.receiveDeadlineMarginMs };
@@ -75,6 +89,7 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
     queueUrl: options.queueUrl,
     dlqUrl: options.dlqUrl,
     limiter: new PQueue({ concurrency: config.sqsConcurrency }),
+    visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
   });
   const credits = new CreditPool(config.maxInFlight);
   const writeLimiters = new Map(VISIT_TYPES.map((t) => [t.name, new PQueue({ concurrency: config.writeConcurrency })]));
@@ -149,30 +164,40 @@ export function provideMachines(deps: MachineDeps) {
   const releaseCredits = ({ self }: { self: { id: string } }, count: number) => credits.release(count, self.id);
   const transferCredits = ({ self }: { self: { id: string } }, { to, count }: { to: string; count: number }) => credits.transfer(self.id, to, count);
   const releaseCreditsOf = (_: unknown, owner: string) => void credits.releaseOwner(owner);
+  const deferSeconds = (receiveCount: number) => deadLetterRetrySeconds(receiveCount, config.deadLetterRetrySeconds);
   const batch = batchMachine.provide({
     actors: {
       writeBatch: fromPromise(async ({ input, signal }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
         const limiter = writeLimiters.get(input.type)!;
         const breaker = breakers.get(input.type)!;
         const visits = input.deliveries.map((d) => d.visit);
-        // While the table's circuit is open the batch waits here, keeping its leases and its attempts.
-        const probe = await passBreaker(breaker, signal);
+        // The deadline counts from now, waiting at the circuit and for a write slot included: the
+        // batch started this write on a lease that has the whole deadline left. While the table's
+        // circuit is open the batch waits here; past the deadline it is told WriteNotStarted (not an
+        // attempt) and comes back with a fresh lease. A race, not only a signal: a driver that
+        // ignores the signal cannot hang the batch. The abandoned write frees its slot; the batch
+        // takes the retry path.
+        const invokedAt = Date.now();
+        const pass = await passBreaker(breaker, signal, invokedAt + config.writeTimeoutMs);
+        if (pass === 'closed-out') throw new WriteNotStarted(`circuit of ${input.type} open for ${config.writeTimeoutMs} ms`);
+        const probe = pass === 'probe';
         try {
-          // A race, not only a signal: a driver that ignores the signal cannot hang the batch.
-          // The abandoned write frees its slot; the batch takes the retry path.
           await limiter.add(
-            () =>
-              withDeadline((writeSignal) => storage.writeBatch(visitType(input.type), visits, writeSignal), {
-                ms: config.writeTimeoutMs,
+            () => {
+              const ms = config.writeTimeoutMs - (Date.now() - invokedAt);
+              if (ms <= 0) throw new WriteNotStarted(`no write slot for ${input.type} within ${config.writeTimeoutMs} ms`);
+              return withDeadline((writeSignal) => storage.writeBatch(visitType(input.type), visits, writeSignal), {
+                ms,
                 signal,
                 what: `write of ${visits.length} ${input.type} visit(s)`,
                 onAbandoned: () => report({ kind: 'write-abandoned', type: input.type, count: visits.length, timeoutMs: config.writeTimeoutMs }),
                 onAbandonedSettled: () => report({ kind: 'abandoned-write-settled', type: input.type, count: visits.length }),
-              }),
+              });
+            },
             { signal },
           );
         } catch (error) {
-          if (signal.aborted) {
+          if (signal.aborted || error instanceof WriteNotStarted) {
             if (probe) breaker.cancelProbe();
           } else if (breaker.failure(probe)) {
             report({ kind: 'circuit', type: input.type, state: 'open', openMs: breaker.openMs });
@@ -183,16 +208,16 @@ export function provideMachines(deps: MachineDeps) {
         breaker.success();
         if (wasOpen) report({ kind: 'circuit', type: input.type, state: 'closed' });
       }),
-      extendVisibility: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[]; seconds: number }; signal: AbortSignal }) => {
-        const { failed } = await queue.changeVisibility(input.receiptHandles, input.seconds, signal);
-        if (failed > 0) throw new Error(`${failed} lease(s) could not be extended`);
+      extendVisibility: fromPromise(async ({ input, signal }: { input: { leases: readonly Lease[]; seconds: number }; signal: AbortSignal }): Promise<ExtendResult> => {
+        const startedAt = Date.now();
+        const result = await queue.changeVisibility(input.leases, input.seconds, signal);
+        return { ...result, elapsedMs: Date.now() - startedAt };
       }),
-      acknowledge: fromPromise(({ input, signal }: { input: { receiptHandles: readonly string[] }; signal: AbortSignal }) =>
-        queue.deleteMessages(input.receiptHandles, signal),
+      acknowledge: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.deleteMessages(input.leases, signal)),
+      release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.changeVisibility(input.leases, 0, signal)),
+      deadLetter: fromPromise(({ input, signal }: { input: { letters: readonly DeadLetter[] }; signal: AbortSignal }) =>
+        queue.deadLetter(input.letters, deferSeconds, signal),
       ),
-      release: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[] }; signal: AbortSignal }) => {
-        await queue.changeVisibility(input.receiptHandles, 0, signal);
-      }),
     },
     actions: { report: reportAction },
   });
@@ -202,18 +227,18 @@ export function provideMachines(deps: MachineDeps) {
       // Never rejects: if the delay cannot be set, the message returns when its current lease ends.
       defer: fromPromise(async ({ input, signal }: { input: { leases: ReadonlyArray<{ messageId: string; receiptHandle: string }>; seconds: number }; signal: AbortSignal }) => {
         try {
-          await queue.changeVisibility(
-            input.leases.map((l) => l.receiptHandle),
-            input.seconds,
-            signal,
-          );
+          const { failed } = await queue.changeVisibility(input.leases, input.seconds, signal);
+          if (failed.length > 0) logger.warn({ count: failed.length, seconds: input.seconds }, 'some visits could not be deferred; they return when their lease ends');
         } catch (error) {
           logger.warn({ count: input.leases.length, seconds: input.seconds, err: String(error) }, 'could not defer visits; they return when their lease ends');
         }
       }),
     },
     actions: { report: reportAction, releaseCredits },
-    guards: { degraded: ({ context }) => breakers.get(context.type)!.state !== 'closed' },
+    guards: {
+      degraded: ({ context }) => breakers.get(context.type)!.state !== 'closed',
+      othersActive: ({ context }) => VISIT_TYPES.some(({ name }) => name !== context.type && credits.activeWithin(writerId(name), OTHERS_ACTIVE_MS)),
+    },
   });
   const poller = pollerMachine.provide({
     actors: {
@@ -224,11 +249,9 @@ export function provideMachines(deps: MachineDeps) {
         queue.receive(input.maxMessages, input.waitSeconds, signal),
       ),
       deadLetter: fromPromise(({ input, signal }: { input: { rejected: readonly RejectedMessage[] }; signal: AbortSignal }) =>
-        queue.deadLetter(input.rejected, signal),
+        queue.deadLetter(input.rejected.map(toDeadLetter), deferSeconds, signal),
       ),
-      release: fromPromise(async ({ input, signal }: { input: { receiptHandles: readonly string[] }; signal: AbortSignal }) => {
-        await queue.changeVisibility(input.receiptHandles, 0, signal);
-      }),
+      release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.changeVisibility(input.leases, 0, signal)),
     },
     actions: { report: reportAction, releaseCredits, transferCredits },
   });
@@ -237,7 +260,7 @@ export function provideMachines(deps: MachineDeps) {
       writer,
       poller,
       prepare: fromPromise(async ({ signal }) => {
-        const { dlqUrl, maxReceiveCount } = await prepareWithRetries(queue, {
+        const { dlqUrl, maxReceiveCount, queueVisibilityTimeoutSeconds } = await prepareWithRetries(queue, {
           signal,
           maxAttempts: config.startupMaxAttempts,
           onRetry: (attempt, delayMs, error) =>
@@ -246,17 +269,54 @@ export function provideMachines(deps: MachineDeps) {
               `SQS endpoint ${deps.endpoint ?? ''} did not answer at start; retrying`,
             ),
         });
-        logger.info({ queueUrl: queue.queueUrl, dlqUrl, maxReceiveCount, backend: storage.backend, pollers: config.pollers }, 'processor starting');
-        if (config.typeSharePercent < 100 && maxReceiveCount !== undefined && config.deferUpToReceive >= maxReceiveCount) {
+        // A row must reach the DLQ through this processor (with its reason) before the redrive policy moves it.
+        const deadLetterAfterReceives = Math.min(config.deadLetterAfterReceives, maxReceiveCount ?? Infinity);
+        logger.info(
+          {
+            queueUrl: queue.queueUrl,
+            dlqUrl,
+            maxReceiveCount,
+            deadLetterAfterReceives,
+            visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+            queueVisibilityTimeoutSeconds,
+            backend: storage.backend,
+            pollers: config.pollers,
+          },
+          'processor starting',
+        );
+        if (queueVisibilityTimeoutSeconds !== config.visibilityTimeoutSeconds) {
           logger.warn(
-            { deferUpToReceive: config.deferUpToReceive, maxReceiveCount },
-            `DEFER_UP_TO_RECEIVE=${config.deferUpToReceive} is not below the queue's maxReceiveCount (${maxReceiveCount}): a visit deferred at its last receive would be dead-lettered; set it to ${maxReceiveCount - 1} or less`,
+            { queueVisibilityTimeoutSeconds, visibilityTimeoutSeconds: config.visibilityTimeoutSeconds },
+            `queue VisibilityTimeout is ${queueVisibilityTimeoutSeconds} s; this processor sets ${config.visibilityTimeoutSeconds} s (VISIBILITY_TIMEOUT_SECONDS) on every receive and extension`,
           );
         }
+        const share = shareSettings(config, maxReceiveCount);
+        if (share && share.deferUpToReceive < config.deferUpToReceive) {
+          logger.warn(
+            { deferUpToReceive: share.deferUpToReceive, maxReceiveCount },
+            `DEFER_UP_TO_RECEIVE=${config.deferUpToReceive} is not below the queue's maxReceiveCount (${maxReceiveCount}): visits are deferred up to receive ${share.deferUpToReceive} only, so deferring never dead-letters one`,
+          );
+        }
+        return { writerSettings: { deadLetterAfterReceives, ...(share ? { share } : {}) } };
       }),
     },
     actions: { report: reportAction, releaseCreditsOf },
   });
+}
+
+/**
+ * A type's share of the in-flight budget; undefined when there is no cap. With the queue's
+ * maxReceiveCount known, a message is deferred only while another receive cannot dead-letter it.
+ */
+export function shareSettings(config: ProcessorConfig, maxReceiveCount?: number): ShareSettings | undefined {
+  if (config.typeSharePercent >= 100) return undefined;
+  return {
+    maxHolding: Math.floor((config.maxInFlight * config.typeSharePercent) / 100),
+    deferUpToReceive: Math.min(config.deferUpToReceive, maxReceiveCount === undefined ? Infinity : maxReceiveCount - 1),
+    deferSeconds: config.deferSeconds,
+    deferBusySeconds: config.deferBusySeconds,
+    deferMaxSeconds: DEFER_MAX_SECONDS,
+  };
 }
 
 /** The supervisor's input from configuration. */
@@ -274,22 +334,15 @@ export function supervisorInput(config: ProcessorConfig) {
     writerSettings: {
       batchSize: config.batchSize,
       lingerMs: config.batchLingerMs,
+      writeTimeoutMs: config.writeTimeoutMs,
+      leaseMarginMs: LEASE_MARGIN_MS,
+      deadLetterAfterReceives: config.deadLetterAfterReceives,
       heartbeatMs: config.heartbeatSeconds * 1000,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
       writeMaxAttempts: config.writeMaxAttempts,
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
-      ...(config.typeSharePercent < 100
-        ? {
-            share: {
-              maxHolding: Math.floor((config.maxInFlight * config.typeSharePercent) / 100),
-              deferUpToReceive: config.deferUpToReceive,
-              deferSeconds: config.deferSeconds,
-              deferBusySeconds: config.deferBusySeconds,
-              deferMaxSeconds: DEFER_MAX_SECONDS,
-            },
-          }
-        : {}),
+      ...(config.typeSharePercent < 100 ? { share: shareSettings(config) } : {}),
     },
     restartBackoff: { baseMs: 1_000, maxMs: 30_000 },
     shutdownGraceMs: config.shutdownGraceMs,

@@ -3,7 +3,7 @@
  * they call their `report` action, which the processor provides with this function.
  */
 import type { Logger } from 'pino';
-import type { Report } from '../../machines/types.ts';
+import type { BatchCall, Report } from '../../machines/types.ts';
 
 /** Running totals since start; read by the stats log and the metrics endpoint. */
 export interface ProcessorStats {
@@ -16,6 +16,10 @@ export interface ProcessorStats {
   pollErrors: number;
   childRestarts: number;
   acknowledgeFailures: number;
+  /** Batch-call entries SQS did not carry out, per call. */
+  entryFailures: Partial<Record<BatchCall, number>>;
+  leasesLost: number;
+  splits: number;
   /** Writes abandoned at WRITE_TIMEOUT_MS, and how many of those have not returned yet. */
   abandonedWrites: number;
   abandonedPending: number;
@@ -25,6 +29,14 @@ export interface ProcessorStats {
   /** Last time each visit type had a batch written. */
   lastWriteAt: Record<string, number>;
 }
+
+const ENTRY_FAILURE_TEXT: Record<BatchCall, string> = {
+  delete: 'some written messages could not be deleted; retried, then redelivery is idempotent',
+  extend: 'some leases could not be extended; those messages leave their batch',
+  release: 'some messages could not be released; they return when their lease ends',
+  'dlq-send': 'the DLQ did not take some messages; they wait on the PIPELINE and are tried again',
+  'dlq-delete': 'some DLQ copies could not be deleted from the PIPELINE; they are deleted when they come back, not copied again',
+};
 
 export function createStats(): ProcessorStats {
   return {
@@ -37,6 +49,9 @@ export function createStats(): ProcessorStats {
     pollErrors: 0,
     childRestarts: 0,
     acknowledgeFailures: 0,
+    entryFailures: {},
+    leasesLost: 0,
+    splits: 0,
     abandonedWrites: 0,
     abandonedPending: 0,
     deferred: {},
@@ -64,14 +79,35 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         logger.warn({ poller: report.poller, attempt: report.attempt, retryInMs: report.delayMs, err: errorText(report.error) }, 'receive failed, backing off');
         break;
       case 'dead-lettered':
-        for (const { message, rejection } of report.rejected) {
-          stats.deadLettered[rejection.code] = (stats.deadLettered[rejection.code] ?? 0) + 1;
+        for (const { messageId, reason, reasonKept } of report.letters) {
+          stats.deadLettered[reason.code] = (stats.deadLettered[reason.code] ?? 0) + 1;
           // The reason only: rejected bodies are untrusted and stay in the DLQ, not in logs.
-          logger.warn({ messageId: message.messageId, error_code: rejection.code, error_message: rejection.message }, 'invalid message sent to DLQ');
+          // When the body left no room for the reason in the DLQ copy, this line is where it is kept.
+          logger.warn(
+            { messageId, error_code: reason.code, error_message: reason.message, ...(reasonKept === 'full' ? {} : { reasonInDlq: reasonKept }) },
+            reason.code === 'write_failed' ? 'row storage kept refusing sent to DLQ' : 'invalid message sent to DLQ',
+          );
         }
         break;
       case 'dead-letter-failed':
-        logger.error({ poller: report.poller, count: report.count, err: errorText(report.error) }, 'could not dead-letter invalid messages; they will be received again');
+        logger.error({ source: report.source, count: report.count, err: errorText(report.error) }, 'could not dead-letter messages; they will be received again');
+        break;
+      case 'entries-failed':
+        if (report.failures.length === 0) break;
+        stats.entryFailures[report.call] = (stats.entryFailures[report.call] ?? 0) + report.failures.length;
+        logger.warn(
+          { call: report.call, source: report.source, failed: report.failures.map((f) => `${f.messageId}:${f.code}`).slice(0, 20), count: report.failures.length },
+          ENTRY_FAILURE_TEXT[report.call],
+        );
+        break;
+      case 'lease-lost':
+        if (report.messageIds.length === 0) break;
+        stats.leasesLost += report.messageIds.length;
+        logger.warn({ type: report.type, count: report.messageIds.length, messageIds: report.messageIds.slice(0, 20), reason: report.reason }, 'lease lost: not written through it');
+        break;
+      case 'split':
+        stats.splits += 1;
+        logger.warn({ type: report.type, from: report.from, into: report.into }, 'batch kept failing: split to isolate the failing rows');
         break;
       case 'unroutable':
         logger.warn({ poller: report.poller, type: report.type, count: report.count }, 'no writer for visits (restarting); they return after their visibility timeout');
@@ -124,6 +160,7 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         logger.warn({ type: report.type, count: report.count, err: errorText(report.error) }, 'written messages could not be deleted; redelivery is idempotent');
         break;
       case 'released':
+        if (report.count === 0) break;
         stats.released += report.count;
         logger.warn({ type: report.type, count: report.count, reason: report.reason }, 'messages released back to the queue');
         break;

@@ -2,6 +2,7 @@
  * The SQS adapter: every call the processor makes to the PIPELINE and its DLQ.
  * Each call carries the caller's abort signal; calls other than the long poll go through
  * one p-queue so a burst of acknowledgements cannot open unbounded connections.
+ * Batch calls answer per entry, by message id: a partial failure names the messages it hit.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -10,16 +11,22 @@ import {
   GetQueueUrlCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
+  type MessageAttributeValue,
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type PQueue from 'p-queue';
-import type { QueueMessage, RejectedMessage } from '../../machines/types.ts';
+import type { DeadLetter, DeadLetterResult, EntryFailure, EntryResult, Lease, QueueMessage } from '../../machines/types.ts';
 
 /** SQS batch calls take at most 10 entries. */
 const MAX_BATCH_ENTRIES = 10;
-/** SQS caps a batch request's payload at 256 KiB; keep margin for attributes and encoding. */
-const MAX_BATCH_BYTES = 240 * 1024;
+/** SQS caps a message (body and attributes) and a whole batch request at 1 MiB. */
+export const MAX_MESSAGE_BYTES = 1_048_576;
+const MAX_BATCH_BYTES = MAX_MESSAGE_BYTES;
+/** What SQS allows in a batch entry Id. */
+const ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
+/** Message ids recently copied to the DLQ: a copy whose PIPELINE delete failed is not sent twice. */
+const REMEMBERED_DEAD_LETTERS = 10_000;
 
 export class SqsQueueError extends Error {
   override name = 'SqsQueueError';
@@ -31,6 +38,24 @@ export interface SqsQueueOptions {
   /** Configured DLQ; otherwise found from the PIPELINE's RedrivePolicy by `prepare`. */
   readonly dlqUrl?: string;
   readonly limiter: PQueue;
+  /** Lease set on every receive, whatever the queue's own VisibilityTimeout. */
+  readonly visibilityTimeoutSeconds?: number;
+}
+
+export interface QueueFacts {
+  readonly dlqUrl: string;
+  readonly maxReceiveCount: number | undefined;
+  /** The PIPELINE's own VisibilityTimeout attribute (the processor sets its own on each receive). */
+  readonly queueVisibilityTimeoutSeconds: number;
+}
+
+function errorCode(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error';
+}
+
+function isMissingQueue(error: unknown): boolean {
+  const name = errorCode(error);
+  return name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue';
 }
 
 export class SqsQueue {
@@ -38,45 +63,76 @@ export class SqsQueue {
   #dlqUrl: string | undefined;
   readonly #client: SQSClient;
   readonly #limiter: PQueue;
+  readonly #visibilityTimeoutSeconds: number | undefined;
+  readonly #sentToDlq = new Set<string>();
 
   constructor(options: SqsQueueOptions) {
     this.queueUrl = options.queueUrl;
     this.#dlqUrl = options.dlqUrl;
     this.#client = options.client;
     this.#limiter = options.limiter;
+    this.#visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
   }
 
   get dlqUrl(): string | undefined {
     return this.#dlqUrl;
   }
 
-  /** Checks the PIPELINE exists and finds its DLQ; returns the DLQ URL and maxReceiveCount. */
-  async prepare(signal?: AbortSignal): Promise<{ dlqUrl: string; maxReceiveCount: number | undefined }> {
-    const { Attributes } = await this.#client.send(
-      new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'] }),
-      { abortSignal: signal },
-    );
+  /** Checks the PIPELINE and its DLQ exist; returns the DLQ URL, maxReceiveCount and the queue's visibility timeout. */
+  async prepare(signal?: AbortSignal): Promise<QueueFacts> {
+    let Attributes: Record<string, string> | undefined;
+    try {
+      ({ Attributes } = await this.#client.send(
+        new GetQueueAttributesCommand({ QueueUrl: this.queueUrl, AttributeNames: ['RedrivePolicy', 'VisibilityTimeout'] }),
+        { abortSignal: signal },
+      ));
+    } catch (error) {
+      if (isMissingQueue(error)) throw new SqsQueueError(`queue ${this.queueUrl} does not exist: check TRAFFIC_QUEUE_URL`);
+      throw error;
+    }
     const policy = Attributes?.RedrivePolicy ? (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string }) : undefined;
     if (!this.#dlqUrl) {
       if (!policy?.deadLetterTargetArn) {
         throw new SqsQueueError(`queue ${this.queueUrl} has no RedrivePolicy: give it one, or set TRAFFIC_DLQ_URL`);
       }
       const arn = policy.deadLetterTargetArn.split(':');
-      const { QueueUrl } = await this.#client.send(new GetQueueUrlCommand({ QueueName: arn[5], QueueOwnerAWSAccountId: arn[4] }), {
-        abortSignal: signal,
-      });
-      this.#dlqUrl = QueueUrl;
+      try {
+        const { QueueUrl } = await this.#client.send(new GetQueueUrlCommand({ QueueName: arn[5], QueueOwnerAWSAccountId: arn[4] }), {
+          abortSignal: signal,
+        });
+        this.#dlqUrl = QueueUrl;
+      } catch (error) {
+        if (isMissingQueue(error)) throw new SqsQueueError(`the DLQ ${policy.deadLetterTargetArn} named by the RedrivePolicy of ${this.queueUrl} does not exist`);
+        throw error;
+      }
+    } else {
+      // A configured DLQ that does not exist would make every invalid message loop. GetQueueUrl,
+      // which the processor may call on the DLQ anyway, answers whether it exists.
+      const [account, name] = new URL(this.#dlqUrl).pathname.split('/').filter(Boolean).slice(-2);
+      try {
+        await this.#client.send(new GetQueueUrlCommand({ QueueName: name ?? account, ...(/^\d{12}$/.test(account ?? '') && name ? { QueueOwnerAWSAccountId: account } : {}) }), {
+          abortSignal: signal,
+        });
+      } catch (error) {
+        if (isMissingQueue(error)) throw new SqsQueueError(`TRAFFIC_DLQ_URL=${this.#dlqUrl} names a queue that does not exist: create it or fix the URL`);
+        throw error;
+      }
     }
-    return { dlqUrl: this.#dlqUrl!, maxReceiveCount: policy?.maxReceiveCount === undefined ? undefined : Number(policy.maxReceiveCount) };
+    return {
+      dlqUrl: this.#dlqUrl!,
+      maxReceiveCount: policy?.maxReceiveCount === undefined ? undefined : Number(policy.maxReceiveCount),
+      queueVisibilityTimeoutSeconds: Number(Attributes?.VisibilityTimeout ?? 30),
+    };
   }
 
-  /** Long-polls up to `maxMessages` (1 to 10). */
+  /** Long-polls up to `maxMessages` (1 to 10), each with the configured lease. */
   async receive(maxMessages: number, waitSeconds: number, signal: AbortSignal): Promise<QueueMessage[]> {
     const { Messages = [] } = await this.#client.send(
       new ReceiveMessageCommand({
         QueueUrl: this.queueUrl,
         MaxNumberOfMessages: Math.min(MAX_BATCH_ENTRIES, Math.max(1, maxMessages)),
         WaitTimeSeconds: waitSeconds,
+        ...(this.#visibilityTimeoutSeconds === undefined ? {} : { VisibilityTimeout: this.#visibilityTimeoutSeconds }),
         MessageSystemAttributeNames: ['ApproximateReceiveCount'],
       }),
       { abortSignal: signal },
@@ -89,103 +145,214 @@ export class SqsQueue {
     }));
   }
 
-  /** Deletes messages (chunks of 10 in parallel); returns how many could not be deleted. */
-  async deleteMessages(receiptHandles: readonly string[], signal: AbortSignal): Promise<{ failed: number }> {
-    const failed = await this.#eachChunk(receiptHandles, async (chunk) => {
-      const { Failed = [] } = await this.#client.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: this.queueUrl,
-          Entries: chunk.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle })),
-        }),
+  /** Deletes messages; answers which could not be deleted, by message id. */
+  async deleteMessages(leases: readonly Lease[], signal: AbortSignal): Promise<EntryResult> {
+    return this.#perEntry(leases, signal, (entries) =>
+      this.#client.send(
+        new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries.map(({ id, lease }) => ({ Id: id, ReceiptHandle: lease.receiptHandle })) }),
         { abortSignal: signal },
-      );
-      return Failed.length;
-    }, signal);
-    return { failed };
+      ),
+    );
   }
 
-  /** Sets the visibility timeout of messages: extends a lease, or with 0 releases it. */
-  async changeVisibility(receiptHandles: readonly string[], seconds: number, signal: AbortSignal): Promise<{ failed: number }> {
-    const failed = await this.#eachChunk(receiptHandles, async (chunk) => {
-      const { Failed = [] } = await this.#client.send(
+  /** Sets the visibility timeout of messages (extends a lease, or with 0 releases it); answers which failed, by message id. */
+  async changeVisibility(leases: readonly Lease[], seconds: number, signal: AbortSignal): Promise<EntryResult> {
+    return this.#perEntry(leases, signal, (entries) =>
+      this.#client.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: this.queueUrl,
-          Entries: chunk.map((handle, i) => ({ Id: String(i), ReceiptHandle: handle, VisibilityTimeout: seconds })),
+          Entries: entries.map(({ id, lease }) => ({ Id: id, ReceiptHandle: lease.receiptHandle, VisibilityTimeout: seconds })),
         }),
         { abortSignal: signal },
-      );
-      return Failed.length;
-    }, signal);
-    return { failed };
+      ),
+    );
   }
 
   /**
-   * Sends rejected messages to the DLQ with their reason, then deletes them from the PIPELINE.
-   * Only what the DLQ accepted is deleted; the rest stays on the PIPELINE and is tried again.
+   * Copies messages to the DLQ with their reason, then deletes from the PIPELINE exactly the
+   * ones the DLQ accepted. A message the DLQ did not take stays on the PIPELINE, hidden for
+   * `deferSeconds(receiveCount)` so it waits for the DLQ rather than for the redrive policy.
    */
-  async deadLetter(rejected: readonly RejectedMessage[], signal: AbortSignal): Promise<void> {
+  async deadLetter(letters: readonly DeadLetter[], deferSeconds: (receiveCount: number) => number, signal: AbortSignal): Promise<DeadLetterResult> {
     const dlqUrl = this.#dlqUrl;
     if (!dlqUrl) throw new SqsQueueError('DLQ URL unknown: prepare() was not called');
-    const accepted: string[] = [];
-    let failures = 0;
-    await Promise.all(
-      chunkByBytes(rejected.map(toDlqEntry)).map((entries) =>
-        this.#limiter.add(
-          async () => {
-            const { Successful = [], Failed = [] } = await this.#client.send(new SendMessageBatchCommand({ QueueUrl: dlqUrl, Entries: entries }), {
-              abortSignal: signal,
-            });
-            failures += Failed.length;
-            for (const ok of Successful) accepted.push(rejected[Number(ok.Id)].message.receiptHandle);
-          },
-          { signal },
-        ),
-      ),
-    );
-    const { failed } = await this.deleteMessages(accepted, signal);
-    if (failures > 0 || failed > 0) {
-      throw new SqsQueueError(`${failures} message(s) not accepted by the DLQ, ${failed} not deleted from the PIPELINE`);
+    const notSent: EntryFailure[] = [];
+    const copies = new Map<string, DlqCopy>();
+    const toSend: Array<{ letter: DeadLetter; copy: DlqCopy }> = [];
+    for (const letter of letters) {
+      const copy = toDlqCopy(letter);
+      copies.set(letter.messageId, copy);
+      if (!this.#sentToDlq.has(letter.messageId)) toSend.push({ letter, copy });
     }
+    const accepted = new Set(letters.filter((l) => this.#sentToDlq.has(l.messageId)).map((l) => l.messageId));
+    const batches = chunkByBytes(toSend.map(({ letter, copy }) => ({ ...copy.entry, Id: letter.messageId })));
+    await Promise.all(
+      batches.map(async (batch) => {
+        const ids = batchIds(batch.map((e) => e.Id!));
+        try {
+          const { Successful = [], Failed = [] } = await this.#limiter.add(
+            () => this.#client.send(new SendMessageBatchCommand({ QueueUrl: dlqUrl, Entries: batch.map((e, i) => ({ ...e, Id: ids.ids[i] })) }), { abortSignal: signal }),
+            { signal },
+          );
+          for (const ok of Successful) {
+            const messageId = ids.byId.get(ok.Id!);
+            if (messageId) accepted.add(messageId);
+          }
+          for (const failure of Failed) {
+            const messageId = ids.byId.get(failure.Id!);
+            if (messageId) notSent.push({ messageId, code: failure.Code ?? 'Failed' });
+          }
+        } catch (error) {
+          signal.throwIfAborted();
+          for (const entry of batch) notSent.push({ messageId: entry.Id!, code: errorCode(error) });
+        }
+      }),
+    );
+    for (const messageId of accepted) this.#remember(messageId);
+    const acceptedLetters = letters.filter((l) => accepted.has(l.messageId));
+    const { failed: notDeleted } = await this.#deleteWithRetries(acceptedLetters, signal);
+    const notDeletedIds = new Set(notDeleted.map((f) => f.messageId));
+    for (const letter of acceptedLetters) if (!notDeletedIds.has(letter.messageId)) this.#sentToDlq.delete(letter.messageId);
+    // Hidden for a while: each receive counts toward the redrive policy, which would move it without its reason.
+    const waiting = letters.filter((l) => notSent.some((f) => f.messageId === l.messageId));
+    const bySeconds = new Map<number, DeadLetter[]>();
+    for (const letter of waiting) {
+      const seconds = deferSeconds(letter.receiveCount);
+      bySeconds.set(seconds, [...(bySeconds.get(seconds) ?? []), letter]);
+    }
+    for (const [seconds, group] of bySeconds) {
+      try {
+        await this.changeVisibility(group, seconds, signal);
+      } catch {
+        signal.throwIfAborted();
+        // Not hidden: it comes back when its lease ends, and is tried again.
+      }
+    }
+    return {
+      sent: acceptedLetters.filter((l) => !notDeletedIds.has(l.messageId)).map((l) => ({ messageId: l.messageId, reasonKept: copies.get(l.messageId)!.reasonKept })),
+      notSent,
+      notDeleted,
+    };
   }
 
-  /** Runs `call` on chunks of 10 through the limiter; sums what each returns. */
-  async #eachChunk(items: readonly string[], call: (chunk: readonly string[]) => Promise<number>, signal: AbortSignal): Promise<number> {
-    const chunks: string[][] = [];
-    for (let i = 0; i < items.length; i += MAX_BATCH_ENTRIES) chunks.push(items.slice(i, i + MAX_BATCH_ENTRIES));
-    const counts = await Promise.all(chunks.map((chunk) => this.#limiter.add(() => call(chunk), { signal })));
-    return counts.reduce((sum: number, n) => sum + (n ?? 0), 0);
+  /** Deletes, retrying entries that failed (twice); what still fails is returned. */
+  async #deleteWithRetries(leases: readonly Lease[], signal: AbortSignal): Promise<EntryResult> {
+    let pending: readonly Lease[] = leases;
+    let failed: readonly EntryFailure[] = [];
+    for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
+      ({ failed } = await this.deleteMessages(pending, signal));
+      const again = new Set(failed.map((f) => f.messageId));
+      pending = pending.filter((l) => again.has(l.messageId));
+    }
+    return { failed };
+  }
+
+  #remember(messageId: string): void {
+    this.#sentToDlq.add(messageId);
+    if (this.#sentToDlq.size > REMEMBERED_DEAD_LETTERS) this.#sentToDlq.delete(this.#sentToDlq.values().next().value!);
+  }
+
+  /**
+   * Runs a batch call on chunks of 10 through the limiter, each entry's Id its message id.
+   * A chunk whose call fails counts all its entries as failed; no chunk's failure hides another's success.
+   */
+  async #perEntry(
+    leases: readonly Lease[],
+    signal: AbortSignal,
+    call: (entries: Array<{ id: string; lease: Lease }>) => Promise<{ Failed?: Array<{ Id?: string; Code?: string }> }>,
+  ): Promise<EntryResult> {
+    const chunks: Lease[][] = [];
+    for (let i = 0; i < leases.length; i += MAX_BATCH_ENTRIES) chunks.push(leases.slice(i, i + MAX_BATCH_ENTRIES));
+    const failed: EntryFailure[] = [];
+    let callsFailed = 0;
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        const { ids, byId } = batchIds(chunk.map((l) => l.messageId));
+        try {
+          const { Failed = [] } = await this.#limiter.add(() => call(chunk.map((lease, i) => ({ id: ids[i], lease }))), { signal });
+          for (const failure of Failed) {
+            const messageId = byId.get(failure.Id!);
+            if (messageId) failed.push({ messageId, code: failure.Code ?? 'Failed' });
+          }
+        } catch (error) {
+          signal.throwIfAborted();
+          callsFailed += 1;
+          for (const lease of chunk) failed.push({ messageId: lease.messageId, code: errorCode(error) });
+          if (callsFailed === chunks.length) throw error;
+        }
+      }),
+    );
+    return { failed };
   }
 }
 
-/** The DLQ copy of a rejected message: the original body, the reason as message attributes. */
-function toDlqEntry({ message, rejection }: RejectedMessage, index: number): SendMessageBatchRequestEntry {
-  return {
-    Id: String(index),
-    // SQS rejects an empty body; keep the evidence that it was empty.
-    MessageBody: message.body === undefined || message.body.length === 0 ? '(empty body)' : message.body,
-    MessageAttributes: {
-      error_code: { DataType: 'String', StringValue: rejection.code },
-      error_message: { DataType: 'String', StringValue: rejection.message.slice(0, 1024) },
-      source_message_id: { DataType: 'String', StringValue: message.messageId },
-    },
+/** Batch entry Ids for message ids: the message id itself when SQS allows it, else a stand-in; mapped back. */
+export function batchIds(messageIds: readonly string[]): { ids: string[]; byId: Map<string, string> } {
+  const byId = new Map<string, string>();
+  const ids = messageIds.map((messageId, i) => {
+    let id = ENTRY_ID.test(messageId) && !byId.has(messageId) ? messageId : `${messageId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 70)}_${i}`;
+    while (byId.has(id)) id = `${id.slice(0, 75)}_${i}`;
+    byId.set(id, messageId);
+    return id;
+  });
+  return { ids, byId };
+}
+
+interface DlqCopy {
+  readonly entry: Omit<SendMessageBatchRequestEntry, 'Id'>;
+  /** Whether the reason travels with the copy in full, cut to fit beside the body, or only in the log. */
+  readonly reasonKept: 'full' | 'trimmed' | 'log-only';
+}
+
+function attribute(value: string): MessageAttributeValue {
+  return { DataType: 'String', StringValue: value };
+}
+
+/**
+ * The DLQ copy of a message: the original body, the reason as message attributes. A body too
+ * large to carry them all keeps error_code and as much of error_message as fits; one with no
+ * room at all goes alone (its reason is in the log line keyed by its message id).
+ */
+export function toDlqCopy(letter: DeadLetter, maxBytes = MAX_MESSAGE_BYTES): DlqCopy {
+  // SQS rejects an empty body; keep the evidence that it was empty.
+  const body = letter.body === undefined || letter.body.length === 0 ? '(empty body)' : letter.body;
+  const full = {
+    error_code: attribute(letter.reason.code),
+    error_message: attribute(letter.reason.message.slice(0, 1024)),
+    source_message_id: attribute(letter.messageId),
   };
+  if (messageBytes(body, full) <= maxBytes) return { entry: { MessageBody: body, MessageAttributes: full }, reasonKept: 'full' };
+  const minimal: Record<string, MessageAttributeValue> = { error_code: full.error_code };
+  if (messageBytes(body, minimal) <= maxBytes) {
+    const room = maxBytes - messageBytes(body, minimal) - Buffer.byteLength('error_messageString');
+    const cut = room > 0 ? cutToBytes(letter.reason.message, room) : '';
+    return { entry: { MessageBody: body, MessageAttributes: cut ? { ...minimal, error_message: attribute(cut) } : minimal }, reasonKept: 'trimmed' };
+  }
+  return { entry: { MessageBody: body }, reasonKept: 'log-only' };
 }
 
-function entryBytes(entry: SendMessageBatchRequestEntry): number {
-  let bytes = Buffer.byteLength(entry.MessageBody ?? '', 'utf8');
-  for (const [name, value] of Object.entries(entry.MessageAttributes ?? {})) {
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.StringValue ?? '') + 16;
+function cutToBytes(text: string, maxBytes: number): string {
+  let out = text;
+  while (Buffer.byteLength(out) > maxBytes) out = out.slice(0, Math.max(0, out.length - Math.max(1, Buffer.byteLength(out) - maxBytes)));
+  return out;
+}
+
+/** A message's size as SQS counts it: body, and each attribute's name, data type and value. */
+export function messageBytes(body: string, attributes: Record<string, MessageAttributeValue> = {}): number {
+  let bytes = Buffer.byteLength(body, 'utf8');
+  for (const [name, value] of Object.entries(attributes)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? '');
   }
   return bytes;
 }
 
-/** Groups entries into batches of at most 10 entries and MAX_BATCH_BYTES. */
+/** Groups entries into batches of at most 10 entries and 1 MiB in all. */
 export function chunkByBytes(entries: readonly SendMessageBatchRequestEntry[]): SendMessageBatchRequestEntry[][] {
   const batches: SendMessageBatchRequestEntry[][] = [];
   let current: SendMessageBatchRequestEntry[] = [];
   let bytes = 0;
   for (const entry of entries) {
-    const size = entryBytes(entry);
+    const size = messageBytes(entry.MessageBody ?? '', entry.MessageAttributes);
     if (current.length > 0 && (current.length === MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES)) {
       batches.push(current);
       current = [];

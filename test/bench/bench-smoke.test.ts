@@ -1,4 +1,4 @@
-/** The benchmark harness on a few hundred messages: every competitor drains everything, exactly once. Never timed. */
+/** The benchmark harness on a few hundred messages: every competitor drains everything, exactly once, through the echo storage; CPU times are reported. Never timed. */
 import test from 'ava';
 import { COMPETITORS } from './competitors.ts';
 import { measure, preload, startSqsServer } from './orchestrate.ts';
@@ -18,5 +18,7 @@ for (const competitor of COMPETITORS) {
       t.deepEqual([...(run.visitIds ?? [])].sort(), [...valid].sort(), "every valid visit written, none twice");
     }
     t.true(run.callsPerMessage > 0);
+    t.true(run.cpuUsPerMessage > 0, 'the competitor reports its CPU time');
+    t.true(run.endpointCpuUsPerMessage > 0, 'the endpoint reports its CPU time');
   });
 }

@@ -1,10 +1,11 @@
 /**
- * The four competitors, each draining one queue with the same number of pollers, the same
+ * The competitors, each draining one queue with the same number of pollers, the same
  * client latency and the same storage: the traffic processor, sqs-consumer with
- * handleMessageBatch, a naive one-at-a-time worker, and the receive + delete limit.
+ * handleMessageBatch, a naive one-at-a-time worker, a bare loop (receive, validate, write,
+ * DeleteMessageBatch) and the receive + delete limit.
  */
 import { DeleteMessageBatchCommand, DeleteMessageCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
-import pino from 'pino';
+import type { Logger } from 'pino';
 import { Consumer } from 'sqs-consumer';
 import { parseVisitBody, type Visit } from '../../src/contract/visit.ts';
 import { visitType, type VisitTypeName } from '../../src/contract/visit-types.ts';
@@ -12,7 +13,7 @@ import { loadConfig } from '../../src/processor/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
 import type { BenchStorage } from './harness.ts';
 
-export const COMPETITORS = ['processor', 'sqs-consumer', 'naive', 'limit'] as const;
+export const COMPETITORS = ['processor', 'sqs-consumer', 'naive', 'loop', 'limit'] as const;
 export type Competitor = (typeof COMPETITORS)[number];
 
 export interface RunContext {
@@ -22,6 +23,8 @@ export interface RunContext {
   readonly dlqUrl: string;
   readonly pollers: number;
   readonly storage: BenchStorage;
+  /** The processor's own logger (JSON, info level, like `npm start`). */
+  readonly logger: Logger;
   /** Resolves once the queue is drained. */
   readonly drained: Promise<void>;
   /** Messages deleted without a write (invalid ones, and everything for the limit). */
@@ -40,7 +43,9 @@ function sortBodies(messages: readonly Message[]): { byType: Map<VisitTypeName, 
       invalid += 1;
       continue;
     }
-    byType.set(parsed.visit.type, [...(byType.get(parsed.visit.type) ?? []), parsed.visit]);
+    const visits = byType.get(parsed.visit.type);
+    if (visits) visits.push(parsed.visit);
+    else byType.set(parsed.visit.type, [parsed.visit]);
   }
   return { byType, invalid };
 }
@@ -52,7 +57,7 @@ async function runProcessor(ctx: RunContext): Promise<void> {
     queueUrl: ctx.queueUrl,
     dlqUrl: ctx.dlqUrl,
     storage: ctx.storage,
-    logger: pino({ level: 'silent' }),
+    logger: ctx.logger,
     client: ctx.client,
   });
   await ctx.drained;
@@ -105,6 +110,18 @@ function runNaive(ctx: RunContext): Promise<void> {
   });
 }
 
+/** The bare loop: each receive validated, written by type, then deleted in one batch call. */
+function runLoop(ctx: RunContext): Promise<void> {
+  return pollLoops(ctx, async (messages) => {
+    const { byType, invalid } = sortBodies(messages);
+    ctx.discarded += invalid;
+    await Promise.all([...byType].map(([type, visits]) => ctx.storage.writeBatch(visitType(type), visits, never)));
+    await ctx.client.send(
+      new DeleteMessageBatchCommand({ QueueUrl: ctx.queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }),
+    );
+  });
+}
+
 /** The limit: receive and delete, nothing written. */
 function runLimit(ctx: RunContext): Promise<void> {
   return pollLoops(ctx, async (messages) => {
@@ -123,6 +140,8 @@ export function runCompetitor(name: Competitor, ctx: RunContext): Promise<void> 
       return runSqsConsumer(ctx);
     case 'naive':
       return runNaive(ctx);
+    case 'loop':
+      return runLoop(ctx);
     case 'limit':
       return runLimit(ctx);
   }

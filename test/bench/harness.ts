@@ -1,11 +1,16 @@
 /**
  * What every competitor shares: an SQS client whose every call waits the same injected round
  * trip (SDK middleware) and is counted, and one storage port whose every write waits the same
- * latency and records visit ids.
+ * latency, records visit ids and, in the "echo" variant, also runs the real MySQL echo adapter
+ * (its statement, its rows and its pino `write` line, to /dev/null) so every competitor pays
+ * the cost of the real job's output alike.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
+import pino, { type Logger } from 'pino';
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
+import { createLogger } from '../../src/processor/logger.ts';
+import { createStorage } from '../../src/processor/storage/index.ts';
 import type { StoragePort } from '../../src/processor/storage/port.ts';
 import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
 
@@ -37,16 +42,27 @@ export interface BenchStorage extends StoragePort {
   duplicates: number;
 }
 
-export function delayedStorage(latencyMs: number): BenchStorage {
+/** What a competitor's writes do besides waiting: record only, or also echo like `npm start`. */
+export type StorageVariant = 'echo' | 'record';
+export const STORAGE_VARIANTS: readonly StorageVariant[] = ['echo', 'record'];
+
+/** The JSON logger `npm start` builds (info level, same redaction), writing to /dev/null synchronously as pino does to stdout. */
+export function benchLogger(): Logger {
+  return createLogger('info', 'traffic-processor', pino.destination({ dest: '/dev/null', sync: true }));
+}
+
+export function delayedStorage(latencyMs: number, variant: StorageVariant = 'record', logger: Logger = benchLogger()): BenchStorage {
+  const echo = variant === 'echo' ? createStorage('mysql', logger) : undefined;
   const storage: BenchStorage = {
-    backend: 'bench',
+    backend: echo ? `bench-${echo.backend}` : 'bench',
     latencies: new Map(),
     writes: 0,
     duplicates: 0,
-    async writeBatch(_type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal) {
+    async writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal) {
       storage.writes += 1;
       if (latencyMs > 0) await sleep(latencyMs);
       signal.throwIfAborted();
+      if (echo) await echo.writeBatch(type, visits, signal);
       const now = Date.now();
       for (const visit of visits) {
         if (storage.latencies.has(visit.visitId)) storage.duplicates += 1;

@@ -8,6 +8,7 @@ import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
 import { makeBurst, sendBurst, type BurstMessage } from '../support/burst.ts';
 import { seededRandom } from '../support/recording-storage.ts';
 import type { Competitor } from './competitors.ts';
+import type { StorageVariant } from './harness.ts';
 import type { WorkerJob, WorkerResult } from './worker.ts';
 
 const NODE = process.execPath;
@@ -16,20 +17,30 @@ const HERE = new URL('.', import.meta.url).pathname;
 export interface SqsServer {
   readonly endpoint: string;
   readonly client: SQSClient;
+  /** The endpoint process's CPU time so far, in µs. */
+  cpuUs(): Promise<number>;
   stop(): void;
 }
 
 export async function startSqsServer(): Promise<SqsServer> {
-  const child = spawn(NODE, [`${HERE}sqs-server.ts`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const first = await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next();
+  const child = spawn(NODE, [`${HERE}sqs-server.ts`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const first = await lines.next();
   const { port } = JSON.parse(first.value as string) as { port: number };
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   return {
     endpoint,
     client,
+    cpuUs: async () => {
+      child.stdin!.write('cpu\n');
+      const { value, done } = await lines.next();
+      if (done) throw new Error('the SQS endpoint process exited');
+      return (JSON.parse(value) as { cpuUs: number }).cpuUs;
+    },
     stop: () => {
       client.destroy();
+      child.stdin!.end();
       child.kill('SIGTERM');
     },
   };
@@ -50,9 +61,9 @@ export async function preload(server: SqsServer, count: number, seed: number): P
   return { queueUrl, dlqUrl, messages };
 }
 
-function startWorker(job: WorkerJob & { reportIds?: boolean }): { child: ChildProcess; ready: Promise<void>; result: Promise<WorkerResult> } {
+function startWorker(job: WorkerJob & { reportIds?: boolean }, nodeOptions: readonly string[]): { child: ChildProcess; ready: Promise<void>; result: Promise<WorkerResult> } {
   // Every competitor gets the young-generation cap the processor is deployed with.
-  const child = spawn(NODE, ['--max-semi-space-size=8', `${HERE}worker.ts`, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(NODE, ['--max-semi-space-size=8', ...nodeOptions, `${HERE}worker.ts`, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const ready = lines.next().then(() => undefined);
   const result = ready.then(async () => {
@@ -73,25 +84,42 @@ export interface Run {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly callsPerMessage: number;
+  /** CPU time of the competitor's process(es) per message, µs. */
+  readonly cpuUsPerMessage: number;
+  /** CPU time of the SQS endpoint's process per message over the same drain, µs. */
+  readonly endpointCpuUsPerMessage: number;
   readonly peakRssMb: number;
   readonly written: number;
   readonly duplicates: number;
   readonly visitIds?: string[];
 }
 
+export interface MeasureOptions {
+  readonly competitor: Competitor;
+  readonly pollers: number;
+  readonly rttMs: number;
+  readonly storageMs: number;
+  /** Defaults to echo: every competitor's writes run the real echo adapter and its log line. */
+  readonly storageVariant?: StorageVariant;
+  readonly processes?: number;
+  readonly reportIds?: boolean;
+  /** Extra node options for the competitor's process(es), e.g. --cpu-prof. */
+  readonly nodeOptions?: readonly string[];
+}
+
 /** Drains one preloaded burst with `processes` workers of one competitor started together. */
-export async function measure(
-  server: SqsServer,
-  burst: Burst,
-  options: { competitor: Competitor; pollers: number; rttMs: number; storageMs: number; processes?: number; reportIds?: boolean },
-): Promise<Run> {
+export async function measure(server: SqsServer, burst: Burst, options: MeasureOptions): Promise<Run> {
   const processes = options.processes ?? 1;
+  const { nodeOptions = [], storageVariant = 'echo', ...job } = options;
   const workers = Array.from({ length: processes }, () =>
-    startWorker({ ...options, endpoint: server.endpoint, queueUrl: burst.queueUrl, dlqUrl: burst.dlqUrl }),
+    startWorker({ ...job, storageVariant, endpoint: server.endpoint, queueUrl: burst.queueUrl, dlqUrl: burst.dlqUrl }, nodeOptions),
   );
   await Promise.all(workers.map((w) => w.ready));
+  const endpointCpuAtStart = await server.cpuUs();
   for (const worker of workers) worker.child.stdin!.end('go\n');
   const results = await Promise.all(workers.map((w) => w.result));
+  const endpointCpuUs = (await server.cpuUs()) - endpointCpuAtStart;
+  await Promise.all(workers.map((w) => (w.child.exitCode === null ? new Promise((resolve) => w.child.once('exit', resolve)) : undefined)));
   const seconds = Math.max(...results.map((r) => r.seconds));
   const n = burst.messages.length;
   return {
@@ -104,6 +132,8 @@ export async function measure(
     p50Ms: Math.max(...results.map((r) => r.p50Ms)),
     p99Ms: Math.max(...results.map((r) => r.p99Ms)),
     callsPerMessage: results.reduce((sum, r) => sum + r.sqsCalls, 0) / n,
+    cpuUsPerMessage: results.reduce((sum, r) => sum + r.cpuUs, 0) / n,
+    endpointCpuUsPerMessage: endpointCpuUs / n,
     peakRssMb: Math.max(...results.map((r) => r.peakRssMb)),
     written: results.reduce((sum, r) => sum + r.written, 0),
     duplicates: results.reduce((sum, r) => sum + r.duplicates, 0),

@@ -5,6 +5,8 @@ export interface Summary {
   readonly label: string;
   readonly runs: readonly Run[];
   readonly throughput: number;
+  readonly cpuUsPerMessage: number;
+  readonly endpointCpuUsPerMessage: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly callsPerMessage: number;
@@ -12,11 +14,14 @@ export interface Summary {
 }
 
 export function table(rows: readonly Summary[]): string {
-  const header = ['run', 'msg/s (median)', 'runs msg/s', 'p50 ms', 'p99 ms', 'SQS calls/msg', 'peak RSS MB'];
+  const header = ['run', 'msg/s (median)', 'runs msg/s', 'CPU µs/msg', 'runs CPU µs/msg', 'endpoint CPU µs/msg', 'p50 ms', 'p99 ms', 'SQS calls/msg', 'peak RSS MB'];
   const body = rows.map((r) => [
     r.label,
     Math.round(r.throughput).toString(),
     r.runs.map((x) => Math.round(x.throughput)).join(' / '),
+    Math.round(r.cpuUsPerMessage).toString(),
+    r.runs.map((x) => Math.round(x.cpuUsPerMessage)).join(' / '),
+    Math.round(r.endpointCpuUsPerMessage).toString(),
     Math.round(r.p50Ms).toString(),
     Math.round(r.p99Ms).toString(),
     r.callsPerMessage.toFixed(3),

@@ -1,13 +1,13 @@
 /**
- * One competitor in its own process (so its peak RSS is its own). Reads its job as JSON from
- * argv, prints {"ready":true}, starts on a "go" line from stdin, and prints its figures as JSON
- * once the queue is drained (nothing visible or in flight).
+ * One competitor in its own process (so its peak RSS and CPU time are its own). Reads its job
+ * as JSON from argv, prints {"ready":true}, starts on a "go" line from stdin, and prints its
+ * figures as JSON once the queue is drained (nothing visible or in flight).
  */
 import { createInterface } from 'node:readline';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
 import { runCompetitor, type Competitor, type RunContext } from './competitors.ts';
-import { delayedClient, delayedStorage, percentile } from './harness.ts';
+import { benchLogger, delayedClient, delayedStorage, percentile, type StorageVariant } from './harness.ts';
 
 export interface WorkerJob {
   readonly competitor: Competitor;
@@ -17,6 +17,7 @@ export interface WorkerJob {
   readonly pollers: number;
   readonly rttMs: number;
   readonly storageMs: number;
+  readonly storageVariant: StorageVariant;
 }
 
 export interface WorkerResult {
@@ -28,6 +29,8 @@ export interface WorkerResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly sqsCalls: number;
+  /** CPU time (user + system) this process spent from "go" until the queue was drained. */
+  readonly cpuUs: number;
   readonly peakRssMb: number;
   /** visit ids written, for exactly-once checks (only when asked: they are large). */
   readonly visitIds?: string[];
@@ -35,7 +38,8 @@ export interface WorkerResult {
 
 const job = JSON.parse(process.argv[2]) as WorkerJob & { reportIds?: boolean };
 const counting = delayedClient(job.endpoint, job.rttMs);
-const storage = delayedStorage(job.storageMs);
+const logger = benchLogger();
+const storage = delayedStorage(job.storageMs, job.storageVariant, logger);
 const watcher = new SQSClient({ endpoint: job.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
 
 async function drained(): Promise<void> {
@@ -53,6 +57,7 @@ const lines = createInterface({ input: process.stdin });
 for await (const line of lines) if (line.trim() === 'go') break;
 
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
 const ctx: RunContext = {
   client: counting.client,
   endpoint: job.endpoint,
@@ -60,12 +65,14 @@ const ctx: RunContext = {
   dlqUrl: job.dlqUrl,
   pollers: job.pollers,
   storage,
+  logger,
   drained: drained(),
   discarded: 0,
 };
-const drainedAt = ctx.drained.then(() => performance.now());
+const drainedAt = ctx.drained.then(() => ({ at: performance.now(), cpu: process.cpuUsage(cpuAtStart) }));
 await runCompetitor(job.competitor, ctx);
-const seconds = ((await drainedAt) - started) / 1000;
+const end = await drainedAt;
+const seconds = (end.at - started) / 1000;
 const latencies = [...storage.latencies.values()].sort((a, b) => a - b);
 const result: WorkerResult = {
   competitor: job.competitor,
@@ -76,6 +83,7 @@ const result: WorkerResult = {
   p50Ms: percentile(latencies, 50),
   p99Ms: percentile(latencies, 99),
   sqsCalls: counting.calls(),
+  cpuUs: end.cpu.user + end.cpu.system,
   peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   ...(job.reportIds ? { visitIds: [...storage.latencies.keys()] } : {}),
 };

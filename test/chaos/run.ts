@@ -6,8 +6,8 @@
 import { parseArgs } from 'node:util';
 import { failed, SCENARIOS, type Scale, type ScenarioResult } from './scenarios.ts';
 
-export const FULL: Scale = { count: 10_000, outageMs: 30_000, badInputs: 10_000 };
-export const QUICK: Scale = { count: 1_000, outageMs: 3_000, badInputs: 500 };
+export const FULL: Scale = { count: 10_000, outageMs: 30_000, badInputs: 10_000, dlqOutageMs: 120_000 };
+export const QUICK: Scale = { count: 1_000, outageMs: 3_000, badInputs: 500, dlqOutageMs: 5_000 };
 
 export function table(results: readonly ScenarioResult[]): string {
   const header = ['scenario', 'sent', 'written', 'rewrites', 'dead-lettered', 'lost', 'verdict', 'notes'];

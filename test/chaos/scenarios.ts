@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { startFauxqs } from 'fauxqs';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { parseVisitBody } from '../../src/contract/visit.ts';
 import { createPipelineQueues } from '../../src/processor/embedded.ts';
 import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
@@ -39,6 +39,8 @@ export interface Scale {
   readonly count: number;
   readonly outageMs: number;
   readonly badInputs: number;
+  /** How long the DLQ is gone in the DLQ outage scenario. */
+  readonly dlqOutageMs?: number;
 }
 
 const WORKER = new URL('./worker.ts', import.meta.url).pathname;
@@ -200,7 +202,7 @@ export async function storageRejectsOneType(scale: Scale): Promise<ScenarioResul
     const typeInWritten = burst.filter((m) => m.table === 'traffic_type_in' && written.has(m.visitId!)).length;
     return await account(ep, '3. storage rejects referrer', burst, {
       rewritesAllowed: false,
-      notes: `${referrers} referrers dead-lettered by the redrive policy after 3 receives; ${typeInWritten} type-in written`,
+      notes: `${referrers} referrers dead-lettered after 3 receives (the redrive policy's maxReceiveCount caps DEAD_LETTER_AFTER_RECEIVES); ${typeInWritten} type-in written`,
     });
   } finally {
     await ep.stop();
@@ -327,7 +329,173 @@ export async function badInput(scale: Scale): Promise<ScenarioResult> {
   }
 }
 
-export const SCENARIOS = [storageFailsAtRandom, outageLongerThanVisibility, storageRejectsOneType, endpointDown, oneOfThreeKilled, sigtermMidBurst, badInput, ...LIVENESS_SCENARIOS];
+/** Problems with the DLQ's content: each expected message exactly once, each with its error_code. */
+function dlqProblems(dead: readonly Message[], expected: ReadonlyArray<{ body: string; code: string }>): string[] {
+  const key = (body: string, code: string | undefined) => `${code} ${body}`;
+  const want = new Map<string, number>();
+  for (const { body, code } of expected) want.set(key(body, code), (want.get(key(body, code)) ?? 0) + 1);
+  const got = new Map<string, number>();
+  for (const m of dead) got.set(key(m.Body!, m.MessageAttributes?.error_code?.StringValue), (got.get(key(m.Body!, m.MessageAttributes?.error_code?.StringValue)) ?? 0) + 1);
+  const problems: string[] = [];
+  for (const [k, n] of want) if (got.get(k) !== n) problems.push(`${k.slice(0, 60)}… expected ${n} time(s) in the DLQ, found ${got.get(k) ?? 0}`);
+  for (const [k, n] of got) if (!want.has(k)) problems.push(`${k.slice(0, 60)}… in the DLQ ${n} time(s), not expected (or without its error_code)`);
+  return problems;
+}
+
+export async function queueVisibilityBelowHeartbeat(scale: Scale): Promise<ScenarioResult> {
+  // The queue's own VisibilityTimeout (5 s) is shorter than the heartbeat (10 s) and the writes (8 s).
+  const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
+  try {
+    const burst = makeBurst(Math.min(scale.count, scale.count >= 10_000 ? 2_000 : 300), 0, seededRandom(808));
+    await sendBurst(ep.client, ep.queueUrl, burst);
+    const env = { VISIBILITY_TIMEOUT_SECONDS: '30', HEARTBEAT_SECONDS: '10', CHAOS_WRITE_DELAY_MS: '8000', BATCH_SIZE: '50', POLLERS: '2' };
+    // Two workers: a lease that lapsed would hand a message to the other one (a rewrite).
+    const workers = [startWorker(ep, env), startWorker(ep, env)];
+    await drained(ep, 180_000);
+    await stopAll(workers);
+    return await account(ep, '8. queue visibility 5 s < heartbeat 10 s, 8 s writes', burst, {
+      rewritesAllowed: false,
+      notes: 'every receive sets the 30 s lease; 2 workers',
+    });
+  } finally {
+    await ep.stop();
+  }
+}
+
+export async function oneMebibyteInvalidBody(scale: Scale): Promise<ScenarioResult> {
+  const ep = await endpoint();
+  try {
+    const big = JSON.stringify({ type: 'referrer', created_at: 1_764_000_000_000, url: `test.com/${'a'.repeat(1_048_576 - 300)}` });
+    const small = makeBurst(Math.min(scale.count, 200), 0.5, seededRandom(909));
+    const burst: BurstMessage[] = [{ body: big, expectedCode: 'body_too_large' }, ...small];
+    // The big body first, then small ones: they share receives and DLQ batches.
+    for (const chunk of [burst.slice(0, 10), burst.slice(10)]) await sendBurst(ep.client, ep.queueUrl, chunk, 1);
+    const worker = startWorker(ep, { POLLERS: '1' });
+    const invalid = burst.filter((m) => m.expectedCode);
+    await drained(ep, 120_000, async () => (await queueDepth(ep.client, ep.dlqUrl)).visible >= invalid.length);
+    await stopAll([worker]);
+    const written = ledger(ep);
+    const dead = await drainQueue(ep.client, ep.dlqUrl);
+    const problems = dlqProblems(dead, invalid.map((m) => ({ body: m.body, code: m.expectedCode! })));
+    if (problems.length > 0) throw new Error(`DLQ: ${problems.slice(0, 5).join('; ')}`);
+    const lost = small.filter((m) => m.visitId && !written.has(m.visitId)).length;
+    return {
+      scenario: `9. 1 MiB invalid body among ${invalid.length - 1} small invalid ones`,
+      sent: burst.length,
+      written: written.size,
+      rewrites: [...written.values()].filter((n) => n > 1).length,
+      deadLettered: dead.length,
+      lost,
+      rewritesAllowed: false,
+      notes: `each invalid body once in the DLQ with its error_code (1 MiB one: ${Buffer.byteLength(big)} bytes)`,
+    };
+  } finally {
+    await ep.stop();
+  }
+}
+
+export async function poisonRowWithoutRedrivePolicy(scale: Scale): Promise<ScenarioResult> {
+  const server = await startFauxqs({ port: 0, logger: false });
+  const url = `http://127.0.0.1:${server.port}`;
+  const client = new SQSClient({ endpoint: url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  // No RedrivePolicy: only the processor's own receive count bounds a poison row.
+  const dlqUrl = (await client.send(new CreateQueueCommand({ QueueName: 'poison-dlq' }))).QueueUrl!;
+  const queueUrl = (await client.send(new CreateQueueCommand({ QueueName: 'poison', Attributes: { VisibilityTimeout: '30' } }))).QueueUrl!;
+  const ep: Endpoint = { port: server.port, endpoint: url, client, queueUrl, dlqUrl, dir: mkdtempSync(join(tmpdir(), 'traffic-chaos-')), stop: async () => (client.destroy(), server.stop()) };
+  try {
+    const burst = makeBurst(scale.count >= 10_000 ? 1_000 : 100, 0, seededRandom(1010));
+    const poison = burst[37];
+    await sendBurst(ep.client, ep.queueUrl, burst);
+    const receives = 3;
+    const maxAttempts = 3;
+    const worker = startWorker(ep, {
+      CHAOS_POISON_VISIT_ID: poison.visitId!,
+      DEAD_LETTER_AFTER_RECEIVES: String(receives),
+      WRITE_MAX_ATTEMPTS: String(maxAttempts),
+      RETRY_BASE_MS: '50',
+      RETRY_MAX_MS: '200',
+    });
+    await drained(ep, 120_000, async () => (await queueDepth(ep.client, ep.dlqUrl)).visible >= 1);
+    await stopAll([worker]);
+    const written = ledger(ep);
+    const failedWrites = readLines(join(ep.dir, 'ledger.jsonl.failed')).length;
+    const dead = await drainQueue(ep.client, ep.dlqUrl);
+    const problems = dlqProblems(dead, [{ body: poison.body, code: 'write_failed' }]);
+    // Per receive: the whole batch's attempts, one try per split piece holding the row, its own attempts at the last receive.
+    const bound = receives * (maxAttempts + Math.ceil(Math.log2(100)) + 1) + maxAttempts;
+    if (failedWrites > bound) problems.push(`${failedWrites} writes carried the poison row (bound ${bound}): a hot loop`);
+    if (written.has(poison.visitId!)) problems.push('the poison row was written');
+    if (problems.length > 0) throw new Error(problems.join('; '));
+    const reason = dead[0]?.MessageAttributes?.error_message?.StringValue ?? '';
+    const lost = burst.filter((m) => m !== poison && !written.has(m.visitId!)).length;
+    return {
+      scenario: `10. one poison row among ${burst.length}, no redrive policy`,
+      sent: burst.length,
+      written: written.size,
+      rewrites: [...written.values()].filter((n) => n > 1).length,
+      deadLettered: dead.length,
+      lost,
+      rewritesAllowed: false,
+      notes: `${burst.length - 1} written; poison in the DLQ (write_failed: "${reason.slice(0, 60)}") after ${receives} receives, ${failedWrites} refused writes`,
+    };
+  } finally {
+    await ep.stop();
+  }
+}
+
+export async function dlqDeletedThenRecreated(scale: Scale): Promise<ScenarioResult> {
+  const ep = await endpoint();
+  try {
+    const outageMs = scale.dlqOutageMs ?? 5_000;
+    const worker = startWorker(ep, { DEAD_LETTER_RETRY_SECONDS: outageMs >= 60_000 ? '30' : '1', POLLERS: '2' });
+    await worker.ready;
+    await sleep(1_000);
+    const dlqName = ep.dlqUrl.split('/').at(-1)!;
+    await ep.client.send(new DeleteQueueCommand({ QueueUrl: ep.dlqUrl }));
+    const burst = makeBurst(Math.min(scale.count, 1_000), 0.2, seededRandom(1111));
+    await sendBurst(ep.client, ep.queueUrl, burst);
+    await sleep(outageMs);
+    await ep.client.send(new CreateQueueCommand({ QueueName: dlqName, Attributes: { MessageRetentionPeriod: '1209600' } }));
+    const invalid = burst.filter((m) => m.expectedCode);
+    await drained(ep, outageMs + 600_000, async () => (await queueDepth(ep.client, ep.dlqUrl)).visible >= invalid.length);
+    await stopAll([worker]);
+    const written = ledger(ep);
+    const dead = await drainQueue(ep.client, ep.dlqUrl);
+    const problems = dlqProblems(dead, invalid.map((m) => ({ body: m.body, code: m.expectedCode! })));
+    if (problems.length > 0) throw new Error(`DLQ: ${problems.slice(0, 5).join('; ')}`);
+    return {
+      scenario: `11. DLQ deleted for ${Math.round(outageMs / 1000)} s, then recreated`,
+      sent: burst.length,
+      written: written.size,
+      rewrites: [...written.values()].filter((n) => n > 1).length,
+      deadLettered: dead.length,
+      lost: burst.filter((m) => m.visitId && !written.has(m.visitId)).length,
+      rewritesAllowed: false,
+      notes: `${invalid.length} invalid: each once in the recreated DLQ with its reason`,
+    };
+  } finally {
+    await ep.stop();
+  }
+}
+
+function readLines(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}
+
+export const SCENARIOS = [
+  storageFailsAtRandom,
+  outageLongerThanVisibility,
+  storageRejectsOneType,
+  endpointDown,
+  oneOfThreeKilled,
+  sigtermMidBurst,
+  badInput,
+  queueVisibilityBelowHeartbeat,
+  oneMebibyteInvalidBody,
+  poisonRowWithoutRedrivePolicy,
+  dlqDeletedThenRecreated,
+  ...LIVENESS_SCENARIOS,
+];
 
 export function failed(result: ScenarioResult): boolean {
   return result.lost !== 0 || (!result.rewritesAllowed && result.rewrites !== 0) || result.failure !== undefined;

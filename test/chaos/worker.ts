@@ -8,9 +8,11 @@
  *   CHAOS_FAIL_RATE    share of write calls that fail (0..1)
  *   CHAOS_FAIL_TYPE    a visit type whose writes always fail
  *   CHAOS_OUTAGE_UNTIL epoch ms before which every write fails
+ *   CHAOS_WRITE_DELAY_MS   how long each write takes (honours the write deadline)
+ *   CHAOS_POISON_VISIT_ID  a visit whose row storage always refuses, with every write that carries it;
+ *                          each refused write is appended to CHAOS_LEDGER.failed
  *   CHAOS_HANG_UNTIL   epoch ms before which every write hangs and ignores its abort signal
  *   CHAOS_DOWN_TYPE, CHAOS_DOWN_UNTIL  writes of that visit type hang (signal honoured) until then
- *   CHAOS_WRITE_MS     how long each write takes (signal honoured): a storage of bounded throughput
  *   CHAOS_CRASH_POLLER a poller crashed once, at its first receive; prints {"crashed":id} on stdout
  */
 import { appendFileSync } from 'node:fs';
@@ -27,18 +29,18 @@ const env = process.env;
 const ledger = env.CHAOS_LEDGER!;
 const failRate = Number(env.CHAOS_FAIL_RATE ?? 0);
 const outageUntil = Number(env.CHAOS_OUTAGE_UNTIL ?? 0);
+const writeDelayMs = Number(env.CHAOS_WRITE_DELAY_MS ?? 0);
+const poison = env.CHAOS_POISON_VISIT_ID;
 
-const hangUntil = Number(env.CHAOS_HANG_UNTIL ?? 0);
-const downUntil = Number(env.CHAOS_DOWN_UNTIL ?? 0);
-const writeMs = Number(env.CHAOS_WRITE_MS ?? 0);
-
-/** Resolves after `ms`, or rejects when the signal aborts. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
+function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
     signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
   });
 }
+
+const hangUntil = Number(env.CHAOS_HANG_UNTIL ?? 0);
+const downUntil = Number(env.CHAOS_DOWN_UNTIL ?? 0);
 
 const storage: StoragePort = {
   backend: 'chaos',
@@ -46,8 +48,12 @@ const storage: StoragePort = {
     signal.throwIfAborted();
     // A driver that never answers and never looks at the signal.
     if (Date.now() < hangUntil) return new Promise<void>(() => {});
-    if (type.name === env.CHAOS_DOWN_TYPE && Date.now() < downUntil) await pause(downUntil - Date.now() + 60_000, signal);
-    if (writeMs > 0) await pause(writeMs, signal);
+    if (type.name === env.CHAOS_DOWN_TYPE && Date.now() < downUntil) await delay(downUntil - Date.now() + 60_000, signal);
+    if (writeDelayMs > 0) await delay(writeDelayMs, signal);
+    if (poison && visits.some((v) => v.visitId === poison)) {
+      appendFileSync(`${ledger}.failed`, `${JSON.stringify({ pid: process.pid, ids: visits.map((v) => v.visitId) })}\n`);
+      throw new Error('Data too long for column (row refused)');
+    }
     if (Date.now() < outageUntil) throw new Error('storage outage');
     if (type.name === env.CHAOS_FAIL_TYPE) throw new Error(`storage rejects ${type.name}`);
     if (Math.random() < failRate) throw new Error('random storage failure');
@@ -67,10 +73,12 @@ function crashOnce(poller: string | undefined) {
 }
 
 const logger = pino({ level: env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+const config = loadConfig(env);
 const processor = startProcessor({
-  config: loadConfig(env),
+  config,
   endpoint: env.AWS_ENDPOINT_URL,
   queueUrl: env.TRAFFIC_QUEUE_URL!,
+  dlqUrl: config.dlqUrl,
   storage,
   logger,
   onReport: crashOnce(env.CHAOS_CRASH_POLLER),

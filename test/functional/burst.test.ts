@@ -33,6 +33,10 @@ test('a 10,000-message burst is written exactly once per visit, invalid traffic 
 
   t.true(storage.failures > 0, 'the storage adapter did fail some calls');
   t.is(storage.rows.size, valid.length, 'one row per valid visit');
+  // Rows are kept by visit_id, so a second write of a visit would not show there: count the writes.
+  const rewritten = [...storage.writes].filter(([, n]) => n !== 1);
+  t.deepEqual(rewritten, [], 'each visit written exactly once (no lease lapsed, no batch written twice)');
+  t.is([...storage.writes.values()].reduce((a, b) => a + b, 0), valid.length, 'as many row writes as valid visits');
   for (const message of valid) {
     const row = storage.rows.get(message.visitId!);
     t.truthy(row, `visit ${message.visitId} written`);

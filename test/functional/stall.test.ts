@@ -51,6 +51,9 @@ test('a writer that holds visits and writes none is named in one warning per int
       HEALTH_MAX_SILENCE_SECONDS: '3',
       STALL_WARN_INTERVAL_SECONDS: '1',
       WRITE_TIMEOUT_MS: '60000',
+      // A 60 s write must fit inside its lease with a heartbeat and a margin to spare.
+      VISIBILITY_TIMEOUT_SECONDS: '90',
+      HEARTBEAT_SECONDS: '10',
       BATCH_SIZE: '20',
     }),
     endpoint: sqs.endpoint,

@@ -3,7 +3,7 @@
  * (@cdktf/hcl2json) and its names, limits, runtime and IAM grants compared with the modules
  * the processor and agent actually use.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import { parse } from '@cdktf/hcl2json';
 import { AGENT_ZIP } from '../../scripts/build-agent.ts';
@@ -23,6 +23,10 @@ const dev = await load('terraform/environments/dev/main.tf');
 const prod = await load('terraform/environments/prod/main.tf');
 const service = await load('terraform/modules/processor-service/main.tf');
 const stack = await load('terraform/modules/traffic/main.tf');
+const endpoints = await load('terraform/modules/vpc-endpoints/main.tf');
+/** Every Terraform file in the repository, parsed. */
+const allFiles = readdirSync('terraform', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.tf')).map((f) => `terraform/${f}`);
+const everything = await Promise.all(allFiles.map(async (file) => ({ file, hcl: await load(file) })));
 
 /** `${var.name_prefix}-x` with the dev prefix. */
 const devName = (template: string) => template.replace('${var.name_prefix}', one(dev.module.traffic).name_prefix);
@@ -118,10 +122,7 @@ test('dev and prod deploy the same stack; the stack wires the agent and the proc
   t.is(one(prod.module.processor_service).processor_policy_arn, '${module.traffic.processor_policy_arn}');
 });
 
-test('providers are pinned to AWS v6; dev targets LocalStack, prod scales the processor on backlog per task', (t) => {
-  for (const hcl of [pipeline, agent, processorIam, service, stack, dev, prod]) {
-    t.is(one(one(hcl.terraform).required_providers).aws.version, '~> 6.0');
-  }
+test('dev targets LocalStack, prod scales the processor on backlog per task', (t) => {
   const provider = one(dev.provider.aws);
   t.true(provider.skip_credentials_validation);
   t.is(one(provider.endpoints).sqs, '${var.localstack_endpoint}');
@@ -132,3 +133,104 @@ test('providers are pinned to AWS v6; dev targets LocalStack, prod scales the pr
 });
 
 
+
+test('every module and environment requires the AWS provider >= 6.19 (nodejs24.x), below 7', (t) => {
+  t.true(everything.length >= 8);
+  for (const { file, hcl } of everything) {
+    t.is(one(one(hcl.terraform).required_providers).aws.version, '>= 6.19, < 7.0', file);
+  }
+});
+
+test('prod scale-out has data: the cluster publishes the Container Insights metric the policy divides by', (t) => {
+  const policy = one(service.resource.aws_appautoscaling_policy.backlog_per_task);
+  const metrics = [].concat(one(one(policy.target_tracking_scaling_policy_configuration).customized_metric_specification).metrics).map(one);
+  const tasks = metrics.find((m: any) => m.id === 'tasks');
+  const metric = one(one(tasks.metric_stat).metric);
+  t.is(metric.namespace, 'ECS/ContainerInsights');
+  t.is(metric.metric_name, 'RunningTaskCount');
+  const cluster = one(service.resource.aws_ecs_cluster.traffic);
+  const settings = [].concat(cluster.setting ?? []).map(one);
+  const insights = settings.find((setting: any) => setting.name === 'containerInsights');
+  t.truthy(insights, 'containerInsights is set on the cluster');
+  t.true(['enabled', 'enhanced'].includes(insights.value), `containerInsights = ${insights?.value}`);
+  const dimensions = [].concat(metric.dimensions).map(one);
+  t.deepEqual(dimensions.map((d: any) => d.value), ['${aws_ecs_cluster.traffic.name}', '${aws_ecs_service.processor.name}']);
+});
+
+/** The task definition's container_definitions expression, comments dropped. */
+const containerDefinitions = String(one(service.resource.aws_ecs_task_definition.processor).container_definitions).replace(/#.*$/gm, '');
+
+test('the task definition names its platform: Linux on the architecture the image was built for', (t) => {
+  const platform = one(one(service.resource.aws_ecs_task_definition.processor).runtime_platform);
+  t.is(platform.operating_system_family, 'LINUX');
+  t.is(platform.cpu_architecture, '${var.cpu_architecture}');
+  const variable = one(service.variable.cpu_architecture);
+  t.is(variable.default, 'X86_64');
+  t.regex(one(variable.validation).condition, /contains\(\["X86_64", "ARM64"\], var\.cpu_architecture\)/);
+  t.is(one(prod.module.processor_service).cpu_architecture, '${var.cpu_architecture}');
+});
+
+test('the container checks /healthz with the image HEALTHCHECK command and starts with the image CMD', (t) => {
+  const dockerHealthcheck = /^HEALTHCHECK[^\n]*(?:\\\n[^\n]*)*?CMD\s+(\[.*\])/m.exec(readFileSync('Dockerfile', 'utf8'));
+  t.truthy(dockerHealthcheck);
+  const healthCheck = /healthCheck\s*=\s*\{([^}]*)\}/.exec(containerDefinitions);
+  t.truthy(healthCheck, 'a container healthCheck');
+  const command = /command\s*=\s*(\[[^\]]*\])/.exec(healthCheck![1]);
+  t.deepEqual(JSON.parse(command![1]), ['CMD', ...JSON.parse(dockerHealthcheck![1])]);
+  for (const field of ['interval', 'timeout', 'retries', 'startPeriod']) t.regex(healthCheck![1], new RegExp(`\\b${field}\\s*=\\s*\\d+`), field);
+  t.regex(containerDefinitions, /name\s*=\s*"METRICS_PORT",\s*value\s*=\s*"9464"/, 'the port the check asks');
+  t.notRegex(containerDefinitions.replace(healthCheck![0], ''), /\bcommand\s*=/, "no command override: the image's CMD");
+});
+
+test('the service waits for its IAM role attachments', (t) => {
+  const dependsOn: string[] = one(service.resource.aws_ecs_service.processor).depends_on ?? [];
+  const attachments = Object.keys(service.resource.aws_iam_role_policy_attachment).map((name) => `\${aws_iam_role_policy_attachment.${name}}`);
+  t.true(attachments.length >= 2);
+  t.deepEqual([...dependsOn].sort(), attachments.sort());
+});
+
+test('every trust policy allows its service only for this account (aws:SourceAccount)', (t) => {
+  let trustPolicies = 0;
+  for (const { file, hcl } of everything) {
+    for (const [name, documents] of Object.entries<any>(hcl.data?.aws_iam_policy_document ?? {})) {
+      for (const statement of [].concat(one(documents).statement).map(one) as any[]) {
+        if (!statement.actions.includes('sts:AssumeRole')) continue;
+        trustPolicies++;
+        const conditions = [].concat(statement.condition ?? []).map(one) as any[];
+        const account = conditions.find((c) => c.variable === 'aws:SourceAccount');
+        t.truthy(account, `${file} ${name}`);
+        t.is(account?.test, 'StringEquals');
+        t.deepEqual(account?.values, ['${data.aws_caller_identity.current.account_id}']);
+        t.truthy(hcl.data.aws_caller_identity?.current, `${file} reads the account id`);
+      }
+    }
+  }
+  t.is(trustPolicies, 2, 'the ECS tasks trust policy and the Lambda one');
+});
+
+test('private subnets can reach ECR, S3, CloudWatch Logs and SQS: optional VPC endpoints, documented', (t) => {
+  const interfaces = one(endpoints.resource.aws_vpc_endpoint.interface);
+  t.is(interfaces.vpc_endpoint_type, 'Interface');
+  t.true(interfaces.private_dns_enabled, 'the default AWS hostnames resolve to the endpoints');
+  t.regex(interfaces.service_name, /^com\.amazonaws\.\$\{data\.aws_region\.current\.region\}\.\$\{each\.value\}$/);
+  t.regex(endpoints.locals[0].interface_services, /toset\(\["ecr\.api", "ecr\.dkr", "logs", "sqs"\]\)/);
+  const s3 = one(endpoints.resource.aws_vpc_endpoint.s3);
+  t.is(s3.vpc_endpoint_type, 'Gateway');
+  t.regex(s3.service_name, /\.s3$/);
+  t.is(s3.route_table_ids, '${var.route_table_ids}');
+  const ingress = one(endpoints.resource.aws_vpc_security_group_ingress_rule.https_from_tasks);
+  t.is(ingress.from_port, 443);
+  t.is(ingress.referenced_security_group_id, '${each.value}');
+
+  const module = one(prod.module.vpc_endpoints);
+  t.is(module.source, '../../modules/vpc-endpoints');
+  t.is(module.count, '${var.create_vpc_endpoints ? 1 : 0}');
+  t.is(module.client_security_group_ids, '${var.security_group_ids}');
+  t.is(module.subnet_ids, '${var.subnet_ids}');
+  const flag = one(prod.variable.create_vpc_endpoints);
+  t.is(flag.default, false, 'off by default: NAT gateways need none');
+  t.regex(flag.description, /ECR.*Logs.*SQS.*S3/);
+  t.regex(one(prod.variable.subnet_ids).description, /NAT gateway.*create_vpc_endpoints/);
+  t.regex(one(one(prod.variable.vpc_id).validation).condition, /!var\.create_vpc_endpoints \|\| var\.vpc_id != null/);
+  t.regex(readFileSync('SUMMARY.md', 'utf8'), /create_vpc_endpoints/, 'SUMMARY explains when to turn it on');
+});

@@ -3,7 +3,7 @@
  * redrive to a DLQ), on an injected clock. For machine tests on a simulated clock only;
  * functional tests use a real SQS endpoint.
  */
-import type { QueueMessage, RejectedMessage } from '../../machines/types.ts';
+import type { DeadLetter, DeadLetterResult, EntryFailure, EntryResult, Lease, QueueMessage } from '../../machines/types.ts';
 import type { QueuePort } from '../../src/processor/processor.ts';
 
 interface Clock {
@@ -45,7 +45,7 @@ export class FakeQueue implements QueuePort {
   }
 
   async prepare() {
-    return { dlqUrl: 'fake://dlq', maxReceiveCount: this.#maxReceiveCount };
+    return { dlqUrl: 'fake://dlq', maxReceiveCount: this.#maxReceiveCount, queueVisibilityTimeoutSeconds: 30 };
   }
 
   async receive(maxMessages: number, waitSeconds: number, signal: AbortSignal): Promise<QueueMessage[]> {
@@ -83,30 +83,33 @@ export class FakeQueue implements QueuePort {
     return stored?.handle === handle ? stored : undefined;
   }
 
-  async deleteMessages(handles: readonly string[]) {
-    let failed = 0;
-    for (const handle of handles) {
-      const stored = this.#byHandle(handle);
+  async deleteMessages(leases: readonly Lease[]): Promise<EntryResult> {
+    const failed: EntryFailure[] = [];
+    for (const { messageId, receiptHandle } of leases) {
+      const stored = this.#byHandle(receiptHandle);
       if (stored) this.messages.delete(stored.messageId);
-      else failed += 1;
+      else failed.push({ messageId, code: 'ReceiptHandleIsInvalid' });
     }
     return { failed };
   }
 
-  async changeVisibility(handles: readonly string[], seconds: number) {
-    let failed = 0;
-    for (const handle of handles) {
-      const stored = this.#byHandle(handle);
+  async changeVisibility(leases: readonly Lease[], seconds: number): Promise<EntryResult> {
+    const failed: EntryFailure[] = [];
+    for (const { messageId, receiptHandle } of leases) {
+      const stored = this.#byHandle(receiptHandle);
       if (stored) stored.visibleAt = this.#clock.now() + seconds * 1000;
-      else failed += 1;
+      else failed.push({ messageId, code: 'ReceiptHandleIsInvalid' });
     }
     return { failed };
   }
 
-  async deadLetter(rejected: readonly RejectedMessage[]) {
-    for (const { message, rejection } of rejected) {
-      this.deadLettered.push({ body: message.body ?? '', reason: rejection.code });
-      await this.deleteMessages([message.receiptHandle]);
+  async deadLetter(letters: readonly DeadLetter[]): Promise<DeadLetterResult> {
+    const sent: Array<{ messageId: string; reasonKept: 'full' }> = [];
+    for (const letter of letters) {
+      this.deadLettered.push({ body: letter.body ?? '', reason: letter.reason.code });
+      await this.deleteMessages([letter]);
+      sent.push({ messageId: letter.messageId, reasonKept: 'full' });
     }
+    return { sent, notSent: [], notDeleted: [] };
   }
 }

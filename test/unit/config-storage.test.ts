@@ -106,7 +106,7 @@ test('the MySQL adapter logs one upsert per batch with its rows', async (t) => {
   t.like(lines[0], { msg: 'write', backend: 'mysql', table: 'traffic_type_in' });
   t.is(
     lines[0].statement,
-    'INSERT INTO `traffic_type_in` (`visit_id`, `created_at`, `ip`) VALUES (?, ?, ?), (?, ?, ?) ON DUPLICATE KEY UPDATE `visit_id` = `visit_id`',
+    'INSERT INTO `traffic_type_in` (`visit_id`, `created_at`, `ip`) VALUES (?, ?, ?), (?, ?, ?) AS `new` ON DUPLICATE KEY UPDATE `created_at` = `new`.`created_at`, `ip` = `new`.`ip`',
   );
   t.deepEqual(lines[0].rows, [
     { visit_id: 'a', created_at: 1, ip: '10.0.0.1' },

@@ -91,7 +91,7 @@ async function hangingReferrer(typeSharePercent: string) {
       for (const v of visits) written.add(v.visitId);
     },
   };
-  const config = loadConfig({ POLLERS: '2', BATCH_SIZE: '10', MAX_IN_FLIGHT: '100', RECEIVE_WAIT_SECONDS: '1', TYPE_SHARE_PERCENT: typeSharePercent, WRITE_TIMEOUT_MS: '600000' });
+  const config = loadConfig({ POLLERS: '2', BATCH_SIZE: '10', MAX_IN_FLIGHT: '100', RECEIVE_WAIT_SECONDS: '1', TYPE_SHARE_PERCENT: typeSharePercent });
   const credits = new CreditPool(config.maxInFlight);
   const reports: Report[] = [];
   let referrerMax = 0;

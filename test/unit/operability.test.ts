@@ -29,9 +29,11 @@ test('metrics count reports, observe latency from created_at, and serve over HTT
   metrics.observe({ kind: 'written', type: 'referrer', count: 2, attempts: 1, createdAt: [9_000, 9_500] });
   metrics.observe({
     kind: 'dead-lettered',
-    poller: 'poller-1',
-    rejected: [{ message: { messageId: 'm', receiptHandle: 'r', body: 'x', receiveCount: 1 }, rejection: { code: 'malformed_json', message: 'bad' } }],
+    source: 'poller-1',
+    letters: [{ messageId: 'm', reason: { code: 'malformed_json', message: 'bad' }, reasonKept: 'full' }],
   });
+  metrics.observe({ kind: 'entries-failed', call: 'extend', source: 'referrer', failures: [{ messageId: 'm1', code: 'ReceiptHandleIsInvalid' }, { messageId: 'm2', code: 'ReceiptHandleIsInvalid' }] });
+  metrics.observe({ kind: 'entries-failed', call: 'dlq-send', source: 'poller-1', failures: [{ messageId: 'm3', code: 'QueueDoesNotExist' }] });
   metrics.observe({ kind: 'write-failed', type: 'referrer', count: 2, attempt: 1, willRetry: true, delayMs: 100, error: new Error('x') });
 
   let healthy = true;
@@ -48,6 +50,8 @@ test('metrics count reports, observe latency from created_at, and serve over HTT
   t.regex(text, /^traffic_written_total\{type="referrer"\} 2$/m);
   t.regex(text, /^traffic_dead_lettered_total\{reason="malformed_json"\} 1$/m);
   t.regex(text, /^traffic_write_retries_total\{type="referrer"\} 1$/m);
+  t.regex(text, /^traffic_sqs_entry_failures_total\{call="extend"\} 2$/m);
+  t.regex(text, /^traffic_sqs_entry_failures_total\{call="dlq-send"\} 1$/m);
   t.regex(text, /^traffic_write_latency_seconds_sum\{type="referrer"\} 1\.5$/m);
   t.regex(text, /^traffic_in_flight 10$/m);
   t.is((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);

@@ -3,7 +3,7 @@ import test from 'ava';
 import { createActor, fromPromise, setup, SimulatedClock, assign } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
 import { pollerMachine } from '../../machines/poller.ts';
-import { writerSystemId, type Delivery, type QueueMessage, type RejectedMessage, type Report } from '../../machines/types.ts';
+import { writerSystemId, type DeadLetterResult, type Delivery, type EntryResult, type Lease, type QueueMessage, type RejectedMessage, type Report } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
 
 const settle = async () => {
@@ -24,10 +24,11 @@ function pollerHarness(receive: (call: number) => Promise<QueueMessage[]>, credi
     actors: {
       acquireCredits: fromPromise(async () => credits),
       receiveMessages: fromPromise(async () => receive(++calls)),
-      deadLetter: fromPromise(async ({ input }: { input: { rejected: readonly RejectedMessage[] } }) => {
+      deadLetter: fromPromise(async ({ input }: { input: { rejected: readonly RejectedMessage[] } }): Promise<DeadLetterResult> => {
         deadLettered.push([...input.rejected]);
+        return { sent: input.rejected.map((r) => ({ messageId: r.message.messageId, reasonKept: 'full' as const })), notSent: [], notDeleted: [] };
       }),
-      release: fromPromise(async () => {}),
+      release: fromPromise(async (): Promise<EntryResult> => ({ failed: [] })),
     },
     actions: {
       report: (_, r: Report) => void reports.push(r),
@@ -126,11 +127,22 @@ function writerHarness() {
       writeBatch: fromPromise(async ({ input }: { input: { type: 'type-in' | 'referrer'; deliveries: readonly Delivery[] } }) => {
         writes.push({ at: clock.now(), ids: input.deliveries.map((d) => d.messageId) });
       }),
-      acknowledge: fromPromise<{ failed: number }, { receiptHandles: readonly string[] }>(async () => ({ failed: 0 })),
+      acknowledge: fromPromise<EntryResult, { leases: readonly Lease[] }>(async () => ({ failed: [] })),
     },
   });
   const writer = writerMachine.provide({ actors: { batch }, actions: { releaseCredits: (_, n: number) => void released.push(n) } });
-  const settings = { batchSize: 4, lingerMs: 50, heartbeatMs: 10_000, visibilityTimeoutSeconds: 30, writeMaxAttempts: 3, retryBaseMs: 100, retryMaxMs: 1_000 };
+  const settings = {
+    batchSize: 4,
+    lingerMs: 50,
+    heartbeatMs: 10_000,
+    visibilityTimeoutSeconds: 30,
+    writeMaxAttempts: 3,
+    retryBaseMs: 100,
+    retryMaxMs: 1_000,
+    writeTimeoutMs: 10_000,
+    leaseMarginMs: 1_000,
+    deadLetterAfterReceives: 5,
+  };
   const actor = createActor(writer, { clock, input: { type: 'referrer', settings } });
   return { clock, writes, released, actor };
 }

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { pollerMachine } from '../../machines/poller.ts';
-import type { QueueMessage } from '../../machines/types.ts';
+import type { EntryResult, Lease, QueueMessage } from '../../machines/types.ts';
 
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -24,8 +24,9 @@ function harness(receive: (clock: SimulatedClock, signal: AbortSignal) => Promis
         receiveSignal = signal;
         return receive(clock, signal);
       }),
-      release: fromPromise(async ({ input }: { input: { receiptHandles: readonly string[] } }): Promise<void> => {
-        releasedHandles.push(...input.receiptHandles);
+      release: fromPromise(async ({ input }: { input: { leases: readonly Lease[] } }): Promise<EntryResult> => {
+        releasedHandles.push(...input.leases.map((l) => l.receiptHandle));
+        return { failed: [] };
       }),
     },
     actions: { releaseCredits: (_, n: number) => void released.push(n) },

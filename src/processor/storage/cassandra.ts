@@ -1,7 +1,10 @@
 /**
  * Dummy Cassandra adapter: logs the parameterised CQL it would run, one line per batch.
- * A Cassandra INSERT is an upsert by primary key (visit_id), so redelivery never adds a row.
- * The batch is UNLOGGED: rows of one batch share no partition, and each insert is idempotent.
+ * A Cassandra INSERT is an upsert by primary key (visit_id): the last write wins, as on MySQL,
+ * so redelivery never adds a row. Not IF NOT EXISTS: a lightweight transaction per row would
+ * cost a Paxos round and cannot share an unlogged batch across partitions.
+ * The batch is UNLOGGED: rows of one batch share no partition, and each insert is idempotent;
+ * it never carries one visit_id twice (same timestamp: the larger value, not the last, would win).
  */
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';

@@ -1,6 +1,7 @@
 /**
  * Dummy MySQL adapter: logs the parameterised upsert it would run, one line per batch.
- * Re-inserting a visit_id updates nothing that matters, so redelivery never adds a row.
+ * A visit_id already stored gets the new row's columns (the last write wins, as on Cassandra),
+ * so redelivery never adds a row and both backends keep the same row. Row alias: MySQL 8.0.19+.
  */
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
@@ -13,7 +14,11 @@ export function mysqlStatement(type: VisitTypeDefinition, rowCount: number): str
   return (
     `INSERT INTO \`${type.table}\` (${columns.map((c) => `\`${c}\``).join(', ')}) VALUES ` +
     Array.from({ length: rowCount }, () => tuple).join(', ') +
-    ' ON DUPLICATE KEY UPDATE `visit_id` = `visit_id`'
+    ' AS `new` ON DUPLICATE KEY UPDATE ' +
+    columns
+      .slice(1)
+      .map((c) => `\`${c}\` = \`new\`.\`${c}\``)
+      .join(', ')
   );
 }
 

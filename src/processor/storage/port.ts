@@ -1,7 +1,8 @@
 /**
  * The storage port: the minimal interface the writers need from a database.
  * Adapters must make `writeBatch` idempotent by visit_id (upsert), because SQS
- * delivers at least once and a batch may be retried after a partial failure.
+ * delivers at least once and a batch may be retried after a partial failure; a visit_id
+ * written again with other content keeps the last write on every backend (reuse.ts).
  */
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
 import type { Visit } from '../../contract/visit.ts';

@@ -1,12 +1,14 @@
 # Production: the Traffic Processor as N identical Fargate tasks on the same queue (SQS is
-# the distributed engine), scaled on backlog per task: visible messages / running tasks.
+# the distributed engine), scaled on backlog per task: visible messages / running tasks. The
+# running-task count comes from Container Insights, which the cluster turns on: without it the
+# metric has no data and the scaling alarms stay at INSUFFICIENT_DATA.
 
 terraform {
   required_version = ">= 1.9.0"
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
+      version = ">= 6.19, < 7.0"
     }
   }
 }
@@ -16,8 +18,18 @@ variable "name_prefix" {
 }
 
 variable "image" {
-  description = "Processor image (runs `node src/processor/main.ts`), pinned by digest."
+  description = "Processor image built from the repository's Dockerfile (its CMD starts the processor, its HEALTHCHECK script is reused below), pinned by digest."
   type        = string
+}
+
+variable "cpu_architecture" {
+  description = "CPU architecture the image was built for: X86_64 (docker build --platform linux/amd64) or ARM64 (linux/arm64, Graviton). A mismatch fails every task with `exec format error`."
+  type        = string
+  default     = "X86_64"
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
+  }
 }
 
 variable "queue_url" {
@@ -78,12 +90,19 @@ variable "tags" {
 
 data "aws_region" "current" {}
 
+data "aws_caller_identity" "current" {}
+
 locals {
   name = "${var.name_prefix}-traffic-processor"
 }
 
 resource "aws_ecs_cluster" "traffic" {
   name = "${var.name_prefix}-traffic"
+  # Publishes ECS/ContainerInsights RunningTaskCount, the divisor of the backlog-per-task policy.
+  setting {
+    name  = "containerInsights"
+    value = "enabled"
+  }
   tags = var.tags
 }
 
@@ -93,12 +112,23 @@ resource "aws_cloudwatch_log_group" "processor" {
   tags              = var.tags
 }
 
+# Only ECS acting for this account may assume the roles (confused-deputy protection).
 data "aws_iam_policy_document" "ecs_tasks_assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
       identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = ["arn:aws:ecs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:*"]
     }
   }
 }
@@ -136,12 +166,25 @@ resource "aws_ecs_task_definition" "processor" {
   task_role_arn            = aws_iam_role.task.arn
   execution_role_arn       = aws_iam_role.execution.arn
 
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = var.cpu_architecture
+  }
+
+  # No command: the image's CMD (the flags of `npm start`) is the one way the processor starts.
   container_definitions = jsonencode([{
     name        = "processor"
     image       = var.image
     essential   = true
-    command     = ["node", "--max-semi-space-size=8", "src/processor/main.ts"]
     stopTimeout = ceil(var.shutdown_grace_ms / 1000) + 5
+    # The image's HEALTHCHECK, which ECS does not read from the image: GET /healthz on METRICS_PORT.
+    healthCheck = {
+      command     = ["CMD", "node", "src/processor/healthcheck.ts"]
+      interval    = 15
+      timeout     = 5
+      retries     = 3
+      startPeriod = 30
+    }
     environment = [
       { name = "TRAFFIC_QUEUE_URL", value = var.queue_url },
       { name = "TRAFFIC_DLQ_URL", value = var.dlq_url },
@@ -181,6 +224,9 @@ resource "aws_ecs_service" "processor" {
     ignore_changes = [desired_count]
   }
   tags = var.tags
+  # Tasks start only once their roles can pull the image, write logs and drain the queue;
+  # on destroy the roles outlive the tasks' drain.
+  depends_on = [aws_iam_role_policy_attachment.task_processor, aws_iam_role_policy_attachment.execution]
 }
 
 resource "aws_appautoscaling_target" "processor" {
@@ -250,4 +296,8 @@ resource "aws_appautoscaling_policy" "backlog_per_task" {
 
 output "service_name" {
   value = aws_ecs_service.processor.name
+}
+
+output "cluster_name" {
+  value = aws_ecs_cluster.traffic.name
 }

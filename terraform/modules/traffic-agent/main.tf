@@ -6,7 +6,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 6.0"
+      version = ">= 6.19, < 7.0"
     }
   }
 }
@@ -66,12 +66,20 @@ resource "aws_cloudwatch_log_group" "agent" {
   tags              = var.tags
 }
 
+data "aws_caller_identity" "current" {}
+
+# Only Lambda acting for this account may assume the role (confused-deputy protection).
 data "aws_iam_policy_document" "assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
       identifiers = ["lambda.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }

@@ -1,0 +1,133 @@
+/**
+ * Faults the other tests could not see: credits leaked by failed receives or by a crashed child,
+ * and a drain that releases in-flight work at once instead of letting it finish.
+ */
+import test from 'ava';
+import PQueue from 'p-queue';
+import pino from 'pino';
+import { assign, createActor, fromPromise, setup, SimulatedClock } from 'xstate';
+import { CreditPool } from '../../machines/credit-pool.ts';
+import { pollerMachine } from '../../machines/poller.ts';
+import { supervisorMachine } from '../../machines/supervisor.ts';
+import type { EntryResult, QueueMessage, Report } from '../../machines/types.ts';
+import { VISIT_TYPES } from '../../src/contract/visit-types.ts';
+import { loadConfig } from '../../src/processor/config.ts';
+import { provideMachines, supervisorInput } from '../../src/processor/processor.ts';
+import { FakeQueue } from '../support/fake-queue.ts';
+
+const settle = async () => {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+test('every failed receive gives back all the credits it took', async (t) => {
+  const clock = new SimulatedClock();
+  const credits = new CreditPool(20);
+  let receives = 0;
+  const poller = pollerMachine.provide({
+    actors: {
+      acquireCredits: fromPromise(({ input, signal }: { input: { max: number; owner: string }; signal: AbortSignal }) =>
+        credits.acquire(input.max, signal, undefined, input.owner),
+      ),
+      receiveMessages: fromPromise(async (): Promise<QueueMessage[]> => {
+        receives += 1;
+        if (receives <= 6) throw new Error('endpoint down');
+        return new Promise<QueueMessage[]>(() => {});
+      }),
+      release: fromPromise(async (): Promise<EntryResult> => ({ failed: [] })),
+    },
+    actions: { releaseCredits: ({ self }, n: number) => credits.release(n, self.id) },
+  });
+  const actor = createActor(poller, { clock, input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 100, backoffMaxMs: 100 } } }).start();
+  for (let i = 0; i < 50 && receives < 7; i++) {
+    await settle();
+    clock.increment(100);
+  }
+  t.is(receives, 7, 'kept polling after six failures');
+  t.is(credits.available + actor.getSnapshot().context.holding, credits.capacity, 'only the receive in flight holds credits');
+  actor.stop();
+});
+
+test('the credits a crashed child held go back to the pool', async (t) => {
+  const clock = new SimulatedClock();
+  const credits = new CreditPool(50);
+  // A poller that takes 7 credits and then fails with a bug.
+  const crashing = setup({ actors: { take: fromPromise(() => credits.acquire(7, undefined, undefined, 'poller-1')) } }).createMachine({
+    context: { holding: 0 },
+    initial: 'taking',
+    states: {
+      taking: {
+        invoke: {
+          src: 'take',
+          onDone: { target: 'holding', actions: assign({ holding: ({ event }) => event.output }) },
+        },
+      },
+      holding: {
+        after: { 10: 'broken' },
+      },
+      broken: {
+        entry: () => {
+          throw new Error('poller bug');
+        },
+      },
+    },
+  });
+  const machine = supervisorMachine.provide({
+    actors: { prepare: fromPromise(async () => {}), writer: setup({}).createMachine({}) as never, poller: crashing as never },
+    actions: { releaseCreditsOf: (_, owner: string) => void credits.releaseOwner(owner) },
+  });
+  const input = { ...supervisorInput(loadConfig({ POLLERS: '1' })), restartBackoff: { baseMs: 60_000, maxMs: 60_000 } };
+  const actor = createActor(machine, { clock, input }).start();
+  await settle();
+  t.is(credits.available, credits.capacity - 7, 'the child holds 7 credits');
+  clock.increment(10);
+  await settle();
+  t.is(actor.getSnapshot().value, 'running');
+  t.is(credits.available, credits.capacity, 'all 7 credits returned before the restart');
+  actor.stop();
+});
+
+test('SHUTDOWN lets in-flight batches finish within the grace period instead of releasing them at once', async (t) => {
+  const clock = new SimulatedClock();
+  const queue = new FakeQueue(clock);
+  for (let i = 0; i < 400; i++) queue.send(JSON.stringify({ type: 'referrer', created_at: 1_700_000_000_000 + i, visit_id: `v${i}`, url: 'test.com' }));
+  const written = new Set<string>();
+  const storage = {
+    backend: 'clocked',
+    async writeBatch(_type: unknown, visits: readonly { visitId: string }[], signal: AbortSignal) {
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, 200));
+      signal.throwIfAborted();
+      for (const v of visits) written.add(v.visitId);
+    },
+  };
+  const config = loadConfig({ POLLERS: '4', BATCH_SIZE: '20', MAX_IN_FLIGHT: '100', RECEIVE_WAIT_SECONDS: '1', SHUTDOWN_GRACE_MS: '10000' });
+  const credits = new CreditPool(config.maxInFlight);
+  const reports: Report[] = [];
+  const machine = provideMachines({
+    queue,
+    storage: storage as never,
+    credits,
+    writeLimiters: new Map(VISIT_TYPES.map((v) => [v.name, new PQueue({ concurrency: 2 })])),
+    config,
+    report: (r) => void reports.push(r),
+    logger: pino({ level: 'silent' }),
+  });
+  const actor = createActor(machine, { clock, input: supervisorInput(config) }).start();
+  for (let i = 0; i < 1_000 && written.size < 100; i++) {
+    await settle();
+    clock.increment(10);
+  }
+  const inFlight = credits.inFlight;
+  t.true(inFlight > 0, 'visits in flight when the signal comes');
+  const writtenBefore = written.size;
+  actor.send({ type: 'SHUTDOWN' });
+  for (let i = 0; i < 2_000 && actor.getSnapshot().status !== 'done'; i++) {
+    await settle();
+    clock.increment(10);
+  }
+  t.deepEqual(actor.getSnapshot().output, { status: 'stopped' });
+  t.deepEqual(reports.filter((r) => r.kind === 'released' && r.type !== 'poller'), [], 'no batch released: they finished within the grace period');
+  t.true(written.size > writtenBefore, 'batches in flight at SHUTDOWN were written');
+  t.is(queue.inFlight, 0, 'nothing left invisible');
+  t.is(written.size + queue.messages.size, 400, 'every visit written or still queued');
+  t.is(credits.inFlight, 0);
+});

@@ -1,0 +1,66 @@
+/**
+ * Leases against configuration: linger and write deadline must fit inside the visibility timeout
+ * (refused with one line, or adapted when unset), and a visit buffered by the writer is covered
+ * from its receipt, not from the flush.
+ */
+import test from 'ava';
+import { createActor, fromPromise, SimulatedClock } from 'xstate';
+import { batchMachine } from '../../machines/batch.ts';
+import type { Delivery, EntryResult, ExtendResult, Lease } from '../../machines/types.ts';
+import { writerMachine } from '../../machines/writer.ts';
+import { ConfigError, loadConfig } from '../../src/processor/config.ts';
+import { supervisorInput } from '../../src/processor/processor.ts';
+
+const refused: Array<[Record<string, string>, RegExp]> = [
+  [{ BATCH_LINGER_MS: '45000' }, /^BATCH_LINGER_MS=45000 is invalid: it must be at most \(VISIBILITY_TIMEOUT_SECONDS 30 - HEARTBEAT_SECONDS 10\) x 1000 - 1000 = 19000 so buffered visits/],
+  [{ WRITE_TIMEOUT_MS: '25000' }, /^WRITE_TIMEOUT_MS=25000 is invalid: it must be at most .* = 19000 so a write never outlives its lease$/],
+  [{ VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '4' }, /^HEARTBEAT_SECONDS=4 is invalid: with VISIBILITY_TIMEOUT_SECONDS=5 it leaves 0 ms of lease for a write/],
+];
+for (const [env, message] of refused) {
+  test(`a lease that cannot hold ${JSON.stringify(env)} is refused with one line`, (t) => {
+    const error = t.throws(() => loadConfig(env), { instanceOf: ConfigError });
+    t.regex(error!.message, message);
+    t.false(error!.message.includes('\n'));
+  });
+}
+
+test('an unset write deadline adapts to a short lease; the writer and batch get the lease settings', (t) => {
+  const config = loadConfig({ VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1' });
+  t.is(config.writeTimeoutMs, 3_000, '(5 - 1) x 1000 - 1000');
+  t.is(loadConfig({}).writeTimeoutMs, 10_000, 'the default where it fits');
+  const { writerSettings } = supervisorInput(loadConfig({ BATCH_LINGER_MS: '15000' }));
+  t.like(writerSettings, { lingerMs: 15_000, writeTimeoutMs: 10_000, leaseMarginMs: 1_000, visibilityTimeoutSeconds: 30, heartbeatMs: 10_000 });
+});
+
+test('a visit lingering in the writer has its lease extended 10 s after receipt, not 10 s after the flush', async (t) => {
+  const clock = new SimulatedClock();
+  const extensions: Array<{ at: number; ids: string[] }> = [];
+  const writes: number[] = [];
+  const batch = batchMachine.provide({
+    actors: {
+      writeBatch: fromPromise(async () => {
+        writes.push(clock.now());
+        await new Promise<void>(() => {});
+      }),
+      extendVisibility: fromPromise(async ({ input }: { input: { leases: readonly Lease[]; seconds: number } }): Promise<ExtendResult> => {
+        extensions.push({ at: clock.now(), ids: input.leases.map((l) => l.messageId) });
+        return { failed: [] };
+      }),
+      acknowledge: fromPromise(async (): Promise<EntryResult> => ({ failed: [] })),
+    },
+  });
+  const writer = writerMachine.provide({ actors: { batch } });
+  const { writerSettings } = supervisorInput(loadConfig({ BATCH_LINGER_MS: '15000', BATCH_SIZE: '10' }));
+  const actor = createActor(writer, { clock, input: { type: 'referrer', settings: writerSettings } }).start();
+  const delivery: Delivery = { visit: { visitId: 'v1', type: 'referrer', createdAt: 1, url: 'test.com' }, messageId: 'm1', receiptHandle: 'r1', receiveCount: 1 };
+  actor.send({ type: 'VISITS', deliveries: [delivery] });
+  for (let at = 0; at < 16_000; at += 500) {
+    await new Promise((resolve) => setImmediate(resolve));
+    clock.increment(500);
+  }
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(writes[0], 15_000, 'flushed after lingering 15 s');
+  t.deepEqual(extensions[0]?.ids, ['m1']);
+  t.true(extensions[0].at <= 15_500, `extended at the flush (${extensions[0].at} ms; 10 s after receipt had passed), not 10 s after it`);
+  actor.stop();
+});
