@@ -79,7 +79,7 @@ interface BatchContext extends BatchInput {
   releaseReason: string;
 }
 
-export type BatchEvent = { type: 'ABORT' } | { type: 'RENEWED' } | { type: 'STALE' };
+export type BatchEvent = { type: 'ABORT' } | { type: 'RENEWED' } | { type: 'STALE' } | { type: 'LEASES_LOST'; messageIds: readonly string[] };
 
 /** Every delivery whose lease this batch still holds. */
 function held(context: BatchContext): Delivery[] {
@@ -213,6 +213,25 @@ export const batchMachine = setup({
               always: { guard: 'leaseFresh', target: 'next' },
             },
             writing: {
+              on: {
+                // A row of this write lost its lease: abandon the write and write the rest again without it.
+                LEASES_LOST: {
+                  guard: ({ event }) => event.messageIds.length > 0,
+                  target: 'next',
+                  actions: {
+                    type: 'report',
+                    params: ({ context, event }) => ({
+                      kind: 'write-failed',
+                      type: context.type,
+                      count: context.groups[0]?.length ?? 0,
+                      attempt: context.attempt,
+                      willRetry: true,
+                      delayMs: 0,
+                      error: new Error(`write abandoned: ${event.messageIds.length} of its row(s) lost their lease`),
+                    }),
+                  },
+                },
+              },
               invoke: {
                 src: 'writeBatch',
                 input: ({ context }) => ({ type: context.type, deliveries: context.groups[0] }),
@@ -579,6 +598,7 @@ export const batchMachine = setup({
                       renewalLagMs: event.output.elapsedMs ?? 0,
                     })),
                     raise({ type: 'RENEWED' }),
+                    raise(({ event }) => ({ type: 'LEASES_LOST' as const, messageIds: event.output.failed.map((f) => f.messageId) })),
                   ],
                 },
                 // Tried again soon: the lease region counts down to the lapse meanwhile.

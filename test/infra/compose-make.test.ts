@@ -88,6 +88,7 @@ test('.env.example names a real token-era LocalStack tag and says which versions
 const RECIPES = [
   'all', 'help', 'up', 'apply', 'deploy-traffic-agent-lambda', 'create-traffic-type-in', 'create-traffic-direct',
   'create-traffic-referrer', 'start-traffic-processor', 'stop', 'logs', 'queues', 'dlq', 'redrive', 'build-agent',
+  'reset', 'install',
 ];
 
 for (const local of [false, true]) {

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import test from 'ava';
 import { freePort, waitFor } from '../support/sqs.ts';
@@ -277,4 +278,47 @@ test('make LOCAL=1 stop stops exactly the processor make LOCAL=1 start-traffic-p
   const nothing = spawnSync('make', ['-s', 'LOCAL=1', 'stop'], { env, encoding: 'utf8', timeout: 30_000 });
   t.is(nothing.status, 0);
   t.regex(nothing.stdout, /no processor started by make/);
+});
+
+/** An AWS CLI v2 on this machine (Debian's awscli, for one), or undefined. */
+const awsCliV2 = ['aws', '/usr/bin/aws', '/usr/local/bin/aws'].find((command) =>
+  /^aws-cli\/2\./.test(spawnSync(command, ['--version'], { encoding: 'utf8' }).stdout ?? ''),
+);
+// Runs where an AWS CLI v2 is installed (`apt-get install awscli`); skipped, and shown as skipped, elsewhere.
+(awsCliV2 ? test : test.skip)('create-traffic-* with the real AWS CLI v2: FunctionError from a Lambda endpoint fails the recipe with the error', async (t) => {
+  let failWith: string | undefined;
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (failWith) headers['x-amz-function-error'] = 'Unhandled';
+      response.writeHead(200, headers).end(failWith ?? accepted);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const dir = fresh(true);
+  // `docker compose run --rm -T aws-cli ARGS` becomes the real CLI against the endpoint above.
+  writeFileSync(
+    join(dir, 'fake-bin/docker'),
+    `#!/bin/sh\ncase "$*" in\n  "compose version --short") echo 2.29.1; exit 0;;\n  "compose run --rm -T aws-cli "*) shift 5; exec "${awsCliV2}" --endpoint-url "${endpoint}" "$@";;\nesac\nexit 99\n`,
+  );
+  const env = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' };
+  const run = async (recipe: string) => {
+    const child = spawn('make', ['--no-print-directory', recipe], { cwd: dir, env: { PATH: `${join(dir, 'fake-bin')}:${process.env.PATH}`, HOME: dir, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    return { status, stdout, stderr };
+  };
+  const ok = await run('create-traffic-type-in');
+  t.is(ok.status, 0, ok.stderr);
+  t.is(ok.stdout.trim(), accepted);
+  failWith = JSON.stringify({ errorType: 'QueueError', errorMessage: 'the queue refused the visit' });
+  const failed = await run('create-traffic-referrer');
+  t.not(failed.status, 0);
+  t.regex(failed.stderr, /dev-traffic-agent failed \(Unhandled\): .*the queue refused the visit/);
 });

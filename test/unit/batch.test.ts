@@ -31,7 +31,7 @@ const settings: BatchSettings = {
 };
 
 interface HarnessOptions {
-  write?: (ids: string[]) => Promise<void>;
+  write?: (ids: string[], signal: AbortSignal) => Promise<void>;
   extend?: (leases: readonly Lease[]) => Promise<ExtendResult>;
   settings?: Partial<BatchSettings>;
   deliveries?: Delivery[];
@@ -51,10 +51,10 @@ function harness(options: HarnessOptions | (() => Promise<void>)) {
   const reports: Report[] = [];
   const machine = batchMachine.provide({
     actors: {
-      writeBatch: fromPromise(async ({ input }: { input: { type: 'type-in' | 'referrer'; deliveries: readonly Delivery[] } }) => {
+      writeBatch: fromPromise(async ({ input, signal }: { input: { type: 'type-in' | 'referrer'; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
         const ids = input.deliveries.map((d) => d.messageId);
         calls.writes.push(clock.now());
-        await (opts.write ?? (async () => {}))(ids);
+        await (opts.write ?? (async () => {}))(ids, signal);
         calls.written.push(ids);
       }),
       extendVisibility: fromPromise(async ({ input }: { input: { leases: readonly Lease[]; seconds: number } }): Promise<ExtendResult> => {
@@ -173,6 +173,23 @@ test('a lease that could not be extended takes its message out of the batch: nev
   t.true(reports.some((r) => r.kind === 'lease-lost' && r.messageIds.includes('m1')));
   t.true(reports.some((r) => r.kind === 'entries-failed' && r.call === 'extend' && r.failures.length === 1));
   t.like(actor.getSnapshot().output, { count: 3, written: 2, leaseLost: 1, outcome: 'released' });
+});
+
+test('a lease lost while its write is in flight: the write is abandoned and redone without that row', async (t) => {
+  const { clock, calls, actor } = harness({
+    // Each write takes 15 s; the heartbeat at 10 s finds m1's lease gone.
+    write: (_ids, signal) =>
+      new Promise<void>((resolve, reject) => {
+        clock.setTimeout(resolve, 15_000);
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+      }),
+    extend: async (leases) => ({ failed: leases.filter((l) => l.messageId === 'm1').map((l) => ({ messageId: l.messageId, code: 'ReceiptHandleIsInvalid' })) }),
+  });
+  actor.start();
+  await run(clock, () => actor.getSnapshot().status === 'done', 500);
+  t.deepEqual(calls.written, [['m0', 'm2']], 'the only write that finished left m1 out');
+  t.deepEqual(calls.acknowledge, [['r0', 'r2']]);
+  t.like(actor.getSnapshot().output, { written: 2, leaseLost: 1 });
 });
 
 test('a lease that lapses (every extension fails) stops the batch: the write is abandoned, nothing deleted', async (t) => {
