@@ -1,9 +1,11 @@
 /**
  * A circuit breaker per table. After `failureThreshold` failed writes in a row the circuit
- * opens: writes of that type wait (holding their leases, not spending attempts) instead of
- * hammering a storage that is down. When the open time is over one write goes through as a
- * probe; its success closes the circuit, its failure opens it again for twice as long.
- * Pure state: the caller brings the clock and does the waiting.
+ * opens; when the open time is over one write may go through as a probe (`request`); its
+ * success closes the circuit, its failure opens it again for twice as long.
+ * Pure state: the caller brings the clock. The processor uses it as the table's health
+ * (not closed = failing, which lengthens deferrals of that type) and does not hold writes
+ * back: holding batches at an open circuit kept a table that stays down from ever
+ * releasing its messages to the DLQ, and a batch split into pieces multiplied the wait.
  */
 export interface BreakerOptions {
   readonly failureThreshold: number;

@@ -18,7 +18,6 @@ import { writerMachine } from '../../machines/writer.ts';
 import { VISIT_TYPES, visitType, type VisitTypeName } from '../contract/visit-types.ts';
 import { LEASE_MARGIN_MS, type ProcessorConfig } from './config.ts';
 import { createReporter, createStats, type ProcessorStats, type Reporter } from './report.ts';
-import { passBreaker } from './breaker-gate.ts';
 import { withDeadline } from './deadline.ts';
 import { assessHealth, type Health } from './health.ts';
 import { startStallMonitor } from './stall-monitor.ts';
@@ -171,16 +170,11 @@ export function provideMachines(deps: MachineDeps) {
         const limiter = writeLimiters.get(input.type)!;
         const breaker = breakers.get(input.type)!;
         const visits = input.deliveries.map((d) => d.visit);
-        // The deadline counts from now, waiting at the circuit and for a write slot included: the
-        // batch started this write on a lease that has the whole deadline left. While the table's
-        // circuit is open the batch waits here; past the deadline it is told WriteNotStarted (not an
-        // attempt) and comes back with a fresh lease. A race, not only a signal: a driver that
-        // ignores the signal cannot hang the batch. The abandoned write frees its slot; the batch
-        // takes the retry path.
+        // The deadline counts from now, waiting for a write slot included: the batch started this
+        // write on a lease that has the whole deadline left. A race, not only a signal: a driver
+        // that ignores the signal cannot hang the batch. The abandoned write frees its slot; the
+        // batch takes the retry path.
         const invokedAt = Date.now();
-        const pass = await passBreaker(breaker, signal, invokedAt + config.writeTimeoutMs);
-        if (pass === 'closed-out') throw new WriteNotStarted(`circuit of ${input.type} open for ${config.writeTimeoutMs} ms`);
-        const probe = pass === 'probe';
         try {
           await limiter.add(
             () => {
@@ -197,9 +191,8 @@ export function provideMachines(deps: MachineDeps) {
             { signal },
           );
         } catch (error) {
-          if (signal.aborted || error instanceof WriteNotStarted) {
-            if (probe) breaker.cancelProbe();
-          } else if (breaker.failure(probe)) {
+          // The table's health, for its share: writes are not held back while its circuit is open.
+          if (!signal.aborted && !(error instanceof WriteNotStarted) && breaker.failure(false)) {
             report({ kind: 'circuit', type: input.type, state: 'open', openMs: breaker.openMs });
           }
           throw error;

@@ -134,7 +134,7 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         break;
       case 'circuit':
         if (report.state === 'open') {
-          logger.warn({ type: report.type, openMs: report.openMs }, `storage of ${report.type} is failing: circuit open, its writes wait; visits beyond its share are deferred`);
+          logger.warn({ type: report.type, openMs: report.openMs }, `storage of ${report.type} is failing: circuit open; while another type is active, its visits beyond its share are deferred for longer`);
         } else {
           logger.info({ type: report.type }, `storage of ${report.type} answers again: circuit closed`);
         }
