@@ -24,6 +24,7 @@ COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY package.json ./
 COPY machines ./machines
 COPY src/contract ./src/contract
+COPY src/platform ./src/platform
 COPY src/processor ./src/processor
 COPY src/queues.ts ./src/queues.ts
 # Files stay root-owned and read-only to the process; it runs as the image's unprivileged user.
@@ -32,5 +33,5 @@ EXPOSE 9464
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "src/processor/healthcheck.ts"]
 # Exec form: node is PID 1 and gets SIGTERM itself, so `docker stop` and ECS drain in-flight
-# visits. Same flags as `npm start`.
+# visits. The Node flags of `npm start` (package.json config.nodeFlags; a test keeps them equal).
 CMD ["node", "--max-semi-space-size=8", "src/processor/main.ts"]

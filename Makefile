@@ -160,13 +160,14 @@ create-traffic-referrer: $(NODE_MODULES)
 	npm run -s agent:invoke -- '$(REFERRER_EVENT)'
 
 # The shell writes its own pid, then exec makes it the processor: the pid file names exactly
-# this processor, and the processor gets SIGINT/SIGTERM itself and drains.
+# this processor, and the processor gets SIGINT/SIGTERM itself and drains. Node flags: the
+# ones npm start uses (package.json config.nodeFlags).
 start-traffic-processor: $(NODE_MODULES)
 	@if [ -f $(PROCESSOR_PID_FILE) ] && pid=$$(cat $(PROCESSOR_PID_FILE)) && kill -0 "$$pid" 2>/dev/null \
 	  && ps -p "$$pid" -o args= | grep -q 'src/processor/main.ts'; then \
 	  echo "make: the processor started by make is already running (pid $$pid): make LOCAL=1 stop" >&2; exit 1; fi
 	@mkdir -p $(dir $(PROCESSOR_PID_FILE))
-	echo $$$$ > $(PROCESSOR_PID_FILE); exec node_modules/.bin/node --max-semi-space-size=8 src/processor/main.ts
+	echo $$$$ > $(PROCESSOR_PID_FILE); exec node_modules/.bin/node $$(node_modules/.bin/node -p 'require("./package.json").config.nodeFlags') src/processor/main.ts
 
 # SIGTERM to the pid start-traffic-processor recorded (never a pattern), then wait for the drain.
 stop:

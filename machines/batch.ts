@@ -28,8 +28,6 @@ export interface BatchInput {
   readonly type: VisitTypeName;
   readonly deliveries: readonly Delivery[];
   readonly settings: BatchSettings;
-  /** Clock time the batch was flushed, for latency figures. */
-  readonly startedAt: number;
 }
 
 export type BatchOutcome = 'acknowledged' | 'released';
@@ -103,6 +101,7 @@ export function writeFailedReason(error: unknown, delivery: Delivery): string {
   for (const value of [delivery.visit.visitId, delivery.visit.ip, delivery.visit.url]) {
     if (value) text = text.split(value).join('<redacted>');
   }
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
   text = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
   return `storage refused the row: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
 }
@@ -147,7 +146,7 @@ export const batchMachine = setup({
       const error = (event as unknown as { error?: unknown }).error;
       return error instanceof Error && error.name === 'WriteNotStarted';
     },
-    canRetryAck: ({ context }) => context.ackAttempt < 3,
+    canRetryAck: ({ context }) => context.ackAttempt < context.settings.ackRetries,
     hasDeadLetters: ({ context }) => context.toDeadLetter.length > 0,
     hasReleases: ({ context }) => context.toRelease.length > 0,
     nothingHeld: ({ context }) => held(context).length === 0,
@@ -159,7 +158,7 @@ export const batchMachine = setup({
     freshFor: ({ context }) => Math.max(0, leaseLeftMs(context) - context.settings.writeTimeoutMs - context.settings.leaseMarginMs),
     staleFor: ({ context }) => Math.max(0, Math.min(context.settings.writeTimeoutMs, leaseLeftMs(context) - context.settings.leaseMarginMs)),
     retryDelay: ({ context }) => context.retryDelayMs,
-    ackRetryDelay: ({ context }) => 100 * 2 ** context.ackAttempt,
+    ackRetryDelay: ({ context }) => context.settings.ackRetryBaseMs * 2 ** (context.ackAttempt - 1),
   },
 }).createMachine({
   id: 'batch',
@@ -418,7 +417,7 @@ export const batchMachine = setup({
                 input: ({ context }) => ({ leases: context.unacked.map(leaseOf) }),
                 onDone: [
                   {
-                    guard: ({ context, event }) => event.output.failed.length > 0 && context.ackAttempt < 3,
+                    guard: ({ context, event }) => event.output.failed.length > 0 && context.ackAttempt < context.settings.ackRetries,
                     target: 'ackPause',
                     actions: [
                       {
@@ -541,7 +540,7 @@ export const batchMachine = setup({
                   actions: [
                     {
                       type: 'report',
-                      params: ({ context }) => ({ kind: 'released', type: context.type, count: context.toRelease.length, reason: context.restReason }),
+                      params: ({ context }) => ({ kind: 'released', source: context.type, count: context.toRelease.length, reason: context.restReason }),
                     },
                     { type: 'report', params: ({ context, event }) => ({ kind: 'entries-failed', call: 'release', source: context.type, failures: event.output.failed }) },
                     assign(({ context }) => ({ released: context.released + context.toRelease.length, toRelease: [] })),
@@ -554,7 +553,7 @@ export const batchMachine = setup({
                       type: 'report',
                       params: ({ context }) => ({
                         kind: 'released',
-                        type: context.type,
+                        source: context.type,
                         count: context.toRelease.length,
                         reason: `${context.restReason}; release call failed, lease expires on its own`,
                       }),
@@ -661,7 +660,7 @@ export const batchMachine = setup({
           actions: [
             {
               type: 'report',
-              params: ({ context }) => ({ kind: 'released', type: context.type, count: held(context).length, reason: context.releaseReason }),
+              params: ({ context }) => ({ kind: 'released', source: context.type, count: held(context).length, reason: context.releaseReason }),
             },
             { type: 'report', params: ({ context, event }) => ({ kind: 'entries-failed', call: 'release', source: context.type, failures: event.output.failed }) },
             assign(({ context }) => ({ released: context.released + held(context).length })),
@@ -673,7 +672,7 @@ export const batchMachine = setup({
             type: 'report',
             params: ({ context }) => ({
               kind: 'released',
-              type: context.type,
+              source: context.type,
               count: held(context).length,
               reason: `${context.releaseReason}; release call failed, lease expires on its own`,
             }),

@@ -80,9 +80,9 @@ export class CreditPool {
 
   /**
    * Returns credits; wakes waiters in order. An owner never returns more than it holds, so a
-   * release repeated after its owner's balance was already returned (a crash) cannot inflate the pool.
+   * return repeated after its owner's balance was already returned (a crash) cannot inflate the pool.
    */
-  release(count: number, owner: string = UNOWNED): void {
+  giveBack(count: number, owner: string = UNOWNED): void {
     const returned = Math.min(count, this.heldBy(owner));
     if (returned <= 0) return;
     this.#debit(owner, returned);
@@ -99,9 +99,9 @@ export class CreditPool {
   }
 
   /** Returns everything `owner` holds (it crashed or stopped); returns how many. */
-  releaseOwner(owner: string): number {
+  giveBackAll(owner: string): number {
     const held = this.heldBy(owner);
-    this.release(held, owner);
+    this.giveBack(held, owner);
     return held;
   }
 

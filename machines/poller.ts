@@ -1,6 +1,7 @@
 /**
  * A poller: takes credits, long-polls the PIPELINE, validates each message against the
- * contract, hands valid visits to the writer of their type and dead-letters the rest.
+ * contract, hands valid visits to the writer of their type and the rest to the dead-letterer
+ * (or, when there is none, dead-letters them itself).
  *
  *   paused (waiting for credits) -> receiving -> dispatching -> paused ...
  *                                       |            \-> deadLettering -> paused
@@ -15,6 +16,7 @@ import { assign, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { parseVisitBody } from '../src/contract/visit.ts';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay } from './backoff.ts';
+import { DEAD_LETTERER_ID, type DeadLettererEvent } from './dead-letterer.ts';
 import { notProvided } from './not-provided.ts';
 import { writerSystemId, type DeadLetterResult, type Delivery, type EntryResult, type Lease, type PollerSettings, type QueueMessage, type RejectedMessage, type Report } from './types.ts';
 
@@ -24,7 +26,7 @@ export interface PollerInput {
 }
 
 interface PollerContext extends PollerInput {
-  /** Credits taken from the pool and not yet handed on. Returned if this poller crashes. */
+  /** Credits taken from the pool and not yet handed on (booked under this poller's id, so a crash returns them without reading this). */
   holding: number;
   messages: readonly QueueMessage[];
   rejected: readonly RejectedMessage[];
@@ -38,27 +40,28 @@ export type PollerEvent = { type: 'STOP' };
 type ReceiveInput = { maxMessages: number; waitSeconds: number };
 type WriterVisitsEvent = { type: 'VISITS'; deliveries: readonly Delivery[] };
 
-/** Validates each message against the contract and groups the valid ones by visit type. */
-export function sortMessages(messages: readonly QueueMessage[]): {
-  byType: Map<VisitTypeName, Delivery[]>;
-  rejected: RejectedMessage[];
-} {
-  const byType = new Map<VisitTypeName, Delivery[]>();
+/** Checks each message against the contract: a delivery for each valid one, a rejection for the rest. */
+export function validateMessages(messages: readonly QueueMessage[]): { valid: Delivery[]; rejected: RejectedMessage[] } {
+  const valid: Delivery[] = [];
   const rejected: RejectedMessage[] = [];
   for (const message of messages) {
     const result = parseVisitBody(message.body, message.messageId);
-    if (!result.ok) {
-      rejected.push({ message, rejection: result.rejection });
-      continue;
-    }
-    const { visit } = result;
-    const list = byType.get(visit.type) ?? [];
-    list.push({ visit, messageId: message.messageId, receiptHandle: message.receiptHandle, receiveCount: message.receiveCount, body: message.body });
-    byType.set(visit.type, list);
+    if (result.ok) valid.push({ visit: result.visit, messageId: message.messageId, receiptHandle: message.receiptHandle, receiveCount: message.receiveCount, body: message.body });
+    else rejected.push({ message, rejection: result.rejection });
   }
-  return { byType, rejected };
+  return { valid, rejected };
 }
 
+/** Deliveries by visit type: one VISITS event per writer. */
+export function groupByType(deliveries: readonly Delivery[]): Map<VisitTypeName, Delivery[]> {
+  const byType = new Map<VisitTypeName, Delivery[]>();
+  for (const delivery of deliveries) {
+    const list = byType.get(delivery.visit.type);
+    if (list) list.push(delivery);
+    else byType.set(delivery.visit.type, [delivery]);
+  }
+  return byType;
+}
 
 export const pollerMachine = setup({
   types: {
@@ -73,7 +76,7 @@ export const pollerMachine = setup({
     release: notProvided<EntryResult, { leases: readonly Lease[] }>('release'),
   },
   actions: {
-    releaseCredits: (_, _count: number) => {},
+    returnCredits: (_, _count: number) => {},
     /** Credits follow visits from this poller to the writer (by actor id) that now holds them. */
     transferCredits: (_, _params: { to: string; count: number }) => {},
     report: (_, _report: Report) => {},
@@ -85,7 +88,7 @@ export const pollerMachine = setup({
   },
   delays: {
     backoff: ({ context }) => context.delayMs,
-    stopGrace: ({ context }) => context.settings.stopGraceMs ?? 500,
+    stopGrace: ({ context }) => context.settings.stopGraceMs,
   },
 }).createMachine({
   id: 'poller',
@@ -108,7 +111,7 @@ export const pollerMachine = setup({
           entry: assign({ stopRequested: true }),
           // Still no answer: an idle long poll. Leaving aborts it (its signal); the credits go back.
           after: {
-            stopGrace: { target: '#poller.stopped', actions: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
+            stopGrace: { target: '#poller.stopped', actions: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
           },
         },
       },
@@ -129,7 +132,7 @@ export const pollerMachine = setup({
           },
         ],
         onError: [
-          { guard: 'stopRequested', target: 'stopped', actions: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
+          { guard: 'stopRequested', target: 'stopped', actions: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
           {
             target: 'backoff',
             actions: [
@@ -159,7 +162,8 @@ export const pollerMachine = setup({
       // Credits follow valid visits to the writers; unused and unroutable ones return now,
       // those of rejected messages once they are dead-lettered.
       entry: enqueueActions(({ context, enqueue, system }) => {
-        const { byType, rejected } = sortMessages(context.messages);
+        const { valid, rejected } = validateMessages(context.messages);
+        const byType = groupByType(valid);
         let handedOn = 0;
         for (const [type, deliveries] of byType) {
           const writer = system.get(writerSystemId(type)) as AnyActorRef | undefined;
@@ -173,8 +177,16 @@ export const pollerMachine = setup({
             enqueue({ type: 'report', params: { kind: 'unroutable', poller: context.id, type, count: deliveries.length } });
           }
         }
-        enqueue({ type: 'releaseCredits', params: context.holding - handedOn - rejected.length });
-        enqueue.assign({ holding: rejected.length, messages: [], rejected });
+        // Rejected messages go to the dead-letterer, which sends them with others' in one DLQ call;
+        // without it (restarting, or a poller on its own) this poller sends them itself.
+        const deadLetterer = rejected.length > 0 ? (system.get(DEAD_LETTERER_ID) as AnyActorRef | undefined) : undefined;
+        if (deadLetterer) {
+          enqueue({ type: 'transferCredits', params: { to: deadLetterer.id, count: rejected.length } });
+          enqueue.sendTo(deadLetterer, { type: 'REJECTED', rejected } satisfies DeadLettererEvent);
+        }
+        const kept = deadLetterer ? [] : rejected;
+        enqueue({ type: 'returnCredits', params: context.holding - handedOn - rejected.length });
+        enqueue.assign({ holding: kept.length, messages: [], rejected: kept });
       }),
       always: [{ guard: 'hasRejected', target: 'deadLettering' }, { target: 'paused' }],
     },
@@ -215,11 +227,11 @@ export const pollerMachine = setup({
       },
     },
     afterDeadLetter: {
-      entry: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0, rejected: [] })],
+      entry: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0, rejected: [] })],
       always: [{ guard: 'stopRequested', target: 'stopped' }, { target: 'paused' }],
     },
     backoff: {
-      entry: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })],
+      entry: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })],
       on: { STOP: 'stopped' },
       after: { backoff: 'paused' },
     },
@@ -230,11 +242,11 @@ export const pollerMachine = setup({
         input: ({ context }) => ({ leases: context.messages.map(({ messageId, receiptHandle }) => ({ messageId, receiptHandle })) }),
         onDone: {
           target: 'stopped',
-          actions: { type: 'report', params: ({ context }) => ({ kind: 'released', type: 'poller', count: context.messages.length, reason: 'shutdown' }) },
+          actions: { type: 'report', params: ({ context }) => ({ kind: 'released', source: context.id, count: context.messages.length, reason: 'shutdown' }) },
         },
         onError: { target: 'stopped' },
       },
-      exit: [{ type: 'releaseCredits', params: ({ context }) => context.holding }, assign({ holding: 0, messages: [] })],
+      exit: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0, messages: [] })],
     },
     stopped: { type: 'final' },
   },

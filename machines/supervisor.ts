@@ -3,14 +3,15 @@
  *
  *   starting (prepare: check the queue, find its DLQ) -> running -> draining -> stopped
  *                                                  \-> failed
- * running: N pollers and one writer per visit type; a crashed child is restarted after a
- * growing delay, and the credits it held go back to the pool.
+ * running: N pollers, one writer per visit type and a dead-letterer; a crashed child is
+ * restarted after a growing delay, and the credits it held go back to the pool.
  * draining (SHUTDOWN): pollers stop receiving, writers flush and acknowledge; when the grace
  * period is over, writers release what they still hold (visibility 0) and the system stops.
  */
 import { assign, enqueueActions, setup } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { DEAD_LETTERER_ID, deadLettererMachine } from './dead-letterer.ts';
 import { notProvided } from './not-provided.ts';
 import { pollerMachine } from './poller.ts';
 import { writerSystemId, type PollerSettings, type Report, type WriterSettings } from './types.ts';
@@ -25,6 +26,11 @@ export interface SupervisorInput {
   readonly shutdownGraceMs: number;
   /** After the grace period, how long releasing may take before the system stops anyway. */
   readonly releaseGraceMs: number;
+  /**
+   * With a value, one dead-letterer collects every poller's rejected messages for this long
+   * and sends them to the DLQ together; without, each poller sends its own.
+   */
+  readonly deadLetterLingerMs?: number;
 }
 
 interface SupervisorContext extends SupervisorInput {
@@ -40,8 +46,8 @@ interface SupervisorContext extends SupervisorInput {
 export type SupervisorEvent =
   | { type: 'SHUTDOWN' }
   | { type: 'RESTART'; child: string }
-  | { type: `xstate.error.actor.${string}`; error: unknown; actorId?: string }
-  | { type: `xstate.done.actor.${string}`; output: unknown; actorId?: string };
+  | { type: `xstate.error.actor.${string}`; error: unknown; actorId: string }
+  | { type: `xstate.done.actor.${string}`; output: unknown; actorId: string };
 
 export interface SupervisorOutput {
   readonly status: 'stopped' | 'failed';
@@ -57,8 +63,8 @@ const pollerId = (index: number) => `poller-${index}`;
 /** The actor id of a visit type's writer (its credits are booked under it). */
 export const writerId = (type: VisitTypeName) => `writer-${type}`;
 const restartId = (child: string) => `restart:${child}`;
-/** The child a done/error event is about: its actorId when XState gives one, else from the event type. */
-const childIdOf = (event: { type: string; actorId?: string }) => event.actorId ?? event.type.replace(/^xstate\.(error|done)\.actor\./, '');
+/** The child a done/error event is about (XState names it in `actorId`). */
+const childIdOf = (event: object) => ('actorId' in event ? String(event.actorId) : '');
 const isAlive = (context: SupervisorContext, id: string) => context.pollers.includes(id) || context.writers.includes(id);
 const without = (ids: readonly string[], id: string) => ids.filter((other) => other !== id);
 
@@ -71,19 +77,20 @@ const supervisorSetup = setup({
   },
   actors: {
     /** Checks the queues; may answer a PrepareOutput (typed loosely so a prepare answering nothing fits too). */
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    // biome-ignore lint/suspicious/noExplicitAny: typed loosely so a prepare answering nothing fits too
     prepare: notProvided<any, void>('prepare'),
     poller: pollerMachine,
     writer: writerMachine,
+    deadLetterer: deadLettererMachine,
   },
   actions: {
     /** Returns every credit a child holds, by its id (the credit ledger), when it is gone. */
-    releaseCreditsOf: (_, _child: string) => {},
+    returnCreditsOf: (_, _child: string) => {},
     report: (_, _report: Report) => {},
   },
   guards: {
     allStopped: ({ context }) => context.pollers.length === 0 && context.writers.length === 0,
-    isAliveChild: ({ context, event }) => isAlive(context, childIdOf(event as { type: string; actorId?: string })),
+    isAliveChild: ({ context, event }) => isAlive(context, childIdOf(event)),
     restartPending: ({ context, event }) => event.type === 'RESTART' && context.restarting.includes(event.child),
   },
   delays: {
@@ -99,7 +106,7 @@ const scheduleRestart = supervisorSetup.enqueueActions(({ context, event, enqueu
   const delayMs = backoffDelay(restarts, context.restartBackoff);
   const error = 'error' in event ? event.error : new Error(`${id} stopped while running`);
   enqueue({ type: 'report', params: { kind: 'child-crashed', child: id, restarts, delayMs, error } });
-  enqueue({ type: 'releaseCreditsOf', params: id });
+  enqueue({ type: 'returnCreditsOf', params: id });
   enqueue.stopChild(id);
   enqueue.assign({
     pollers: without(context.pollers, id),
@@ -113,7 +120,7 @@ const scheduleRestart = supervisorSetup.enqueueActions(({ context, event, enqueu
 /** A child that finished or crashed while draining: return its credits, stop tracking it. */
 const forget = supervisorSetup.enqueueActions(({ context, event, enqueue }) => {
   const id = childIdOf(event);
-  enqueue({ type: 'releaseCreditsOf', params: id });
+  enqueue({ type: 'returnCreditsOf', params: id });
   enqueue.stopChild(id);
   enqueue.assign({ pollers: without(context.pollers, id), writers: without(context.writers, id) });
 });
@@ -138,15 +145,19 @@ export const supervisorMachine = supervisorSetup.createMachine({
     },
     running: {
       entry: enqueueActions(({ context, enqueue }) => {
-        // Writers first, so pollers find them by systemId from their first dispatch.
+        // Writers (and the dead-letterer, drained like one) first, so pollers find them by systemId from their first dispatch.
         for (const type of context.types) {
           enqueue.spawnChild('writer', { id: writerId(type), systemId: writerSystemId(type), input: { type, settings: context.writerSettings } });
+        }
+        const deadLetterer = context.deadLetterLingerMs !== undefined;
+        if (deadLetterer) {
+          enqueue.spawnChild('deadLetterer', { id: DEAD_LETTERER_ID, systemId: DEAD_LETTERER_ID, input: { lingerMs: context.deadLetterLingerMs! } });
         }
         for (let i = 1; i <= context.pollerCount; i++) {
           enqueue.spawnChild('poller', { id: pollerId(i), input: { id: pollerId(i), settings: context.pollerSettings } });
         }
         enqueue.assign({
-          writers: context.types.map(writerId),
+          writers: [...context.types.map(writerId), ...(deadLetterer ? [DEAD_LETTERER_ID] : [])],
           pollers: Array.from({ length: context.pollerCount }, (_, i) => pollerId(i + 1)),
         });
       }),
@@ -162,14 +173,17 @@ export const supervisorMachine = supervisorSetup.createMachine({
           actions: enqueueActions(({ context, event, enqueue }) => {
             const id = event.child;
             const type = context.types.find((t) => writerId(t) === id);
+            const drained = type !== undefined || id === DEAD_LETTERER_ID;
             if (type) {
               enqueue.spawnChild('writer', { id, systemId: writerSystemId(type), input: { type, settings: context.writerSettings } });
+            } else if (id === DEAD_LETTERER_ID) {
+              enqueue.spawnChild('deadLetterer', { id, systemId: DEAD_LETTERER_ID, input: { lingerMs: context.deadLetterLingerMs ?? 0 } });
             } else {
               enqueue.spawnChild('poller', { id, input: { id, settings: context.pollerSettings } });
             }
             enqueue.assign({
               restarting: without(context.restarting, id),
-              ...(type ? { writers: [...context.writers, id] } : { pollers: [...context.pollers, id] }),
+              ...(drained ? { writers: [...context.writers, id] } : { pollers: [...context.pollers, id] }),
             });
           }),
         },

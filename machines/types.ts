@@ -1,4 +1,13 @@
-/** Data exchanged between the machines and the adapters that do their I/O. */
+/**
+ * Data exchanged between the machines and the adapters that do their I/O.
+ *
+ * Words used with one meaning each across machines/ and src/:
+ * - release: hand a message's lease back to SQS (visibility 0) so it is received again soon;
+ * - return (credits): give credits back to the pool (CreditPool) for the pollers to take;
+ * - in flight: credits taken from the MAX_IN_FLIGHT budget (messages held, plus receive slots a
+ *   polling poller reserved), as in CreditPool.inFlight and the traffic_in_flight gauge. Messages
+ *   SQS hides while their lease runs are "invisible" (ApproximateNumberOfMessagesNotVisible).
+ */
 import type { Rejection, Visit } from '../src/contract/visit.ts';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import type { ShareSettings } from './isolation.ts';
@@ -97,10 +106,10 @@ export type Report =
   | { kind: 'acknowledged'; type: VisitTypeName; count: number; failed: number }
   | { kind: 'split'; type: VisitTypeName; from: number; into: readonly number[] }
   | { kind: 'acknowledge-failed'; type: VisitTypeName; count: number; error: unknown }
-  | { kind: 'released'; type: VisitTypeName | 'poller'; count: number; reason: string }
+  /** Leases handed back to SQS (visibility 0) by a batch (`source`: its visit type) or a stopping poller (its id). */
+  | { kind: 'released'; source: string; count: number; reason: string }
   /** `delayMs` is -1 when the child is not restarted (it crashed while draining). */
-  | { kind: 'child-crashed'; child: string; restarts: number; delayMs: number; error: unknown }
-  | { kind: 'state'; actor: string; state: string };
+  | { kind: 'child-crashed'; child: string; restarts: number; delayMs: number; error: unknown };
 
 /** Settings of a batch's lifecycle, from configuration. */
 export interface BatchSettings {
@@ -117,6 +126,9 @@ export interface BatchSettings {
   readonly leaseMarginMs: number;
   /** A row that keeps failing is dead-lettered (write_failed) from this receive on; before, it is released. */
   readonly deadLetterAfterReceives: number;
+  /** Deletes of written messages tried again after a failure; the first retry waits ackRetryBaseMs, doubling. */
+  readonly ackRetries: number;
+  readonly ackRetryBaseMs: number;
 }
 
 export interface WriterSettings extends BatchSettings {
@@ -131,7 +143,7 @@ export interface PollerSettings {
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
   /** On STOP, how long a receive in flight may still answer before it is taken for an idle long poll and aborted. */
-  readonly stopGraceMs?: number;
+  readonly stopGraceMs: number;
 }
 
 /** The systemId of the writer of a visit type, so pollers find it without a supervisor hop. */

@@ -7,7 +7,7 @@
  *   open.idle -> open.filling -> (size | linger) flush -> open.idle
  *   draining: flush everything, wait for every batch to finish -> stopped
  */
-import { assign, enqueueActions, setup, stopChild, type ActorRefFrom } from 'xstate';
+import { assign, enqueueActions, setup, stopChild } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { batchMachine, type BatchOutput } from './batch.ts';
 import { admit } from './isolation.ts';
@@ -23,7 +23,7 @@ interface WriterContext extends WriterInput {
   buffer: Delivery[];
   /** Ids of the batch actors still running. */
   batches: string[];
-  /** Messages held: buffered plus in running batches. Returned to the credit pool if this writer crashes. */
+  /** Visits buffered or in running batches: what counts against this type's share. */
   holding: number;
   nextBatch: number;
 }
@@ -32,9 +32,7 @@ export type WriterEvent =
   | { type: 'VISITS'; deliveries: readonly Delivery[] }
   | { type: 'DRAIN' }
   | { type: 'ABORT' }
-  | { type: `xstate.done.actor.${string}`; output: BatchOutput };
-
-export type WriterActor = ActorRefFrom<typeof writerMachine>;
+  | { type: `xstate.done.actor.${string}`; output: BatchOutput; actorId: string };
 
 const writerSetup = setup({
   types: {
@@ -48,8 +46,8 @@ const writerSetup = setup({
     defer: notProvided<void, { leases: ReadonlyArray<{ messageId: string; receiptHandle: string }>; seconds: number }>('defer'),
   },
   actions: {
-    /** Gives credits back to the pollers; provided by the processor. */
-    releaseCredits: (_, _count: number) => {},
+    /** Returns credits to the pool for the pollers; provided by the processor. */
+    returnCredits: (_, _count: number) => {},
     report: (_, _report: Report) => {},
     append: assign(({ context, event }) => {
       const deliveries = (event as Extract<WriterEvent, { type: 'VISITS' }>).deliveries;
@@ -69,15 +67,14 @@ const writerSetup = setup({
         batches.push(id);
         enqueue.spawnChild('batch', {
           id,
-          input: { type: context.type, deliveries, settings: context.settings, startedAt: Date.now() },
+          input: { type: context.type, deliveries, settings: context.settings },
         });
       }
       enqueue.assign({ buffer, batches, nextBatch: next });
     }),
     batchFinished: assign(({ context, event }) => {
-      const output = (event as { output: BatchOutput }).output;
-      const id = event.type.slice('xstate.done.actor.'.length);
-      return { batches: context.batches.filter((b) => b !== id), holding: context.holding - output.count };
+      const id = (event as { actorId: string }).actorId;
+      return { batches: context.batches.filter((b) => b !== id), holding: context.holding - (event as { output: BatchOutput }).output.count };
     }),
     abortBatches: enqueueActions(({ context, enqueue }) => {
       for (const id of context.batches) enqueue.sendTo(id, { type: 'ABORT' });
@@ -117,7 +114,7 @@ const admitVisits = writerSetup.enqueueActions(({ context, event, enqueue, check
   });
   if (defer.length > 0) enqueue.assign({ nextBatch: context.nextBatch + 1 });
   if (deferred > 0) {
-    enqueue({ type: 'releaseCredits', params: deferred });
+    enqueue({ type: 'returnCredits', params: deferred });
     enqueue({ type: 'report', params: { kind: 'deferred', type: context.type, count: deferred, holding: context.holding + keep.length, degraded } });
   }
 });
@@ -132,13 +129,13 @@ export const writerMachine = writerSetup.createMachine({
         guard: 'isBatch',
         actions: [
           'batchFinished',
-          { type: 'releaseCredits', params: ({ event }) => (event as { output: BatchOutput }).output.count },
+          { type: 'returnCredits', params: ({ event }) => (event as { output: BatchOutput }).output.count },
           // A finished child stays in the snapshot with its deliveries until stopped: free it.
-          stopChild(({ event }) => event.type.slice('xstate.done.actor.'.length)),
+          stopChild(({ event }) => (event as { actorId: string }).actorId),
         ],
       },
       // A deferral finished: its credits went back when it started.
-      { actions: stopChild(({ event }) => event.type.slice('xstate.done.actor.'.length)) },
+      { actions: stopChild(({ event }) => (event as { actorId: string }).actorId) },
     ],
   },
   states: {

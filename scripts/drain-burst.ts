@@ -11,18 +11,17 @@ import { loadConfig } from '../src/processor/config.ts';
 import { startEmbeddedEndpoint } from '../src/processor/embedded.ts';
 import { startProcessor } from '../src/processor/processor.ts';
 import { createStorage } from '../src/processor/storage/index.ts';
-import { makeBurst, sendBurst } from '../test/support/burst.ts';
-import { seededRandom } from '../test/support/recording-storage.ts';
-import { queueDepth } from '../test/support/sqs.ts';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS } from '../src/queues.ts';
+import { localSqsClient } from '../src/platform/sqs.ts';
+import { makeBurst, sendBurst } from './support/burst.ts';
+import { queueDepth } from './support/queue-depth.ts';
+import { seededRandom } from './support/random.ts';
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '10000' }, pollers: { type: 'string', default: '8' } } });
 const count = Number(values.count);
 if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new Error('--count must be an integer from 1 to 1000000');
 
 const embedded = await startEmbeddedEndpoint(0);
-const client = new SQSClient({ endpoint: embedded.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+const client = localSqsClient(embedded.endpoint);
 const burst = makeBurst(count, 0.02, seededRandom(1));
 const invalid = burst.filter((m) => m.expectedCode).length;
 await sendBurst(client, embedded.queueUrl, burst);
@@ -43,7 +42,7 @@ const processor = startProcessor({
 const started = performance.now();
 for (;;) {
   const [pipeline, dlq] = await Promise.all([queueDepth(client, embedded.queueUrl), queueDepth(client, embedded.dlqUrl)]);
-  if (pipeline.visible + pipeline.inFlight === 0 && dlq.visible === invalid) break;
+  if (pipeline.visible + pipeline.invisible === 0 && dlq.visible === invalid) break;
   await new Promise((resolve) => setTimeout(resolve, 20));
 }
 const seconds = (performance.now() - started) / 1000;

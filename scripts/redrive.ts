@@ -7,8 +7,10 @@
  * Sends are batched by bytes as well as by count (SQS refuses a batch over 1 MiB in total).
  */
 import { parseArgs } from 'node:util';
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS, PIPELINE_DLQ_NAME, PIPELINE_QUEUE_NAME } from '../src/queues.ts';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { ConfigError, sqsConnection, type SqsConnection } from '../src/platform/config.ts';
+import { createSqsClient } from '../src/platform/sqs.ts';
+import { PIPELINE_DLQ_NAME, PIPELINE_QUEUE_NAME } from '../src/queues.ts';
 import { batchBySize } from './redrive-batches.ts';
 
 const { values } = parseArgs({ options: { max: { type: 'string', default: '10000' } } });
@@ -17,14 +19,19 @@ if (!/^\d+$/.test(values.max) || !Number.isSafeInteger(max) || max < 1) {
   console.error('redrive: --max needs a whole number of messages, at least 1');
   process.exit(2);
 }
-const endpoint = process.env.AWS_ENDPOINT_URL ?? 'http://127.0.0.1:4566';
+// The endpoint defaults to the embedded one (`npm start`).
+let connection: SqsConnection;
+try {
+  connection = sqsConnection({ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', ...process.env });
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`redrive: ${error.message}`);
+  process.exit(2);
+}
+const endpoint = connection.endpoint;
 const queueUrl = process.env.TRAFFIC_QUEUE_URL ?? `${endpoint}/000000000000/${PIPELINE_QUEUE_NAME}`;
 const dlqUrl = process.env.TRAFFIC_DLQ_URL ?? `${endpoint}/000000000000/${PIPELINE_DLQ_NAME}`;
-const client = new SQSClient({
-  endpoint,
-  region: process.env.AWS_REGION ?? 'us-east-1',
-  ...(process.env.AWS_ACCESS_KEY_ID ? {} : { credentials: LOCAL_CREDENTIALS }),
-});
+const client = createSqsClient(connection);
 
 let moved = 0;
 try {

@@ -13,5 +13,3 @@ export const DLQ_RETENTION_SECONDS = 1_209_600;
 /** Where `npm start` serves its embedded SQS endpoint. */
 export const EMBEDDED_HOST = '127.0.0.1';
 export const EMBEDDED_PORT = 4566;
-/** Fixed credentials for local endpoints (fauxqs and LocalStack accept any). */
-export const LOCAL_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' } as const;

@@ -1,54 +1,45 @@
 /**
- * The agent's configuration from its environment. A missing or bad variable fails with one
- * line naming it and what is expected.
+ * The agent's configuration from its environment, read with the same readers as the
+ * processor's (src/platform/config.ts). A missing or bad variable fails with one line
+ * naming it and what is expected.
  */
-export interface AgentConfig {
+import { ConfigError, httpUrl, logLevel, sqsConnection, type Env, type LogLevel, type SqsConnection } from '../platform/config.ts';
+
+export interface AgentConfig extends SqsConnection {
   /** The PIPELINE queue (TRAFFIC_QUEUE_URL). */
   readonly queueUrl: string;
-  /** SQS endpoint (AWS_ENDPOINT_URL_SQS, else AWS_ENDPOINT_URL; LocalStack sets the latter); undefined means AWS. */
-  readonly endpoint: string | undefined;
-  readonly region: string;
-  /** A local endpoint without credentials in the environment gets fixed test credentials. */
-  readonly localCredentials: boolean;
 }
 
-export class AgentConfigError extends Error {
+/** A configuration error of the agent (its name tells a Lambda log reader where it comes from). */
+export class AgentConfigError extends ConfigError {
   override name = 'AgentConfigError';
   constructor(message: string) {
     super(message);
-    // One line in the Lambda log, not a stack trace through the config loader.
     this.stack = `${this.name}: ${message}`;
   }
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+const QUEUE_URL = 'the http(s) URL of the PIPELINE queue, for example https://sqs.us-east-1.amazonaws.com/123456789012/dev-traffic-queue';
 
-function httpUrl(env: Env, name: string, expected: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  let parsed: URL | undefined;
+/** Runs a reader, turning its ConfigError into an AgentConfigError. */
+function asAgentError<T>(read: () => T): T {
   try {
-    parsed = new URL(raw);
-  } catch {
-    parsed = undefined;
+    return read();
+  } catch (error) {
+    if (error instanceof ConfigError && !(error instanceof AgentConfigError)) throw new AgentConfigError(error.message);
+    throw error;
   }
-  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
-    throw new AgentConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected ${expected}`);
-  }
-  return raw;
 }
 
-const QUEUE_URL = 'the http(s) URL of the PIPELINE queue, for example https://sqs.us-east-1.amazonaws.com/123456789012/dev-traffic-queue';
-const ENDPOINT_URL = 'an http(s) URL such as http://localhost:4566';
-
 export function loadAgentConfig(env: Env = process.env): AgentConfig {
-  const queueUrl = httpUrl(env, 'TRAFFIC_QUEUE_URL', QUEUE_URL);
-  if (queueUrl === undefined) throw new AgentConfigError(`TRAFFIC_QUEUE_URL is not set: expected ${QUEUE_URL}`);
-  const endpoint = httpUrl(env, 'AWS_ENDPOINT_URL_SQS', ENDPOINT_URL) ?? httpUrl(env, 'AWS_ENDPOINT_URL', ENDPOINT_URL);
-  return {
-    queueUrl,
-    endpoint,
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    localCredentials: endpoint !== undefined && !env.AWS_ACCESS_KEY_ID,
-  };
+  return asAgentError(() => {
+    const queueUrl = httpUrl(env, 'TRAFFIC_QUEUE_URL', QUEUE_URL);
+    if (queueUrl === undefined) throw new AgentConfigError(`TRAFFIC_QUEUE_URL is not set: expected ${QUEUE_URL}`);
+    return { queueUrl, ...sqsConnection(env) };
+  });
+}
+
+/** LOG_LEVEL, with the processor's rule: a pino level, `info` when unset, anything else refused. */
+export function loadAgentLogLevel(env: Env = process.env): LogLevel {
+  return asAgentError(() => logLevel(env));
 }

@@ -1,25 +1,14 @@
 /**
- * pino JSON lines on stderr, written synchronously: Lambda sends stderr to CloudWatch like
- * stdout, a frozen container loses nothing buffered, and the local tools keep stdout for
- * their own output (the response JSON, the traffic summary).
+ * The agent's logger: pino JSON lines on stderr, written synchronously: Lambda sends stderr to
+ * CloudWatch like stdout, a frozen container loses nothing buffered, and the local tools keep
+ * stdout for their own output (the response JSON, the traffic summary). A bad LOG_LEVEL is
+ * refused (AgentConfigError), as the processor refuses it.
  */
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import type { Env } from '../platform/config.ts';
+import { createLogger } from '../platform/logger.ts';
+import { loadAgentLogLevel } from './config.ts';
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-export function createAgentLogger(env: Readonly<Record<string, string | undefined>> = process.env): Logger {
-  const requested = env.LOG_LEVEL;
-  const level = requested !== undefined && LEVELS.includes(requested) ? requested : 'info';
-  const logger = pino(
-    {
-      name: 'traffic-agent',
-      level,
-      redact: ['*.accessKeyId', '*.secretAccessKey', '*.sessionToken', '*.authorization', '*.Authorization'],
-    },
-    pino.destination({ dest: 2, sync: true }),
-  );
-  if (requested !== undefined && requested !== '' && level !== requested) {
-    logger.warn(`LOG_LEVEL=${JSON.stringify(requested)} is not one of ${LEVELS.join(', ')}; using info`);
-  }
-  return logger;
+export function createAgentLogger(env: Env = process.env): Logger {
+  return createLogger({ name: 'traffic-agent', level: loadAgentLogLevel(env), destination: 'stderr' });
 }

@@ -1,6 +1,6 @@
 /** The agent's only I/O: one SendMessage per visit on the PIPELINE. */
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS } from '../queues.ts';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { createSqsClient } from '../platform/sqs.ts';
 import type { SendVisit } from './agent.ts';
 import type { AgentConfig } from './config.ts';
 
@@ -9,14 +9,6 @@ export interface SqsSender {
   readonly client: SQSClient;
   /** Closes the client's sockets (long-running callers; Lambda just freezes). */
   close(): void;
-}
-
-export function createSqsClient(config: Pick<AgentConfig, 'endpoint' | 'region' | 'localCredentials'>): SQSClient {
-  return new SQSClient({
-    region: config.region,
-    ...(config.endpoint !== undefined ? { endpoint: config.endpoint } : {}),
-    ...(config.localCredentials ? { credentials: LOCAL_CREDENTIALS } : {}),
-  });
 }
 
 export function createSqsSender(config: AgentConfig, client: SQSClient = createSqsClient(config)): SqsSender {

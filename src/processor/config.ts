@@ -1,16 +1,21 @@
 /**
- * Processor configuration from environment variables, validated at start with runtypes.
- * A bad value stops the process with one line naming the variable and what is allowed.
+ * Processor configuration from environment variables, validated once at start with the
+ * readers of src/platform/config.ts (the agent uses the same ones). A bad value stops the
+ * process with one line naming the variable and what is allowed.
  */
-import { Literal as RtLiteral, String as RtString, Union as RtUnion } from 'runtypes';
 import { VISIT_TYPES } from '../contract/visit-types.ts';
 import { MAX_RECEIVE_COUNT } from '../queues.ts';
+import { ConfigError, httpUrl, integer, localCredentialsFor, logLevel, oneOf, sqsConnection, type Env, type LogLevel } from '../platform/config.ts';
+
+export { ConfigError };
 export type StorageBackend = 'mysql' | 'cassandra';
 
 export interface ProcessorConfig {
   /** SQS endpoint; undefined means the embedded fauxqs endpoint (or AWS when a queue URL is set). */
   readonly endpoint: string | undefined;
   readonly region: string;
+  /** Sign SQS calls with fixed local credentials (an endpoint, or the embedded one, and no AWS_ACCESS_KEY_ID). */
+  readonly localCredentials: boolean;
   /** PIPELINE queue URL; undefined means the embedded default creates it. */
   readonly queueUrl: string | undefined;
   /** DLQ URL; undefined means it is found from the queue's RedrivePolicy. */
@@ -31,7 +36,7 @@ export interface ProcessorConfig {
   readonly retryBaseMs: number;
   readonly retryMaxMs: number;
   readonly shutdownGraceMs: number;
-  readonly logLevel: string;
+  readonly logLevel: LogLevel;
   readonly metricsPort: number;
   readonly statsIntervalMs: number;
   readonly healthMaxSilenceSeconds: number;
@@ -39,6 +44,8 @@ export interface ProcessorConfig {
   readonly deadLetterAfterReceives: number;
   /** First delay before a message the DLQ did not take is tried again (doubles per receive). */
   readonly deadLetterRetrySeconds: number;
+  /** How long a rejected message waits for others to share its DLQ call. */
+  readonly deadLetterLingerMs: number;
   // Liveness: deadlines, start-up retries, stall warnings.
   readonly sqsCallTimeoutMs: number;
   readonly sqsConnectTimeoutMs: number;
@@ -52,6 +59,23 @@ export interface ProcessorConfig {
   readonly deferBusySeconds: number;
   readonly breakerFailures: number;
   readonly breakerOpenMs: number;
+  // Retry and grace timings: backoffs, acknowledgement retries, shutdown steps.
+  /** After a failed receive a poller waits this, doubling per failure up to the max (with jitter). */
+  readonly pollBackoffBaseMs: number;
+  readonly pollBackoffMaxMs: number;
+  /** On STOP, how long a receive in flight may still answer before it is taken for an idle long poll and aborted. */
+  readonly pollStopGraceMs: number;
+  /** A crashed actor is restarted after this, doubling per crash up to the max (with jitter). */
+  readonly restartBackoffBaseMs: number;
+  readonly restartBackoffMaxMs: number;
+  /** Start-up: a queue check that got no answer is tried again after this, doubling up to the max. */
+  readonly startupBackoffBaseMs: number;
+  readonly startupBackoffMaxMs: number;
+  /** Deletes of written messages tried again after a failure, and the first retry's delay (doubling). */
+  readonly ackRetries: number;
+  readonly ackRetryBaseMs: number;
+  /** After SHUTDOWN_GRACE_MS, how long releasing what is left (visibility 0) may take before the process stops anyway. */
+  readonly releaseGraceMs: number;
 }
 
 /** Allowance for SQS round trips when the processor reckons how long a lease has left. */
@@ -80,46 +104,6 @@ function leaseFit(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: 
     throw new ConfigError(`BATCH_LINGER_MS=${batchLingerMs} is invalid: it must be at most ${why} so buffered visits have their lease extended before it ends`);
   }
   return { writeTimeoutMs, batchLingerMs };
-}
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-const IntegerText = RtString.withConstraint((raw) => /^-?\d+$/.test(raw.trim()) && Number.isSafeInteger(Number(raw)));
-const HttpUrl = RtString.withConstraint((raw) => {
-  try {
-    return ['http:', 'https:'].includes(new URL(raw).protocol);
-  } catch {
-    return false;
-  }
-});
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const checked = IntegerText.withConstraint((text) => Number(text) >= min && Number(text) <= max);
-  if (!checked.guard(raw)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`);
-  return Number(raw);
-}
-
-function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const allowedValues = RtUnion(...allowed.map((value) => RtLiteral(value as string)));
-  if (!allowedValues.guard(raw)) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected one of ${allowed.join(', ')}`);
-  }
-  return raw as T;
-}
-
-function url(env: Env, name: string): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  if (!HttpUrl.guard(raw)) throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an http(s) URL`);
-  return raw;
 }
 
 /**
@@ -153,12 +137,17 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     );
   }
   const { retryBaseMs, retryMaxMs, metricsPort, statsIntervalMs } = checkStartupKnobs(env);
+  const { endpoint, region } = sqsConnection(env);
+  const queueUrl = httpUrl(env, 'TRAFFIC_QUEUE_URL');
   return {
     ...liveness,
-    endpoint: url(env, 'AWS_ENDPOINT_URL_SQS') ?? url(env, 'AWS_ENDPOINT_URL'),
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
-    queueUrl: url(env, 'TRAFFIC_QUEUE_URL'),
-    dlqUrl: url(env, 'TRAFFIC_DLQ_URL'),
+    ...timingConfig(env),
+    endpoint,
+    region,
+    // Without a queue URL the embedded endpoint is used: a local one too.
+    localCredentials: localCredentialsFor(endpoint ?? (queueUrl ? undefined : 'embedded'), env),
+    queueUrl,
+    dlqUrl: httpUrl(env, 'TRAFFIC_DLQ_URL'),
     embeddedPort: integer(env, 'EMBEDDED_SQS_PORT', 4566, 0, 65_535),
     storageBackend: oneOf(env, 'STORAGE_BACKEND', 'mysql', ['mysql', 'cassandra'] as const),
     pollers: integer(env, 'POLLERS', 8, 1, 256),
@@ -175,13 +164,30 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     retryBaseMs,
     retryMaxMs,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
-    logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const),
+    logLevel: logLevel(env),
     metricsPort,
     statsIntervalMs,
     healthMaxSilenceSeconds,
     deadLetterAfterReceives: integer(env, 'DEAD_LETTER_AFTER_RECEIVES', 5, 1, 1_000),
     deadLetterRetrySeconds: integer(env, 'DEAD_LETTER_RETRY_SECONDS', 30, 1, 900),
+    deadLetterLingerMs: deadLetterLinger(env, visibilityTimeoutSeconds, heartbeatSeconds),
   };
+}
+
+/**
+ * Rejected messages of all pollers wait together up to DEAD_LETTER_LINGER_MS so one DLQ call
+ * carries up to 10 of them. They are not lease-extended while they wait, so, like buffered
+ * visits, the wait must leave the lease a heartbeat and a margin for the DLQ calls.
+ */
+function deadLetterLinger(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number): number {
+  const roomMs = (visibilityTimeoutSeconds - heartbeatSeconds) * 1000 - LEASE_MARGIN_MS;
+  const lingerMs = integer(env, 'DEAD_LETTER_LINGER_MS', Math.max(0, Math.min(200, roomMs)), 0, 60_000);
+  if (lingerMs > roomMs) {
+    throw new ConfigError(
+      `DEAD_LETTER_LINGER_MS=${lingerMs} is invalid: it must be at most (VISIBILITY_TIMEOUT_SECONDS ${visibilityTimeoutSeconds} - HEARTBEAT_SECONDS ${heartbeatSeconds}) x 1000 - ${LEASE_MARGIN_MS} = ${roomMs} so rejected messages reach the DLQ before their lease ends`,
+    );
+  }
+  return lingerMs;
 }
 
 /** Batch actors alive at once (MAX_IN_FLIGHT / BATCH_SIZE): each has timers and a lease to keep; beyond this, memory grows past what a worker should hold. */
@@ -280,4 +286,31 @@ function checkStartupKnobs(env: Env): { retryBaseMs: number; retryMaxMs: number;
     throw new ConfigError(`METRICS_PORT=${metricsPort} is invalid: the embedded SQS endpoint listens on that port (EMBEDDED_SQS_PORT); choose another`);
   }
   return { retryBaseMs, retryMaxMs, metricsPort, statsIntervalMs };
+}
+
+/** A base delay and its cap, both in milliseconds, the cap at least the base. */
+function backoffPair(env: Env, prefix: string, base: number, max: number): [number, number] {
+  const baseMs = integer(env, `${prefix}_BASE_MS`, base, 1, 600_000);
+  const maxMs = integer(env, `${prefix}_MAX_MS`, max, 1, 3_600_000);
+  if (maxMs < baseMs) throw new ConfigError(`${prefix}_MAX_MS=${maxMs} is invalid: it must be at least ${prefix}_BASE_MS (${baseMs}), the first delay it caps`);
+  return [baseMs, maxMs];
+}
+
+/** Retry and grace timings of the pollers, the supervisor, start-up and acknowledgements. */
+function timingConfig(env: Env) {
+  const [pollBackoffBaseMs, pollBackoffMaxMs] = backoffPair(env, 'POLL_BACKOFF', 500, 30_000);
+  const [restartBackoffBaseMs, restartBackoffMaxMs] = backoffPair(env, 'RESTART_BACKOFF', 1_000, 30_000);
+  const [startupBackoffBaseMs, startupBackoffMaxMs] = backoffPair(env, 'STARTUP_BACKOFF', 1_000, 30_000);
+  return {
+    pollBackoffBaseMs,
+    pollBackoffMaxMs,
+    pollStopGraceMs: integer(env, 'POLL_STOP_GRACE_MS', 500, 0, 60_000),
+    restartBackoffBaseMs,
+    restartBackoffMaxMs,
+    startupBackoffBaseMs,
+    startupBackoffMaxMs,
+    ackRetries: integer(env, 'ACK_RETRIES', 3, 0, 20),
+    ackRetryBaseMs: integer(env, 'ACK_RETRY_BASE_MS', 200, 1, 60_000),
+    releaseGraceMs: integer(env, 'RELEASE_GRACE_MS', 5_000, 0, 600_000),
+  };
 }

@@ -133,7 +133,12 @@ export async function startInspection(options: DebugOptions, logger: Logger): Pr
   }
 
   return {
-    inspect: sinks.length === 0 ? undefined : (event) => sinks.forEach((sink) => sink(event)),
+    inspect:
+      sinks.length === 0
+        ? undefined
+        : (event) => {
+            for (const sink of sinks) sink(event);
+          },
     close: async () => {
       await Promise.all(closers.map((close) => close()));
     },

@@ -2,17 +2,17 @@
  * The embedded default: an SQS-compatible endpoint (fauxqs) in this process,
  * with the PIPELINE and its DLQ created, so `npm start` needs no Docker and no AWS account.
  */
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import {
   DLQ_RETENTION_SECONDS,
   EMBEDDED_HOST,
-  LOCAL_CREDENTIALS,
   MAX_RECEIVE_COUNT,
   PIPELINE_DLQ_NAME,
   PIPELINE_QUEUE_NAME,
   QUEUE_VISIBILITY_TIMEOUT_SECONDS,
 } from '../queues.ts';
+import { localSqsClient } from '../platform/sqs.ts';
 
 export interface EmbeddedEndpoint {
   readonly endpoint: string;
@@ -54,7 +54,7 @@ export async function createPipelineQueues(
   names: { queue: string; dlq: string } = { queue: PIPELINE_QUEUE_NAME, dlq: PIPELINE_DLQ_NAME },
   options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {},
 ): Promise<{ queueUrl: string; dlqUrl: string }> {
-  const sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const sqs = localSqsClient(endpoint);
   try {
     const dlq = await sqs.send(
       new CreateQueueCommand({ QueueName: names.dlq, Attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) } }),

@@ -8,7 +8,7 @@ import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } 
 import type { EmbeddedEndpoint } from './embedded.ts';
 import type { Health } from './health.ts';
 import { startHttpServer } from './http-server.ts';
-import { createLogger } from './logger.ts';
+import { createLogger } from '../platform/logger.ts';
 import { createMetrics } from './metrics.ts';
 import { startStatsLog } from './stats-log.ts';
 import { startProcessor, type ProcessorHandle } from './processor.ts';
@@ -37,7 +37,7 @@ try {
   fail(error instanceof ConfigError || error instanceof Error ? error.message : String(error));
 }
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger({ name: 'traffic-processor', level: config.logLevel });
 
 // Optional features that cannot start stop the process here, before anything is received.
 let inspection: Awaited<ReturnType<typeof startInspection>>;
@@ -113,11 +113,11 @@ let exitCode = 0;
 try {
   const output = await processor.done;
   if (output.status === 'failed') {
-    logger.error({ err: String(output.error) }, 'processor could not start');
+    logger.error({ err: output.error }, 'processor could not start');
     exitCode = 1;
   }
 } catch (error) {
-  logger.fatal({ err: String(error) }, 'processor crashed');
+  logger.fatal({ err: error }, 'processor crashed');
   exitCode = 1;
 }
 logger.info({ stats: processor.stats }, 'processor stopped');

@@ -44,6 +44,12 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
     labelNames: ['type'],
     registers: [registry],
   });
+  const acknowledgeFailures = new Counter({
+    name: 'traffic_acknowledge_failures_total',
+    help: 'Written messages that could not be deleted from the PIPELINE (redelivered, and written again idempotently)',
+    labelNames: ['type'],
+    registers: [registry],
+  });
   const splits = new Counter({ name: 'traffic_batch_splits_total', help: 'Failing batches split to isolate the rows storage refuses', labelNames: ['type'], registers: [registry] });
   const abandoned = new Counter({
     name: 'traffic_writes_abandoned_total',
@@ -95,6 +101,12 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
           break;
         case 'write-failed':
           if (report.willRetry) retries.inc({ type: report.type });
+          break;
+        case 'acknowledged':
+          if (report.failed > 0) acknowledgeFailures.inc({ type: report.type }, report.failed);
+          break;
+        case 'acknowledge-failed':
+          acknowledgeFailures.inc({ type: report.type }, report.count);
           break;
         case 'released':
           if (report.count > 0) released.inc(report.count);

@@ -5,9 +5,8 @@
  * (no such queue, no redrive policy, access denied) fails at once.
  */
 import { backoffDelay, type BackoffOptions } from '../../machines/backoff.ts';
-import { SqsQueueError, type SqsQueue } from './sqs-queue.ts';
-
-export const STARTUP_BACKOFF: BackoffOptions = { baseMs: 1_000, maxMs: 30_000 };
+import type { QueueFacts, QueuePort } from '../../machines/ports.ts';
+import { SqsQueueError } from './sqs-queue.ts';
 
 /** Whether a start-up error is the endpoint's final answer rather than a failure to answer. */
 export function isPermanent(error: unknown): boolean {
@@ -21,20 +20,28 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     signal.throwIfAborted();
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 
 export async function prepareWithRetries(
-  queue: Pick<SqsQueue, 'prepare'>,
+  queue: Pick<QueuePort, 'prepare'>,
   options: {
     signal: AbortSignal;
     /** 0: keep trying until stopped. */
     maxAttempts: number;
     onRetry: (attempt: number, delayMs: number, error: unknown) => void;
-    backoff?: BackoffOptions;
+    /** STARTUP_BACKOFF_BASE_MS and STARTUP_BACKOFF_MAX_MS. */
+    backoff: BackoffOptions;
   },
-): ReturnType<SqsQueue['prepare']> {
+): Promise<QueueFacts> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await queue.prepare(options.signal);
@@ -43,7 +50,7 @@ export async function prepareWithRetries(
       if (options.maxAttempts > 0 && attempt >= options.maxAttempts) {
         throw new Error(`the SQS endpoint did not answer in ${attempt} attempt(s) (STARTUP_MAX_ATTEMPTS=${options.maxAttempts}): ${String(error)}`, { cause: error });
       }
-      const delayMs = backoffDelay(attempt, options.backoff ?? STARTUP_BACKOFF);
+      const delayMs = backoffDelay(attempt, options.backoff);
       options.onRetry(attempt, delayMs, error);
       await sleep(delayMs, options.signal);
     }

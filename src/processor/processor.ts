@@ -9,10 +9,12 @@ import { createActor, fromPromise, toPromise, type Actor, type InspectionEvent }
 import { batchMachine } from '../../machines/batch.ts';
 import { CircuitBreaker } from '../../machines/circuit-breaker.ts';
 import type { ShareSettings } from '../../machines/isolation.ts';
+import { deadLettererMachine } from '../../machines/dead-letterer.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
 import { deadLetterRetrySeconds } from '../../machines/backoff.ts';
 import { supervisorMachine, writerId, type SupervisorOutput } from '../../machines/supervisor.ts';
+import type { QueuePort, StoragePort } from '../../machines/ports.ts';
 import type { DeadLetter, Delivery, ExtendResult, Lease, RejectedMessage, Report } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
 import { VISIT_TYPES, visitType, type VisitTypeName } from '../contract/visit-types.ts';
@@ -22,9 +24,8 @@ import { withDeadline } from './deadline.ts';
 import { assessHealth, type Health } from './health.ts';
 import { startStallMonitor } from './stall-monitor.ts';
 import { prepareWithRetries } from './prepare.ts';
-import { createSqsClient, withDeadlines } from './sqs-client.ts';
+import { createProcessorSqsClient, sqsClientOptions, withDeadlines } from './sqs-client.ts';
 import { SqsQueue } from './sqs-queue.ts';
-import type { StoragePort } from './storage/port.ts';
 
 /** Longest a table's circuit stays open before the next probe. */
 const BREAKER_MAX_OPEN_MS = 30_000;
@@ -73,16 +74,8 @@ function toDeadLetter({ message, rejection }: RejectedMessage): DeadLetter {
 
 export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const { config, logger, storage } = options;
-  const deadlines = { callTimeoutMs: config.sqsCallTimeoutMs, connectTimeoutMs: config.sqsConnectTimeoutMs, receiveMarginMs: config.receiveDeadlineMarginMs };
-  const client = options.client
-    ? withDeadlines(options.client, deadlines, options.endpoint)
-    : createSqsClient({
-        region: config.region,
-        endpoint: options.endpoint,
-        deadlines,
-        maxWaitSeconds: config.receiveWaitSeconds,
-        maxSockets: config.pollers + config.sqsConcurrency,
-      });
+  const clientOptions = sqsClientOptions(config, options.endpoint);
+  const client = options.client ? withDeadlines(options.client, clientOptions.deadlines, options.endpoint) : createProcessorSqsClient(clientOptions);
   const queue = new SqsQueue({
     client,
     queueUrl: options.queueUrl,
@@ -137,9 +130,6 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   };
 }
 
-/** The minimal interface the machines' actors need from the queue (SqsQueue, or a fake in tests). */
-export type QueuePort = Pick<SqsQueue, 'queueUrl' | 'prepare' | 'receive' | 'deleteMessages' | 'changeVisibility' | 'deadLetter'>;
-
 export interface MachineDeps {
   readonly queue: QueuePort;
   readonly storage: StoragePort;
@@ -160,9 +150,9 @@ export function provideMachines(deps: MachineDeps) {
     VISIT_TYPES.map((t) => [t.name, new CircuitBreaker({ failureThreshold: config.breakerFailures, baseOpenMs: config.breakerOpenMs, maxOpenMs: BREAKER_MAX_OPEN_MS })]),
   );
   // Credits are booked by actor id, so a crashed actor's balance can be returned by id.
-  const releaseCredits = ({ self }: { self: { id: string } }, count: number) => credits.release(count, self.id);
+  const returnCredits = ({ self }: { self: { id: string } }, count: number) => credits.giveBack(count, self.id);
   const transferCredits = ({ self }: { self: { id: string } }, { to, count }: { to: string; count: number }) => credits.transfer(self.id, to, count);
-  const releaseCreditsOf = (_: unknown, owner: string) => void credits.releaseOwner(owner);
+  const returnCreditsOf = (_: unknown, owner: string) => void credits.giveBackAll(owner);
   const deferSeconds = (receiveCount: number) => deadLetterRetrySeconds(receiveCount, config.deadLetterRetrySeconds);
   const batch = batchMachine.provide({
     actors: {
@@ -227,7 +217,7 @@ export function provideMachines(deps: MachineDeps) {
         }
       }),
     },
-    actions: { report: reportAction, releaseCredits },
+    actions: { report: reportAction, returnCredits },
     guards: {
       degraded: ({ context }) => breakers.get(context.type)!.state !== 'closed',
       othersActive: ({ context }) => VISIT_TYPES.some(({ name }) => name !== context.type && credits.activeWithin(writerId(name), OTHERS_ACTIVE_MS)),
@@ -246,19 +236,29 @@ export function provideMachines(deps: MachineDeps) {
       ),
       release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.changeVisibility(input.leases, 0, signal)),
     },
-    actions: { report: reportAction, releaseCredits, transferCredits },
+    actions: { report: reportAction, returnCredits, transferCredits },
+  });
+  const deadLetterer = deadLettererMachine.provide({
+    actors: {
+      deadLetter: fromPromise(({ input, signal }: { input: { rejected: readonly RejectedMessage[] }; signal: AbortSignal }) =>
+        queue.deadLetter(input.rejected.map(toDeadLetter), deferSeconds, signal),
+      ),
+    },
+    actions: { report: reportAction, returnCredits },
   });
   return supervisorMachine.provide({
     actors: {
       writer,
       poller,
+      deadLetterer,
       prepare: fromPromise(async ({ signal }) => {
         const { dlqUrl, maxReceiveCount, queueVisibilityTimeoutSeconds } = await prepareWithRetries(queue, {
           signal,
           maxAttempts: config.startupMaxAttempts,
+          backoff: { baseMs: config.startupBackoffBaseMs, maxMs: config.startupBackoffMaxMs },
           onRetry: (attempt, delayMs, error) =>
             logger.warn(
-              { endpoint: deps.endpoint, queueUrl: queue.queueUrl, attempt, retryInMs: delayMs, err: error instanceof Error ? `${error.name}: ${error.message}` : String(error) },
+              { endpoint: deps.endpoint, queueUrl: queue.queueUrl, attempt, retryInMs: delayMs, err: error },
               `SQS endpoint ${deps.endpoint ?? ''} did not answer at start; retrying`,
             ),
         });
@@ -293,7 +293,7 @@ export function provideMachines(deps: MachineDeps) {
         return { writerSettings: { deadLetterAfterReceives, ...(share ? { share } : {}) } };
       }),
     },
-    actions: { report: reportAction, releaseCreditsOf },
+    actions: { report: reportAction, returnCreditsOf },
   });
 }
 
@@ -320,9 +320,9 @@ export function supervisorInput(config: ProcessorConfig) {
     pollerSettings: {
       maxMessages: 10,
       waitSeconds: config.receiveWaitSeconds,
-      backoffBaseMs: 500,
-      backoffMaxMs: 30_000,
-      stopGraceMs: 500,
+      backoffBaseMs: config.pollBackoffBaseMs,
+      backoffMaxMs: config.pollBackoffMaxMs,
+      stopGraceMs: config.pollStopGraceMs,
     },
     writerSettings: {
       batchSize: config.batchSize,
@@ -335,10 +335,13 @@ export function supervisorInput(config: ProcessorConfig) {
       writeMaxAttempts: config.writeMaxAttempts,
       retryBaseMs: config.retryBaseMs,
       retryMaxMs: config.retryMaxMs,
+      ackRetries: config.ackRetries,
+      ackRetryBaseMs: config.ackRetryBaseMs,
       ...(config.typeSharePercent < 100 ? { share: shareSettings(config) } : {}),
     },
-    restartBackoff: { baseMs: 1_000, maxMs: 30_000 },
+    restartBackoff: { baseMs: config.restartBackoffBaseMs, maxMs: config.restartBackoffMaxMs },
     shutdownGraceMs: config.shutdownGraceMs,
-    releaseGraceMs: 5_000,
+    releaseGraceMs: config.releaseGraceMs,
+    deadLetterLingerMs: config.deadLetterLingerMs,
   };
 }

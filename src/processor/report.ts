@@ -62,10 +62,6 @@ export function createStats(): ProcessorStats {
 
 export type Reporter = (report: Report) => void;
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
 /** A reporter that logs what an operator needs and keeps `stats`; `extra` sees every report too (metrics). */
 export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Reporter, now: () => number = Date.now): Reporter {
   return (report) => {
@@ -76,7 +72,7 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         break;
       case 'receive-failed':
         stats.pollErrors += 1;
-        logger.warn({ poller: report.poller, attempt: report.attempt, retryInMs: report.delayMs, err: errorText(report.error) }, 'receive failed, backing off');
+        logger.warn({ poller: report.poller, attempt: report.attempt, retryInMs: report.delayMs, err: report.error }, 'receive failed, backing off');
         break;
       case 'dead-lettered':
         for (const { messageId, reason, reasonKept } of report.letters) {
@@ -90,7 +86,7 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         }
         break;
       case 'dead-letter-failed':
-        logger.error({ source: report.source, count: report.count, err: errorText(report.error) }, 'could not dead-letter messages; they will be received again');
+        logger.error({ source: report.source, count: report.count, err: report.error }, 'could not dead-letter messages; they will be received again');
         break;
       case 'entries-failed':
         if (report.failures.length === 0) break;
@@ -119,7 +115,7 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
       case 'write-failed':
         if (report.willRetry) stats.retries += 1;
         logger.warn(
-          { type: report.type, count: report.count, attempt: report.attempt, retryInMs: report.willRetry ? report.delayMs : undefined, err: errorText(report.error) },
+          { type: report.type, count: report.count, attempt: report.attempt, retryInMs: report.willRetry ? report.delayMs : undefined, err: report.error },
           report.willRetry ? 'write failed, retrying' : 'write failed, retries exhausted',
         );
         break;
@@ -147,7 +143,7 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         logger.debug({ type: report.type, count: report.count }, 'visibility extended');
         break;
       case 'extend-failed':
-        logger.warn({ type: report.type, count: report.count, err: errorText(report.error) }, 'visibility extension failed');
+        logger.warn({ type: report.type, count: report.count, err: report.error }, 'visibility extension failed');
         break;
       case 'acknowledged':
         if (report.failed > 0) {
@@ -157,19 +153,17 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         break;
       case 'acknowledge-failed':
         stats.acknowledgeFailures += report.count;
-        logger.warn({ type: report.type, count: report.count, err: errorText(report.error) }, 'written messages could not be deleted; redelivery is idempotent');
+        logger.warn({ type: report.type, count: report.count, err: report.error }, 'written messages could not be deleted; redelivery is idempotent');
         break;
       case 'released':
         if (report.count === 0) break;
         stats.released += report.count;
-        logger.warn({ type: report.type, count: report.count, reason: report.reason }, 'messages released back to the queue');
+        logger.warn({ source: report.source, count: report.count, reason: report.reason }, 'messages released back to the queue');
         break;
       case 'child-crashed':
         stats.childRestarts += 1;
-        if (report.delayMs < 0) logger.error({ child: report.child, err: errorText(report.error) }, 'actor crashed while draining; not restarted, its credits returned');
-        else logger.error({ child: report.child, restarts: report.restarts, restartInMs: report.delayMs, err: errorText(report.error) }, 'actor crashed, restarting');
-        break;
-      case 'state':
+        if (report.delayMs < 0) logger.error({ child: report.child, err: report.error }, 'actor crashed while draining; not restarted, its credits returned');
+        else logger.error({ child: report.child, restarts: report.restarts, restartInMs: report.delayMs, err: report.error }, 'actor crashed, restarting');
         break;
     }
     extra?.(report);

@@ -5,8 +5,10 @@
  * (a long poll: its wait plus a margin); when it passes, the request is aborted, its socket
  * destroyed, and the next call opens a new connection.
  */
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS } from '../queues.ts';
+import { ReceiveMessageCommand, type SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import type { SqsConnection } from '../platform/config.ts';
+import { createSqsClient } from '../platform/sqs.ts';
+import type { ProcessorConfig } from './config.ts';
 
 export interface SqsDeadlines {
   /** Deadline of every call but a long poll. */
@@ -63,30 +65,45 @@ export function withDeadlines(client: SQSClient, deadlines: SqsDeadlines, endpoi
   });
 }
 
-/** The processor's SQS client: connection and socket timeouts, keep-alive, and a deadline on every call. */
-export function createSqsClient(options: {
-  region: string;
-  endpoint: string | undefined;
+export interface SqsClientOptions {
+  connection: SqsConnection;
   deadlines: SqsDeadlines;
   /** The longest long poll, so the socket timeout never cuts one short. */
   maxWaitSeconds: number;
   maxSockets: number;
-}): SQSClient {
+}
+
+/** The SQS client options of a processor with this configuration. */
+export function sqsClientOptions(config: ProcessorConfig, endpoint: string | undefined): SqsClientOptions {
+  return {
+    connection: { region: config.region, endpoint, localCredentials: config.localCredentials },
+    deadlines: { callTimeoutMs: config.sqsCallTimeoutMs, connectTimeoutMs: config.sqsConnectTimeoutMs, receiveMarginMs: config.receiveDeadlineMarginMs },
+    maxWaitSeconds: config.receiveWaitSeconds,
+    maxSockets: config.pollers + config.sqsConcurrency,
+  };
+}
+
+/** The processor's SQS client: connection and socket timeouts, keep-alive, and a deadline on every call. */
+export function createProcessorSqsClient(options: SqsClientOptions): SQSClient {
+  const { endpoint, region } = options.connection;
+  return withDeadlines(createSqsClient(options.connection, sqsClientConfig(options)), options.deadlines, endpoint ?? `SQS in ${region}`);
+}
+
+/**
+ * The SDK options createProcessorSqsClient adds to the platform's client (the benchmark builds
+ * the processor's client from them too); region, endpoint and credentials come from the connection.
+ */
+export function sqsClientConfig(options: SqsClientOptions): Omit<SQSClientConfig, 'region' | 'endpoint' | 'credentials'> {
   const { deadlines } = options;
   // Socket inactivity: longer than any call's deadline, so the deadline speaks first; a backstop.
   const socketTimeoutMs = Math.max(deadlines.callTimeoutMs, options.maxWaitSeconds * 1000 + deadlines.receiveMarginMs) + 1_000;
   const agent = { keepAlive: true, maxSockets: options.maxSockets };
-  const client = new SQSClient({
-    region: options.region,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    // Local endpoints accept any credentials; AWS uses the default provider chain.
-    ...(options.endpoint && !process.env.AWS_ACCESS_KEY_ID ? { credentials: LOCAL_CREDENTIALS } : {}),
+  return {
     requestHandler: {
       connectionTimeout: deadlines.connectTimeoutMs,
       requestTimeout: socketTimeoutMs,
       httpAgent: agent,
       httpsAgent: agent,
     },
-  });
-  return withDeadlines(client, deadlines, options.endpoint ?? `SQS in ${options.region}`);
+  };
 }

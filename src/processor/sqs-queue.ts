@@ -16,6 +16,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type PQueue from 'p-queue';
+import type { QueueFacts, QueuePort } from '../../machines/ports.ts';
 import type { DeadLetter, DeadLetterResult, EntryFailure, EntryResult, Lease, QueueMessage } from '../../machines/types.ts';
 
 /** SQS batch calls take at most 10 entries. */
@@ -42,13 +43,6 @@ export interface SqsQueueOptions {
   readonly visibilityTimeoutSeconds?: number;
 }
 
-export interface QueueFacts {
-  readonly dlqUrl: string;
-  readonly maxReceiveCount: number | undefined;
-  /** The PIPELINE's own VisibilityTimeout attribute (the processor sets its own on each receive). */
-  readonly queueVisibilityTimeoutSeconds: number;
-}
-
 function errorCode(error: unknown): string {
   return error instanceof Error ? error.name : 'Error';
 }
@@ -58,7 +52,7 @@ function isMissingQueue(error: unknown): boolean {
   return name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue';
 }
 
-export class SqsQueue {
+export class SqsQueue implements QueuePort {
   readonly queueUrl: string;
   #dlqUrl: string | undefined;
   readonly #client: SQSClient;
@@ -72,10 +66,6 @@ export class SqsQueue {
     this.#client = options.client;
     this.#limiter = options.limiter;
     this.#visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
-  }
-
-  get dlqUrl(): string | undefined {
-    return this.#dlqUrl;
   }
 
   /** Checks the PIPELINE and its DLQ exist; returns the DLQ URL, maxReceiveCount and the queue's visibility timeout. */
@@ -174,8 +164,8 @@ export class SqsQueue {
    * `deferSeconds(receiveCount)` so it waits for the DLQ rather than for the redrive policy.
    */
   async deadLetter(letters: readonly DeadLetter[], deferSeconds: (receiveCount: number) => number, signal: AbortSignal): Promise<DeadLetterResult> {
-    const dlqUrl = this.#dlqUrl;
-    if (!dlqUrl) throw new SqsQueueError('DLQ URL unknown: prepare() was not called');
+    // The DLQ is found on first use when start-up did not look for it (prepare).
+    const dlqUrl = this.#dlqUrl ?? (await this.prepare(signal)).dlqUrl;
     const notSent: EntryFailure[] = [];
     const copies = new Map<string, DlqCopy>();
     const toSend: Array<{ letter: DeadLetter; copy: DlqCopy }> = [];

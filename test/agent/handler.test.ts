@@ -59,3 +59,19 @@ test.serial('the configuration and client are kept for the container: a later ch
   t.is(messages.length, 1, 'sent to the queue configured at the first invocation');
   t.is(JSON.parse(messages[0]!.Body!).url, 'kept.example');
 });
+
+test.serial('a handler made for a given environment reads that one, not process.env (the local tools change no global)', async (t) => {
+  const { createHandler } = await import('../../src/agent/handler.ts');
+  const before = { ...process.env };
+  process.env.TRAFFIC_QUEUE_URL = 'http://127.0.0.1:9/000000000000/not-this-one';
+  t.teardown(() => {
+    if (before.TRAFFIC_QUEUE_URL === undefined) delete process.env.TRAFFIC_QUEUE_URL;
+    else process.env.TRAFFIC_QUEUE_URL = before.TRAFFIC_QUEUE_URL;
+  });
+  const local = createHandler({ TRAFFIC_QUEUE_URL: queue.queueUrl, AWS_ENDPOINT_URL_SQS: queue.endpoint, LOG_LEVEL: 'silent' });
+  const response = await local(direct({ type: 'referrer', url: 'given-env.example' }));
+  t.is(response.statusCode, 202);
+  const messages = await queue.receiveAll();
+  t.deepEqual(messages.map((m) => JSON.parse(m.Body!).url), ['given-env.example']);
+  await t.throwsAsync(createHandler({ LOG_LEVEL: 'silent' })(direct({ type: 'referrer', url: 'x.example' })), { message: /^TRAFFIC_QUEUE_URL is not set/ });
+});

@@ -7,14 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { startFauxqs } from 'fauxqs';
-import { exportTarget, LocalTargetError, resolveLocalTarget } from '../../src/agent/local/target.ts';
+import { LocalTargetError, resolveLocalTarget, targetEnv } from '../../scripts/local/target.ts';
 import { PIPELINE_DLQ_NAME, PIPELINE_QUEUE_NAME } from '../../src/queues.ts';
 import { closedPort, startTestQueue, type TestQueue } from './support/sqs.ts';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const INVOKE = 'src/agent/local/invoke.ts';
-const TRAFFIC = 'src/agent/traffic/cli.ts';
+const INVOKE = 'scripts/local/invoke.ts';
+const TRAFFIC = 'scripts/traffic/cli.ts';
 
 /** The environment of a fresh shell: nothing about queues or endpoints. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -47,9 +47,7 @@ test('the target is dev-traffic-queue looked up on AWS_ENDPOINT_URL', async (t) 
   t.is(config.queueUrl, pipeline.queueUrl);
   t.is(config.endpoint, pipeline.endpoint);
   t.true(config.localCredentials);
-  const env: Record<string, string | undefined> = {};
-  exportTarget(config, env);
-  t.deepEqual(env, { TRAFFIC_QUEUE_URL: pipeline.queueUrl, AWS_ENDPOINT_URL_SQS: pipeline.endpoint });
+  t.deepEqual(targetEnv(config), { TRAFFIC_QUEUE_URL: pipeline.queueUrl, AWS_ENDPOINT_URL_SQS: pipeline.endpoint });
 });
 
 test('with nothing configured the embedded endpoint 127.0.0.1:4566 is the target', async (t) => {

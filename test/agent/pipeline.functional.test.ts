@@ -8,10 +8,10 @@ import test from 'ava';
 import pino from 'pino';
 import { createAgent } from '../../src/agent/agent.ts';
 import { createSqsSender } from '../../src/agent/sqs-sender.ts';
-import { generateEvents, runTraffic, type TrafficResult } from '../../src/agent/traffic/index.ts';
+import { generateEvents, runTraffic, type TrafficResult } from '../../scripts/traffic/index.ts';
 import { resolveVisitType, type VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import type { Visit } from '../../src/contract/visit.ts';
-import type { StoragePort } from '../../src/processor/storage/port.ts';
+import type { StoragePort } from '../../machines/ports.ts';
 import { startTestProcessor } from '../support/sqs.ts';
 import { startTestQueue, type TestQueue } from './support/sqs.ts';
 

@@ -5,8 +5,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { parseVisitBody } from '../../src/contract/visit.ts';
-import { parseTrafficArgs, UsageError } from '../../src/agent/traffic/args.ts';
-import { generateEvents, parseMix, runTraffic, progressLine, summaryText, type TrafficEvent, type TrafficResult } from '../../src/agent/traffic/index.ts';
+import { parseTrafficArgs, UsageError } from '../../scripts/traffic/args.ts';
+import { generateEvents, parseMix, runTraffic, progressLine, summaryText, type TrafficEvent, type TrafficResult } from '../../scripts/traffic/index.ts';
 import { recordingAgent } from './support/agent.ts';
 
 const describe = (events: Iterable<TrafficEvent>) => [...events].map((e) => ({ label: e.label, expect: e.expect }));

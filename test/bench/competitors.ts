@@ -50,9 +50,14 @@ function sortBodies(messages: readonly Message[]): { byType: Map<VisitTypeName, 
   return { byType, invalid };
 }
 
+/** The processor's configuration in the benchmark: defaults, but the competitors' pollers and wait. */
+export function processorConfig(pollers: number) {
+  return loadConfig({ POLLERS: String(pollers), RECEIVE_WAIT_SECONDS: '1', MAX_IN_FLIGHT: String(Math.max(2000, pollers * 40)) });
+}
+
 async function runProcessor(ctx: RunContext): Promise<void> {
   const processor = startProcessor({
-    config: loadConfig({ POLLERS: String(ctx.pollers), RECEIVE_WAIT_SECONDS: '1', MAX_IN_FLIGHT: String(Math.max(2000, ctx.pollers * 40)) }),
+    config: processorConfig(ctx.pollers),
     endpoint: ctx.endpoint,
     queueUrl: ctx.queueUrl,
     dlqUrl: ctx.dlqUrl,

@@ -5,14 +5,14 @@
  * (its statement, its rows and its pino `write` line, to /dev/null) so every competitor pays
  * the cost of the real job's output alike.
  */
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import pino, { type Logger } from 'pino';
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
-import { createLogger } from '../../src/processor/logger.ts';
+import { createLogger } from '../../src/platform/logger.ts';
 import { createStorage } from '../../src/processor/storage/index.ts';
-import type { StoragePort } from '../../src/processor/storage/port.ts';
-import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
+import type { StoragePort } from '../../machines/ports.ts';
+import { localSqsClient } from '../../src/platform/sqs.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -21,9 +21,10 @@ export interface CountingClient {
   calls(): number;
 }
 
-export function delayedClient(endpoint: string, rttMs: number): CountingClient {
+/** `config` is the competitor's own client configuration (the processor's); by default the SDK's. */
+export function delayedClient(endpoint: string, rttMs: number, config: Omit<SQSClientConfig, 'region' | 'endpoint' | 'credentials'> = {}): CountingClient {
   let calls = 0;
-  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });
+  const client = localSqsClient(endpoint, { maxAttempts: 3, ...config });
   client.middlewareStack.add(
     (next) => async (args) => {
       calls += 1;
@@ -48,7 +49,7 @@ export const STORAGE_VARIANTS: readonly StorageVariant[] = ['echo', 'record'];
 
 /** The JSON logger `npm start` builds (info level, same redaction), writing to /dev/null synchronously as pino does to stdout. */
 export function benchLogger(): Logger {
-  return createLogger('info', 'traffic-processor', pino.destination({ dest: '/dev/null', sync: true }));
+  return createLogger({ name: 'traffic-processor', level: 'info', destination: pino.destination({ dest: '/dev/null', sync: true }) });
 }
 
 export function delayedStorage(latencyMs: number, variant: StorageVariant = 'record', logger: Logger = benchLogger()): BenchStorage {
@@ -71,11 +72,6 @@ export function delayedStorage(latencyMs: number, variant: StorageVariant = 'rec
     },
   };
   return storage;
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
 export function median(values: readonly number[]): number {

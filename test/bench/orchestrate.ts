@@ -2,11 +2,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createPipelineQueues } from '../../src/processor/embedded.ts';
-import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
-import { makeBurst, sendBurst, type BurstMessage } from '../support/burst.ts';
-import { seededRandom } from '../support/recording-storage.ts';
+import { localSqsClient } from '../../src/platform/sqs.ts';
+import { makeBurst, sendBurst, type BurstMessage } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
+import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
 import type { Competitor } from './competitors.ts';
 import type { StorageVariant } from './harness.ts';
 import type { WorkerJob, WorkerResult } from './worker.ts';
@@ -28,7 +29,7 @@ export async function startSqsServer(): Promise<SqsServer> {
   const first = await lines.next();
   const { port } = JSON.parse(first.value as string) as { port: number };
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const client = localSqsClient(endpoint);
   return {
     endpoint,
     client,
@@ -63,7 +64,7 @@ export async function preload(server: SqsServer, count: number, seed: number): P
 
 function startWorker(job: WorkerJob & { reportIds?: boolean }, nodeOptions: readonly string[]): { child: ChildProcess; ready: Promise<void>; result: Promise<WorkerResult> } {
   // Every competitor gets the young-generation cap the processor is deployed with.
-  const child = spawn(NODE, ['--max-semi-space-size=8', ...nodeOptions, `${HERE}worker.ts`, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(NODE, [...PROCESSOR_NODE_FLAGS, ...nodeOptions, `${HERE}worker.ts`, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const ready = lines.next().then(() => undefined);
   const result = ready.then(async () => {

@@ -3,11 +3,14 @@
  * as JSON from argv, prints {"ready":true}, starts on a "go" line from stdin, and prints its
  * figures as JSON once the queue is drained (nothing visible or in flight).
  */
+import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
-import { runCompetitor, type Competitor, type RunContext } from './competitors.ts';
-import { benchLogger, delayedClient, delayedStorage, percentile, type StorageVariant } from './harness.ts';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { localSqsClient } from '../../src/platform/sqs.ts';
+import { percentile } from '../../scripts/support/percentile.ts';
+import { sqsClientConfig, sqsClientOptions } from '../../src/processor/sqs-client.ts';
+import { processorConfig, runCompetitor, type Competitor, type RunContext } from './competitors.ts';
+import { benchLogger, delayedClient, delayedStorage, type StorageVariant } from './harness.ts';
 
 export interface WorkerJob {
   readonly competitor: Competitor;
@@ -37,10 +40,25 @@ export interface WorkerResult {
 }
 
 const job = JSON.parse(process.argv[2]) as WorkerJob & { reportIds?: boolean };
-const counting = delayedClient(job.endpoint, job.rttMs);
+// The processor talks to SQS through the client it builds in production (timeouts, agent); the others through the SDK's default one.
+const counting = delayedClient(
+  job.endpoint,
+  job.rttMs,
+  job.competitor === 'processor' ? sqsClientConfig(sqsClientOptions(processorConfig(job.pollers), job.endpoint)) : {},
+);
 const logger = benchLogger();
 const storage = delayedStorage(job.storageMs, job.storageVariant, logger);
-const watcher = new SQSClient({ endpoint: job.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+const watcher = localSqsClient(job.endpoint);
+
+/**
+ * Under --cpu-prof, writes the drain's start and end (µs, the profile's monotonic clock) next to
+ * the profile, so profile-table.ts counts the drain only, not start-up.
+ */
+function writeProfileWindow(startNs: bigint, endNs: bigint): void {
+  const dir = process.execArgv.find((a) => a.startsWith('--cpu-prof-dir='))?.slice('--cpu-prof-dir='.length);
+  if (!dir) return;
+  writeFileSync(`${dir}/${job.competitor}-${process.pid}.window.json`, JSON.stringify({ startUs: Number(startNs / 1000n), endUs: Number(endNs / 1000n) }));
+}
 
 async function drained(): Promise<void> {
   for (;;) {
@@ -58,6 +76,7 @@ for await (const line of lines) if (line.trim() === 'go') break;
 
 const started = performance.now();
 const cpuAtStart = process.cpuUsage();
+const clockAtStart = process.hrtime.bigint();
 const ctx: RunContext = {
   client: counting.client,
   endpoint: job.endpoint,
@@ -72,6 +91,7 @@ const ctx: RunContext = {
 const drainedAt = ctx.drained.then(() => ({ at: performance.now(), cpu: process.cpuUsage(cpuAtStart) }));
 await runCompetitor(job.competitor, ctx);
 const end = await drainedAt;
+writeProfileWindow(clockAtStart, clockAtStart + BigInt(Math.round((end.at - started) * 1e6)));
 const seconds = (end.at - started) / 1000;
 const latencies = [...storage.latencies.values()].sort((a, b) => a - b);
 const result: WorkerResult = {

@@ -5,8 +5,8 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBurst, sendBurst } from '../support/burst.ts';
-import { seededRandom } from '../support/recording-storage.ts';
+import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
 import { waitFor } from '../support/sqs.ts';
 import { OutageProxy } from './proxy.ts';
 import { account, drained, endpoint, ledger, startWorker, stopAll, type Endpoint, type Scale, type ScenarioResult } from './scenarios.ts';

@@ -1,5 +1,6 @@
 /** A TCP proxy on 127.0.0.1 in front of the SQS endpoint, to take the endpoint away and bring it back. */
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { freePort } from '../support/sqs.ts';
 
 export class OutageProxy {
   readonly port: number;
@@ -15,11 +16,7 @@ export class OutageProxy {
   }
 
   static async start(target: number): Promise<OutageProxy> {
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const port = (probe.address() as { port: number }).port;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
-    const proxy = new OutageProxy(port, target);
+    const proxy = new OutageProxy(await freePort(), target);
     await proxy.up();
     return proxy;
   }

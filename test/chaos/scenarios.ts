@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import { startFauxqs } from 'fauxqs';
-import { CreateQueueCommand, DeleteQueueCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { parseVisitBody } from '../../src/contract/visit.ts';
 import { createPipelineQueues } from '../../src/processor/embedded.ts';
-import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
-import { makeBurst, sendBurst, type BurstMessage } from '../support/burst.ts';
-import { seededRandom } from '../support/recording-storage.ts';
+import { localSqsClient } from '../../src/platform/sqs.ts';
+import { makeBurst, sendBurst, type BurstMessage } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
+import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
 import { drainQueue, queueDepth, waitFor } from '../support/sqs.ts';
 import { LIVENESS_SCENARIOS } from './liveness-scenarios.ts';
 import { OutageProxy } from './proxy.ts';
@@ -60,7 +61,7 @@ export async function endpoint(options: { visibilityTimeoutSeconds?: number; max
   const server = await startFauxqs({ port: 0, logger: false });
   const url = `http://127.0.0.1:${server.port}`;
   const { queueUrl, dlqUrl } = await createPipelineQueues(url, undefined, options);
-  const client = new SQSClient({ endpoint: url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const client = localSqsClient(url);
   return {
     port: server.port,
     endpoint: url,
@@ -84,7 +85,7 @@ export interface Worker {
 }
 
 export function startWorker(ep: Endpoint, env: Record<string, string>, via = ep.endpoint): Worker {
-  const child = spawn(process.execPath, ['--max-semi-space-size=8', WORKER], {
+  const child = spawn(process.execPath, [...PROCESSOR_NODE_FLAGS, WORKER], {
     env: {
       ...process.env,
       AWS_ENDPOINT_URL: via,
@@ -118,7 +119,7 @@ export async function drained(ep: Endpoint, timeoutMs: number, extra: () => Prom
   await waitFor(
     async () => {
       const depth = await queueDepth(ep.client, ep.queueUrl);
-      return depth.visible + depth.inFlight === 0 && (await extra());
+      return depth.visible + depth.invisible === 0 && (await extra());
     },
     timeoutMs,
     'the PIPELINE to drain',
@@ -265,8 +266,8 @@ export async function sigtermMidBurst(scale: Scale): Promise<ScenarioResult> {
     const { code } = await first.exit;
     const tookMs = Date.now() - signalled;
     const left = await queueDepth(ep.client, ep.queueUrl);
-    if (code !== 0 || tookMs > graceMs || left.inFlight !== 0) {
-      throw new Error(`SIGTERM: exit ${code} after ${tookMs} ms with ${left.inFlight} messages left invisible`);
+    if (code !== 0 || tookMs > graceMs || left.invisible !== 0) {
+      throw new Error(`SIGTERM: exit ${code} after ${tookMs} ms with ${left.invisible} messages left invisible`);
     }
     const second = startWorker(ep, {});
     await drained(ep, 120_000);
@@ -397,11 +398,22 @@ export async function oneMebibyteInvalidBody(scale: Scale): Promise<ScenarioResu
 export async function poisonRowWithoutRedrivePolicy(scale: Scale): Promise<ScenarioResult> {
   const server = await startFauxqs({ port: 0, logger: false });
   const url = `http://127.0.0.1:${server.port}`;
-  const client = new SQSClient({ endpoint: url, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const client = localSqsClient(url);
   // No RedrivePolicy: only the processor's own receive count bounds a poison row.
   const dlqUrl = (await client.send(new CreateQueueCommand({ QueueName: 'poison-dlq' }))).QueueUrl!;
   const queueUrl = (await client.send(new CreateQueueCommand({ QueueName: 'poison', Attributes: { VisibilityTimeout: '30' } }))).QueueUrl!;
-  const ep: Endpoint = { port: server.port, endpoint: url, client, queueUrl, dlqUrl, dir: mkdtempSync(join(tmpdir(), 'traffic-chaos-')), stop: async () => (client.destroy(), server.stop()) };
+  const ep: Endpoint = {
+    port: server.port,
+    endpoint: url,
+    client,
+    queueUrl,
+    dlqUrl,
+    dir: mkdtempSync(join(tmpdir(), 'traffic-chaos-')),
+    stop: async () => {
+      client.destroy();
+      await server.stop();
+    },
+  };
   try {
     const burst = makeBurst(scale.count >= 10_000 ? 1_000 : 100, 0, seededRandom(1010));
     const poison = burst[37];

@@ -15,14 +15,14 @@
  *   CHAOS_DOWN_TYPE, CHAOS_DOWN_UNTIL  writes of that visit type hang (signal honoured) until then
  *   CHAOS_CRASH_POLLER a poller crashed once, at its first receive; prints {"crashed":id} on stdout
  */
+import { createLogger } from '../../src/platform/logger.ts';
 import { appendFileSync } from 'node:fs';
-import pino from 'pino';
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
 import { handleSignals } from '../../src/processor/signals.ts';
-import type { StoragePort } from '../../src/processor/storage/port.ts';
+import type { StoragePort } from '../../machines/ports.ts';
 import type { Report } from '../../machines/types.ts';
 
 const env = process.env;
@@ -35,7 +35,14 @@ const poison = env.CHAOS_POISON_VISIT_ID;
 function delay(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }
 
@@ -72,7 +79,7 @@ function crashOnce(poller: string | undefined) {
   };
 }
 
-const logger = pino({ level: env.LOG_LEVEL ?? 'warn' }, pino.destination(2));
+const logger = createLogger({ name: 'traffic-processor', level: env.LOG_LEVEL ?? 'warn', destination: 'stderr' });
 const config = loadConfig(env);
 const processor = startProcessor({
   config,

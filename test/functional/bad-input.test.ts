@@ -7,8 +7,9 @@ import test from 'ava';
 import fc from 'fast-check';
 import { parseVisitBody } from '../../src/contract/visit.ts';
 import type { Report } from '../../machines/types.ts';
-import { makeBurst, sendBurst, type BurstMessage } from '../support/burst.ts';
-import { createRecordingStorage, seededRandom } from '../support/recording-storage.ts';
+import { makeBurst, sendBurst, type BurstMessage } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
+import { createRecordingStorage } from '../support/recording-storage.ts';
 import { drainQueue, queueDepth, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
 
 /** Characters SQS accepts in a message body (fauxqs: the Basic Multilingual Plane only). */
@@ -36,7 +37,7 @@ test('1,000 random bodies next to 1,000 visits: bad ones dead-lettered with a re
   await waitFor(
     async () => {
       const depth = await queueDepth(sqs.client, sqs.queueUrl);
-      return depth.visible + depth.inFlight === 0;
+      return depth.visible + depth.invisible === 0;
     },
     60_000,
     'the queue to drain',

@@ -4,8 +4,9 @@
  * in the DLQ with its reason, both queues empty at the end.
  */
 import test from 'ava';
-import { makeBurst, sendBurst } from '../support/burst.ts';
-import { createRecordingStorage, seededRandom } from '../support/recording-storage.ts';
+import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
+import { createRecordingStorage } from '../support/recording-storage.ts';
 import { drainQueue, queueDepth, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
 
 test('a 10,000-message burst is written exactly once per visit, invalid traffic dead-lettered with its reason', async (t) => {
@@ -49,6 +50,6 @@ test('a 10,000-message burst is written exactly once per visit, invalid traffic 
     t.is(message.MessageAttributes?.error_code?.StringValue, codesByBody.get(message.Body!), `reason of ${message.Body}`);
     t.truthy(message.MessageAttributes?.error_message?.StringValue);
   }
-  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, inFlight: 0 }, 'PIPELINE empty');
-  t.deepEqual(await queueDepth(sqs.client, sqs.dlqUrl), { visible: 0, inFlight: 0 }, 'DLQ drained by the test');
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 }, 'PIPELINE empty');
+  t.deepEqual(await queueDepth(sqs.client, sqs.dlqUrl), { visible: 0, invisible: 0 }, 'DLQ drained by the test');
 });

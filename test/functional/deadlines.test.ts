@@ -3,6 +3,7 @@
  * endpoint (fauxqs) behind a TCP proxy on 127.0.0.1 that can freeze: connections stop
  * forwarding without closing (half-open), new ones are accepted and never answered.
  */
+import { createLogger } from '../../src/platform/logger.ts';
 import { Writable } from 'node:stream';
 import test from 'ava';
 import pino from 'pino';
@@ -11,10 +12,11 @@ import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
-import type { StoragePort } from '../../src/processor/storage/port.ts';
+import type { StoragePort } from '../../machines/ports.ts';
 import { OutageProxy } from '../chaos/proxy.ts';
-import { makeBurst, sendBurst } from '../support/burst.ts';
-import { createRecordingStorage, seededRandom } from '../support/recording-storage.ts';
+import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
+import { createRecordingStorage } from '../support/recording-storage.ts';
 import { queueDepth, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -49,7 +51,7 @@ test('a half-open network freeze: calls hit their deadlines, new connections are
   processor.stop();
   t.deepEqual(await processor.done, { status: 'stopped' });
   t.true(timedOut > 0, 'frozen receives failed at their deadline');
-  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, inFlight: 0 });
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 });
   t.is(storage.rows.size, burst.length, 'nothing lost');
 });
 
@@ -64,15 +66,16 @@ test('an endpoint silent at start: one line naming it within the deadline, retri
   await sendBurst(sqs.client, sqs.queueUrl, burst);
   proxy.freeze();
   const lines: Array<{ msg: string; endpoint?: string; time: number }> = [];
-  const logger = pino(
-    { level: 'info' },
-    new Writable({
+  const logger = createLogger({
+    name: 'traffic-processor',
+    level: 'info',
+    destination: new Writable({
       write(chunk, _encoding, done) {
         for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line));
         done();
       },
     }),
-  );
+  });
   const storage = createRecordingStorage();
   const via = `http://127.0.0.1:${proxy.port}`;
   const started = Date.now();
@@ -141,6 +144,6 @@ test('storage that hangs and ignores the abort signal: writes are abandoned at W
   t.is(reports.filter((r) => r.kind === 'write-abandoned').length, 6, 'each hung write abandoned and reported');
   t.is(processor.stats.abandonedWrites, 6, 'and counted');
   t.true(reports.some((r) => r.kind === 'write-failed' && r.willRetry && (r.error as Error).name === 'DeadlineExceeded'), 'the batch took the retry path');
-  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, inFlight: 0 });
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 });
   for (const [id, n] of recording.writes) t.is(n, 1, `${id} written once`);
 });

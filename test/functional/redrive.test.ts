@@ -49,7 +49,7 @@ test('npm run redrive moves large dead letters: 12 of 300 KB, one near 1 MiB and
 
   const moved = await drainQueue(sqs.client, sqs.queueUrl);
   t.deepEqual(moved.map((m) => hash(m.Body!)).sort(), bodies.map(hash).sort(), 'every body on the PIPELINE, unchanged');
-  t.deepEqual(await queueDepth(sqs.client, sqs.dlqUrl), { visible: 0, inFlight: 0 }, 'DLQ empty');
+  t.deepEqual(await queueDepth(sqs.client, sqs.dlqUrl), { visible: 0, invisible: 0 }, 'DLQ empty');
 });
 
 test('npm run redrive refuses a --max that is not a whole number, with one line', async (t) => {

@@ -4,10 +4,11 @@
  * processor dead-letters each with its code and writes nothing. No reason, log line or DLQ
  * attribute carries the rejected content.
  */
+import { createLogger } from '../../src/platform/logger.ts';
 import { Writable } from 'node:stream';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
-import pino from 'pino';
+import type { Logger } from 'pino';
 import { createAgent } from '../../src/agent/agent.ts';
 import { createSqsSender } from '../../src/agent/sqs-sender.ts';
 import { loadConfig } from '../../src/processor/config.ts';
@@ -18,7 +19,7 @@ import { createRecordingStorage } from '../support/recording-storage.ts';
 import { CANARY, REJECTED_CLASSES, SQS_REFUSES } from '../support/rejection-table.ts';
 import { drainQueue, queueDepth, waitFor } from '../support/sqs.ts';
 
-function recordingLogger(): { logger: pino.Logger; lines: string[] } {
+function recordingLogger(): { logger: Logger; lines: string[] } {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk, _encoding, callback) {
@@ -26,7 +27,7 @@ function recordingLogger(): { logger: pino.Logger; lines: string[] } {
       callback();
     },
   });
-  return { logger: pino({ level: 'debug' }, sink), lines };
+  return { logger: createLogger({ name: 'traffic-processor', level: 'debug', destination: sink }), lines };
 }
 
 test('the agent: every rejected class gets its 4xx and code, nothing reaches the queue, no content echoed', async (t) => {
@@ -94,5 +95,5 @@ test('the processor: every rejected class dead-lettered once with its code, noth
   }
   t.is(storage.rows.size, 0, 'nothing written');
   t.deepEqual(lines.filter((line) => line.includes(CANARY)), [], 'no log line echoes a body');
-  t.deepEqual(await queueDepth(queue.client, queue.queueUrl), { visible: 0, inFlight: 0 }, 'PIPELINE empty');
+  t.deepEqual(await queueDepth(queue.client, queue.queueUrl), { visible: 0, invisible: 0 }, 'PIPELINE empty');
 });

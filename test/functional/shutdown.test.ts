@@ -5,8 +5,9 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import test from 'ava';
-import { makeBurst, sendBurst } from '../support/burst.ts';
-import { createRecordingStorage, seededRandom } from '../support/recording-storage.ts';
+import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
+import { createRecordingStorage } from '../support/recording-storage.ts';
 import { queueDepth, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
 
 test('SIGTERM mid-burst: exit 0 within the grace period, nothing lost, nothing left invisible', async (t) => {
@@ -47,7 +48,7 @@ test('SIGTERM mid-burst: exit 0 within the grace period, nothing lost, nothing l
   t.true(written.size < burst.length, 'the signal landed mid-burst');
 
   const depth = await queueDepth(sqs.client, sqs.queueUrl);
-  t.is(depth.inFlight, 0, 'nothing left invisible');
+  t.is(depth.invisible, 0, 'nothing left invisible');
   t.is(depth.visible + written.size, burst.length, 'every unwritten visit is still on the PIPELINE');
 
   // A second processor drains the rest: the union is the whole burst.

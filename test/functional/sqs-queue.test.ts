@@ -46,7 +46,7 @@ test('visibility calls answer the failed entries by message id; the others succe
   t.deepEqual(extended.failed.map((f) => f.messageId), [messages[1].messageId]);
   // SQS (and fauxqs) accept a delete with a stale handle silently: deletes' partial failures are in the unit tests.
   t.deepEqual((await queue.deleteMessages([messages[0], messages[1], messages[2]], never)).failed, []);
-  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, inFlight: 0 });
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 });
 });
 
 test('a 1 MiB invalid body among 9 small ones: each exactly once in the DLQ, each with error_code, all gone from the PIPELINE', async (t) => {
@@ -73,7 +73,7 @@ test('a 1 MiB invalid body among 9 small ones: each exactly once in the DLQ, eac
   t.deepEqual(dead.map((m) => m.Body).sort(), [...bodies].sort());
   for (const m of dead) t.truthy(m.MessageAttributes?.error_code?.StringValue, 'error_code on every copy');
   t.is(dead.find((m) => m.Body === big)?.MessageAttributes?.error_code?.StringValue, 'body_too_large');
-  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, inFlight: 0 });
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 });
 });
 
 test('a body with no room for any attribute goes alone: the reason is kept for the log line', (t) => {
@@ -107,7 +107,7 @@ test('while the DLQ is gone, messages wait on the PIPELINE (hidden, not deleted)
   const down = await queue.deadLetter(first.map((m) => ({ ...m, reason })), () => 1, never);
   t.is(down.notSent.length, 2);
   t.is(down.sent.length, 0);
-  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, inFlight: 2 }, 'still on the PIPELINE, hidden');
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 2 }, 'still on the PIPELINE, hidden');
   await sqs.client.send(new CreateQueueCommand({ QueueName: sqs.dlqUrl.split('/').at(-1)! }));
   const again = await receiveAll(queue, 2);
   const up = await queue.deadLetter(again.map((m) => ({ ...m, reason })), () => 1, never);
@@ -115,7 +115,7 @@ test('while the DLQ is gone, messages wait on the PIPELINE (hidden, not deleted)
   const dead = await drainQueue(sqs.client, sqs.dlqUrl);
   t.deepEqual(dead.map((m) => m.Body).sort(), ['bad 1', 'bad 2']);
   for (const m of dead) t.is(m.MessageAttributes?.error_code?.StringValue, 'malformed_json');
-  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, inFlight: 0 });
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 });
 });
 
 test('the processor given a missing DLQ stops at start instead of running', async (t) => {
@@ -126,4 +126,17 @@ test('the processor given a missing DLQ stops at start instead of running', asyn
   const output = await processor.done;
   t.is(output.status, 'failed');
   t.regex(String(output.error), /TRAFFIC_DLQ_URL=.*no-such-dlq names a queue that does not exist/);
+});
+
+test('dead-lettering without a start-up check first finds the DLQ from the redrive policy on first use', async (t) => {
+  const sqs = await startTestEndpoint();
+  t.teardown(() => sqs.stop());
+  const queue = adapter(sqs);
+  await sendAll(sqs, ['not json']);
+  const [message] = await receiveAll(queue, 1);
+  const result = await queue.deadLetter([{ ...message, reason: { code: 'malformed_json', message: 'body is not valid JSON' } }], () => 60, never);
+  t.deepEqual(result.sent.map((s) => s.messageId), [message.messageId]);
+  const dead = await drainQueue(sqs.client, sqs.dlqUrl);
+  t.deepEqual(dead.map((m) => m.Body), ['not json']);
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 });
 });

@@ -3,16 +3,17 @@
  * writer hold visits and write none; one warning per interval names it, health fails, and both
  * clear once the storage answers again.
  */
+import { createLogger } from '../../src/platform/logger.ts';
 import { Writable } from 'node:stream';
 import test from 'ava';
-import pino from 'pino';
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
-import type { StoragePort } from '../../src/processor/storage/port.ts';
-import { makeBurst, sendBurst } from '../support/burst.ts';
-import { createRecordingStorage, seededRandom } from '../support/recording-storage.ts';
+import type { StoragePort } from '../../machines/ports.ts';
+import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
+import { createRecordingStorage } from '../support/recording-storage.ts';
 import { startTestEndpoint, waitFor } from '../support/sqs.ts';
 
 test('a writer that holds visits and writes none is named in one warning per interval and fails health until it writes again', async (t) => {
@@ -34,15 +35,16 @@ test('a writer that holds visits and writes none is named in one warning per int
     },
   };
   const warnings: Array<{ msg: string; time: number; problems?: string[] }> = [];
-  const logger = pino(
-    { level: 'warn' },
-    new Writable({
+  const logger = createLogger({
+    name: 'traffic-processor',
+    level: 'warn',
+    destination: new Writable({
       write(chunk, _encoding, done) {
         for (const line of String(chunk).split('\n').filter(Boolean)) warnings.push(JSON.parse(line));
         done();
       },
     }),
-  );
+  });
   const processor = startProcessor({
     config: loadConfig({
       POLLERS: '2',

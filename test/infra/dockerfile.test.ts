@@ -54,7 +54,10 @@ const lock = JSON.parse(readFileSync('package-lock.json', 'utf8'));
 /** The Node version the project runs on: the `node` package the lock file pins. */
 const projectNode: string = lock.packages['node_modules/node'].version;
 /** `npm start` is `[exec] node <flags> src/processor/main.ts` (exec: the shell hands its pid to node). */
-const startCommand: string[] = pkg.scripts.start.replace(/^exec\s+/, '').split(/\s+/);
+const startCommand: string[] = pkg.scripts.start
+  .replace(/^exec\s+/, '')
+  .replace('$npm_package_config_nodeFlags', pkg.config.nodeFlags)
+  .split(/\s+/);
 
 test('multi-stage, every stage on a slim Node image pinned to the version the project runs on', (t) => {
   t.true(stages.length >= 2, 'a dependency stage and a runtime stage');

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import test from 'ava';
+import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
 import { freePort, waitFor } from '../support/sqs.ts';
 
 const ROOT = resolve('.');
@@ -260,7 +261,7 @@ test('make LOCAL=1 stop stops exactly the processor make LOCAL=1 start-traffic-p
   await waitFor(() => messages.includes('processor starting'), 60_000, 'the processor to start');
   const pid = Number(readFileSync(pidFile, 'utf8'));
   t.true(pid > 0);
-  t.regex(spawnSync('ps', ['-p', String(pid), '-o', 'args='], { encoding: 'utf8' }).stdout, /--max-semi-space-size=8 src\/processor\/main\.ts/);
+  t.is(spawnSync('ps', ['-p', String(pid), '-o', 'args='], { encoding: 'utf8' }).stdout.trim(), `node_modules/.bin/node ${PROCESSOR_NODE_FLAGS.join(' ')} src/processor/main.ts`);
 
   const second = spawnSync('make', ['-s', 'LOCAL=1', 'start-traffic-processor'], { env, encoding: 'utf8', timeout: 30_000 });
   t.not(second.status, 0, 'a second start is refused while the first runs');

@@ -10,9 +10,9 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
+import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
 import { freePort, queueDepth, startTestEndpoint, waitFor } from '../support/sqs.ts';
 
-const NODE_FLAGS = ['--max-semi-space-size=8'];
 const MAIN = 'src/processor/main.ts';
 
 /** This environment without npm's own variables and without any queue or endpoint settings. */
@@ -58,7 +58,7 @@ test('started from the production install, the processor drains an SQS endpoint 
   const sqs = await startTestEndpoint();
   t.teardown(() => sqs.stop());
   const metricsPort = String(await freePort());
-  const child = spawn(process.execPath, [...NODE_FLAGS, MAIN], {
+  const child = spawn(process.execPath, [...PROCESSOR_NODE_FLAGS, MAIN], {
     cwd: dir,
     env: cleanEnv({
       AWS_ENDPOINT_URL: sqs.endpoint,
@@ -103,7 +103,7 @@ test('started from the production install, the processor drains an SQS endpoint 
   t.deepEqual(write.rows.map((r: any) => r.visit_id), [visitId]);
   await waitFor(async () => {
     const depth = await queueDepth(sqs.client, sqs.queueUrl);
-    return depth.visible === 0 && depth.inFlight === 0;
+    return depth.visible === 0 && depth.invisible === 0;
   }, 60_000, 'the message to be deleted');
 
   // The image's HEALTHCHECK, run from the same install.
@@ -116,7 +116,7 @@ test('started from the production install, the processor drains an SQS endpoint 
 });
 
 test('without TRAFFIC_QUEUE_URL, the production install says in one line to set it', (t) => {
-  const result = spawnSync(process.execPath, [...NODE_FLAGS, MAIN], { cwd: dir, env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(process.execPath, [...PROCESSOR_NODE_FLAGS, MAIN], { cwd: dir, env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
   t.is(result.status, 2, result.stderr);
   const lines = result.stderr.trim().split('\n');
   t.is(lines.length, 1, result.stderr);
@@ -125,7 +125,7 @@ test('without TRAFFIC_QUEUE_URL, the production install says in one line to set 
 });
 
 test('--inspect without the inspector relay installed stops with one line naming the package', (t) => {
-  const result = spawnSync(process.execPath, [...NODE_FLAGS, MAIN, '--inspect'], {
+  const result = spawnSync(process.execPath, [...PROCESSOR_NODE_FLAGS, MAIN, '--inspect'], {
     cwd: dir,
     env: cleanEnv({ TRAFFIC_QUEUE_URL: 'http://127.0.0.1:9/000000000000/q', AWS_ENDPOINT_URL: 'http://127.0.0.1:9', LOG_JSON: '1' }),
     encoding: 'utf8',
@@ -140,8 +140,8 @@ test('--inspect without the inspector relay installed stops with one line naming
 test('on a terminal without pino-pretty the logger falls back to JSON lines', (t) => {
   const script = [
     "Object.defineProperty(process.stdout, 'isTTY', { value: true });",
-    "const { createLogger } = await import('./src/processor/logger.ts');",
-    "createLogger('info').info({ probe: 1 }, 'hello');",
+    "const { createLogger } = await import('./src/platform/logger.ts');",
+    "createLogger({ name: 'traffic-processor', level: 'info' }).info({ probe: 1 }, 'hello');",
   ].join('\n');
   const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, env: cleanEnv(), encoding: 'utf8', timeout: 60_000 });
   t.is(result.status, 0, result.stderr);

@@ -4,7 +4,7 @@
  * functional tests use a real SQS endpoint.
  */
 import type { DeadLetter, DeadLetterResult, EntryFailure, EntryResult, Lease, QueueMessage } from '../../machines/types.ts';
-import type { QueuePort } from '../../src/processor/processor.ts';
+import type { QueuePort } from '../../machines/ports.ts';
 
 interface Clock {
   now(): number;
@@ -39,7 +39,8 @@ export class FakeQueue implements QueuePort {
     return messageId;
   }
 
-  get inFlight(): number {
+  /** Messages received and not yet visible again (SQS: ApproximateNumberOfMessagesNotVisible). */
+  get invisible(): number {
     const now = this.#clock.now();
     return [...this.messages.values()].filter((m) => m.visibleAt > now).length;
   }

@@ -4,7 +4,7 @@
  */
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
-import type { StoragePort } from '../../src/processor/storage/port.ts';
+import type { StoragePort } from '../../machines/ports.ts';
 
 export interface RecordingStorage extends StoragePort {
   /** visit_id -> table and visit, as an upsert would leave them. */
@@ -38,16 +38,4 @@ export function createRecordingStorage(options: { failRate?: number; random?: ()
     },
   };
   return storage;
-}
-
-/** A seeded pseudo-random generator (mulberry32), so a failing run can be replayed. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,15 +1,15 @@
 /** A real SQS-compatible endpoint (fauxqs) for functional tests, with the PIPELINE and DLQ. */
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
-import { GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageBatchCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, DeleteMessageBatchCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import pino from 'pino';
 import { loadConfig } from '../../src/processor/config.ts';
 import { createPipelineQueues } from '../../src/processor/embedded.ts';
 import { startProcessor, type ProcessorHandle } from '../../src/processor/processor.ts';
 import type { Reporter } from '../../src/processor/report.ts';
-import type { StoragePort } from '../../src/processor/storage/port.ts';
-import { LOCAL_CREDENTIALS } from '../../src/queues.ts';
+import type { StoragePort } from '../../machines/ports.ts';
+import { localSqsClient } from '../../src/platform/sqs.ts';
 
 export interface TestEndpoint {
   readonly endpoint: string;
@@ -31,7 +31,7 @@ export async function startTestEndpoint(options: TestEndpointOptions = {}): Prom
   const suffix = randomUUID().slice(0, 8);
   const names = options.names ?? { queue: `test-${suffix}`, dlq: `test-${suffix}-dlq` };
   const { queueUrl, dlqUrl } = await createPipelineQueues(endpoint, names, options);
-  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const client = localSqsClient(endpoint);
   return {
     endpoint,
     queueUrl,
@@ -44,13 +44,7 @@ export async function startTestEndpoint(options: TestEndpointOptions = {}): Prom
   };
 }
 
-/** Visible and in-flight message counts of a queue. */
-export async function queueDepth(client: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
-  const { Attributes = {} } = await client.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-  );
-  return { visible: Number(Attributes.ApproximateNumberOfMessages), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
-}
+export { queueDepth } from '../../scripts/support/queue-depth.ts';
 
 /** Receives and deletes everything visible in a queue (the DLQ, to inspect it). */
 export async function drainQueue(client: SQSClient, queueUrl: string): Promise<Message[]> {

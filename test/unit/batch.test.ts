@@ -28,6 +28,8 @@ const settings: BatchSettings = {
   writeTimeoutMs: 10_000,
   leaseMarginMs: 1_000,
   deadLetterAfterReceives: 3,
+  ackRetries: 3,
+  ackRetryBaseMs: 200,
 };
 
 interface HarnessOptions {
@@ -78,7 +80,7 @@ function harness(options: HarnessOptions | (() => Promise<void>)) {
   });
   const actor = createActor(machine, {
     clock,
-    input: { type: 'referrer', deliveries: opts.deliveries ?? deliveries(3), settings: { ...settings, ...opts.settings }, startedAt: 0 },
+    input: { type: 'referrer', deliveries: opts.deliveries ?? deliveries(3), settings: { ...settings, ...opts.settings } },
   });
   return { clock, calls, reports, actor };
 }
@@ -343,7 +345,7 @@ test('a failing acknowledgement is retried, then given up: redelivery is idempot
     },
     actions: { report: (_, report: Report) => void reports.push(report) },
   });
-  const actor = createActor(machine, { clock, input: { type: 'referrer', deliveries: deliveries(2), settings, startedAt: 0 } }).start();
+  const actor = createActor(machine, { clock, input: { type: 'referrer', deliveries: deliveries(2), settings } }).start();
   for (let i = 0; i < 10; i++) {
     await settle();
     clock.increment(1_000);
@@ -365,7 +367,7 @@ test('entries a delete did not carry out are retried alone, by message id', asyn
       }),
     },
   });
-  const actor = createActor(machine, { clock, input: { type: 'referrer', deliveries: deliveries(3), settings, startedAt: 0 } }).start();
+  const actor = createActor(machine, { clock, input: { type: 'referrer', deliveries: deliveries(3), settings } }).start();
   await run(clock, () => actor.getSnapshot().status === 'done');
   t.deepEqual(acks, [['m0', 'm1', 'm2'], ['m1']]);
 });

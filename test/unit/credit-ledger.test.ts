@@ -7,12 +7,12 @@ test('credits follow their owner and a crashed owner returns its whole balance b
   t.is(await pool.acquire(10, undefined, 10, 'poller-1'), 10);
   t.is(await pool.acquire(10, undefined, 10, 'poller-2'), 10);
   pool.transfer('poller-1', 'writer-referrer', 6);
-  pool.release(4, 'poller-1');
+  pool.giveBack(4, 'poller-1');
   t.is(pool.heldBy('poller-1'), 0);
   t.is(pool.heldBy('writer-referrer'), 6);
   t.is(pool.inFlight, 16);
-  t.is(pool.releaseOwner('writer-referrer'), 6, 'the crashed writer returns what it held');
-  t.is(pool.releaseOwner('poller-2'), 10);
+  t.is(pool.giveBackAll('writer-referrer'), 6, 'the crashed writer returns what it held');
+  t.is(pool.giveBackAll('poller-2'), 10);
   t.is(pool.inFlight, 0);
 });
 
@@ -20,9 +20,9 @@ test('a release repeated after its owner was settled cannot inflate the pool', a
   const pool = new CreditPool(20);
   await pool.acquire(10, undefined, 10, 'writer-type-in');
   await pool.acquire(10, undefined, 10, 'poller-1');
-  t.is(pool.releaseOwner('writer-type-in'), 10);
+  t.is(pool.giveBackAll('writer-type-in'), 10);
   // A late release by the crashed writer (a batch finishing) must not give back poller-1's credits.
-  pool.release(10, 'writer-type-in');
+  pool.giveBack(10, 'writer-type-in');
   t.is(pool.available, 10);
   t.is(pool.heldBy('poller-1'), 10);
   pool.transfer('nobody', 'writer-type-in', 5);
@@ -33,7 +33,7 @@ test('a waiter granted later is booked to its owner', async (t) => {
   const pool = new CreditPool(10);
   await pool.acquire(10, undefined, 10, 'poller-1');
   const waiting = pool.acquire(10, undefined, 5, 'poller-2');
-  pool.release(5, 'poller-1');
+  pool.giveBack(5, 'poller-1');
   t.is(await waiting, 5);
   t.is(pool.heldBy('poller-2'), 5);
   t.is(pool.heldBy('poller-1'), 5);
@@ -50,7 +50,7 @@ test('heldSince: when an owner last went from no credits to some', async (t) => 
   pool.transfer('poller-1', 'writer-referrer', 5);
   t.is(pool.heldSince('writer-referrer'), 2_000, 'more work does not reset it');
   t.is(pool.heldSince('poller-1'), undefined, 'nothing held, no time');
-  pool.release(10, 'writer-referrer');
+  pool.giveBack(10, 'writer-referrer');
   now = 4_000;
   await pool.acquire(10, undefined, 10, 'writer-referrer');
   t.is(pool.heldSince('writer-referrer'), 4_000, 'a new stretch of work starts a new time');

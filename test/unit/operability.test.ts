@@ -35,6 +35,8 @@ test('metrics count reports, observe latency from created_at, and serve over HTT
   metrics.observe({ kind: 'entries-failed', call: 'extend', source: 'referrer', failures: [{ messageId: 'm1', code: 'ReceiptHandleIsInvalid' }, { messageId: 'm2', code: 'ReceiptHandleIsInvalid' }] });
   metrics.observe({ kind: 'entries-failed', call: 'dlq-send', source: 'poller-1', failures: [{ messageId: 'm3', code: 'QueueDoesNotExist' }] });
   metrics.observe({ kind: 'write-failed', type: 'referrer', count: 2, attempt: 1, willRetry: true, delayMs: 100, error: new Error('x') });
+  metrics.observe({ kind: 'acknowledged', type: 'referrer', count: 10, failed: 2 });
+  metrics.observe({ kind: 'acknowledge-failed', type: 'type-in', count: 5, error: new Error('x') });
 
   let healthy = true;
   const server = await startHttpServer({
@@ -47,6 +49,8 @@ test('metrics count reports, observe latency from created_at, and serve over HTT
   const { port } = server.address() as { port: number };
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
   t.regex(text, /^traffic_received_total 3$/m);
+  t.regex(text, /^traffic_acknowledge_failures_total\{type="referrer"\} 2$/m);
+  t.regex(text, /^traffic_acknowledge_failures_total\{type="type-in"\} 5$/m);
   t.regex(text, /^traffic_written_total\{type="referrer"\} 2$/m);
   t.regex(text, /^traffic_dead_lettered_total\{reason="malformed_json"\} 1$/m);
   t.regex(text, /^traffic_write_retries_total\{type="referrer"\} 1$/m);

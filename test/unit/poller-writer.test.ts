@@ -32,7 +32,7 @@ function pollerHarness(receive: (call: number) => Promise<QueueMessage[]>, credi
     },
     actions: {
       report: (_, r: Report) => void reports.push(r),
-      releaseCredits: (_, n: number) => void released.push(n),
+      returnCredits: (_, n: number) => void released.push(n),
     },
   });
   // A parent that registers a stand-in writer for each type, as the supervisor does.
@@ -43,7 +43,7 @@ function pollerHarness(receive: (call: number) => Promise<QueueMessage[]>, credi
     entry: assign(({ spawn }) => {
       spawn('fakeWriter', { systemId: writerSystemId('type-in') });
       spawn('fakeWriter', { systemId: writerSystemId('referrer') });
-      spawn('poller', { id: 'p', input: { id: 'poller-1', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1_000, backoffMaxMs: 8_000 } } });
+      spawn('poller', { id: 'p', input: { id: 'poller-1', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1_000, backoffMaxMs: 8_000, stopGraceMs: 500 } } });
       return {};
     }),
   });
@@ -99,7 +99,7 @@ test('a poller without credits does not receive (paused)', async (t) => {
       }),
     },
   });
-  const actor = createActor(poller, { clock, input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1, backoffMaxMs: 1 } } }).start();
+  const actor = createActor(poller, { clock, input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1, backoffMaxMs: 1, stopGraceMs: 500 } } }).start();
   await settle();
   clock.increment(60_000);
   await settle();
@@ -130,7 +130,7 @@ function writerHarness() {
       acknowledge: fromPromise<EntryResult, { leases: readonly Lease[] }>(async () => ({ failed: [] })),
     },
   });
-  const writer = writerMachine.provide({ actors: { batch }, actions: { releaseCredits: (_, n: number) => void released.push(n) } });
+  const writer = writerMachine.provide({ actors: { batch }, actions: { returnCredits: (_, n: number) => void released.push(n) } });
   const settings = {
     batchSize: 4,
     lingerMs: 50,
@@ -142,6 +142,8 @@ function writerHarness() {
     writeTimeoutMs: 10_000,
     leaseMarginMs: 1_000,
     deadLetterAfterReceives: 5,
+    ackRetries: 3,
+    ackRetryBaseMs: 200,
   };
   const actor = createActor(writer, { clock, input: { type: 'referrer', settings } });
   return { clock, writes, released, actor };
@@ -161,7 +163,8 @@ test('a writer flushes on size at once and on linger time from the first buffere
   await settle();
   t.deepEqual(writes[1], { at: 50, ids: ['m5', 'm6', 'm7'] }, 'linger counted from the first buffered visit');
   t.deepEqual(released, [4, 3], 'credits returned per acknowledged batch');
-  t.is(actor.getSnapshot().context.holding, 0);
+  const { buffer, batches } = actor.getSnapshot().context;
+  t.deepEqual({ buffer, batches }, { buffer: [], batches: [] }, 'the writer holds nothing: no visit buffered, no batch running');
   t.deepEqual(Object.keys(actor.getSnapshot().children), [], 'finished batches are freed, not kept with their deliveries');
 });
 

@@ -29,7 +29,7 @@ function harness(receive: (clock: SimulatedClock, signal: AbortSignal) => Promis
         return { failed: [] };
       }),
     },
-    actions: { releaseCredits: (_, n: number) => void released.push(n) },
+    actions: { returnCredits: (_, n: number) => void released.push(n) },
   });
   const actor = createActor(poller, {
     clock,

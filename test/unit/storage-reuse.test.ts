@@ -4,9 +4,9 @@
  * (MySQL: ON DUPLICATE KEY UPDATE assigns what it lists; Cassandra: INSERT overwrites, and rows
  * of one batch share a timestamp, where the larger value wins).
  */
+import { createLogger } from '../../src/platform/logger.ts';
 import { Writable } from 'node:stream';
 import test from 'ava';
-import pino from 'pino';
 import type { Visit } from '../../src/contract/visit.ts';
 import { visitType } from '../../src/contract/visit-types.ts';
 import { createStorage } from '../../src/processor/storage/index.ts';
@@ -22,7 +22,7 @@ function capture() {
       callback();
     },
   });
-  return { lines, logger: pino({ level: 'info' }, stream) };
+  return { lines, logger: createLogger({ name: 'traffic-processor', level: 'info', destination: stream }) };
 }
 
 /** MySQL: a new key inserts; an existing key gets only the columns the UPDATE clause assigns from the new row. */

@@ -9,7 +9,6 @@ import type { Report } from '../../machines/types.ts';
 import { VISIT_TYPES } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { provideMachines, supervisorInput } from '../../src/processor/processor.ts';
-import { createRecordingStorage } from '../support/recording-storage.ts';
 import { FakeQueue } from '../support/fake-queue.ts';
 
 const settle = async () => {
@@ -108,7 +107,7 @@ test('draining loses nothing: written visits are acknowledged, the rest go back 
   actor.send({ type: 'SHUTDOWN' });
   await runUntil(clock, () => actor.getSnapshot().status === 'done');
   t.deepEqual(actor.getSnapshot().output, { status: 'stopped' });
-  t.is(queue.inFlight, 0, 'nothing left invisible');
+  t.is(queue.invisible, 0, 'nothing left invisible');
   const remaining = new Set([...queue.messages.values()].map((m) => JSON.parse(m.body).visit_id as string));
   for (const id of written) t.false(remaining.has(id), `${id} written and still queued`);
   t.is(written.size + remaining.size, bodies.length, 'every visit is written or still queued');
@@ -122,7 +121,7 @@ test('past the grace period, writes still failing are released with visibility 0
   actor.send({ type: 'SHUTDOWN' });
   await runUntil(clock, () => actor.getSnapshot().status === 'done');
   t.is(written.size, 0);
-  t.is(queue.inFlight, 0, 'released, not left to time out');
+  t.is(queue.invisible, 0, 'released, not left to time out');
   t.is(queue.messages.size, 100, 'nothing lost');
   t.true(reports.some((r) => r.kind === 'released' && r.reason === 'shutdown grace period over'));
 });

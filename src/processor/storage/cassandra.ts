@@ -1,21 +1,28 @@
 /**
- * Dummy Cassandra adapter: logs the parameterised CQL it would run, one line per batch.
- * A Cassandra INSERT is an upsert by primary key (visit_id): the last write wins, as on MySQL,
- * so redelivery never adds a row. Not IF NOT EXISTS: a lightweight transaction per row would
- * cost a Paxos round and cannot share an unlogged batch across partitions.
- * The batch is UNLOGGED: rows of one batch share no partition, and each insert is idempotent;
- * it never carries one visit_id twice (same timestamp: the larger value, not the last, would win).
+ * Dummy Cassandra adapter: logs the CQL it would run, one line per batch.
+ * Every visit_id is its own partition, so a batch of rows would span as many partitions as rows:
+ * the coordinator would hold them all and one slow replica would hold up the rest, which is why
+ * Cassandra advises against multi-partition batches. Instead one prepared INSERT is executed once
+ * per row, all rows of a batch concurrently (the batch is written when every row is).
+ * An INSERT is an upsert by primary key (visit_id): the last write wins, as on MySQL, so
+ * redelivery never adds a row. Not IF NOT EXISTS: a lightweight transaction per row would cost
+ * a Paxos round. A batch never carries one visit_id twice (reuse.ts), so no two of its
+ * concurrent inserts race for one row.
  */
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
-import { createEchoStorage } from './echo.ts';
-import type { StoragePort } from './port.ts';
+import type { StoragePort } from '../../../machines/ports.ts';
+import { createEchoStorage, type EchoPlan } from './echo.ts';
 
-export function cassandraStatement(type: VisitTypeDefinition, rowCount: number): string {
-  const insert = `INSERT INTO traffic.${type.table} (visit_id, created_at, ${type.extraField}) VALUES (?, ?, ?);`;
-  return `BEGIN UNLOGGED BATCH ${Array.from({ length: rowCount }, () => insert).join(' ')} APPLY BATCH;`;
+/** The prepared statement, bound once per row. */
+export function cassandraStatement(type: VisitTypeDefinition): string {
+  return `INSERT INTO traffic.${type.table} (visit_id, created_at, ${type.extraField}) VALUES (?, ?, ?)`;
+}
+
+export function cassandraPlan(type: VisitTypeDefinition, rowCount: number): EchoPlan {
+  return { statement: cassandraStatement(type), prepared: true, executions: rowCount, concurrent: true };
 }
 
 export function createCassandraStorage(logger: Logger): StoragePort {
-  return createEchoStorage('cassandra', cassandraStatement, logger);
+  return createEchoStorage('cassandra', cassandraPlan, logger);
 }

@@ -1,18 +1,28 @@
 /**
  * What both dummy adapters share: no database, one pino line per batch with the backend,
- * the table, the exact parameterised statement and the rows it would bind. Both give a reused
+ * the table, the exact parameterised statement, how it would be executed, and the rows it would bind. Both give a reused
  * visit_id the same semantic (reuse.ts: the last write wins) and warn when its content differs.
  */
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
 import type { Visit } from '../../contract/visit.ts';
-import { toRow, type StoragePort } from './port.ts';
+import type { StoragePort } from '../../../machines/ports.ts';
+import { toRow } from './port.ts';
 import { lastRowPerVisitId, VisitIdMemory } from './reuse.ts';
 
 /** visit_ids remembered to notice a reuse with other content (about 100 bytes each). */
 const REMEMBERED_VISIT_IDS = 10_000;
 
-export function createEchoStorage(backend: string, statement: (type: VisitTypeDefinition, rowCount: number) => string, logger: Logger): StoragePort {
+/** How an adapter would write a batch: which statement, prepared or not, how many executions, run concurrently or not. */
+export interface EchoPlan {
+  readonly statement: string;
+  readonly prepared: boolean;
+  /** 1 for a statement that carries every row; the row count for a statement bound once per row. */
+  readonly executions: number;
+  readonly concurrent: boolean;
+}
+
+export function createEchoStorage(backend: string, plan: (type: VisitTypeDefinition, rowCount: number) => EchoPlan, logger: Logger): StoragePort {
   const memory = new VisitIdMemory(REMEMBERED_VISIT_IDS);
   return {
     backend,
@@ -25,7 +35,7 @@ export function createEchoStorage(backend: string, statement: (type: VisitTypeDe
         logger.warn({ backend, table: type.table, count: changed.length, visitIds: changed.slice(0, 20) }, 'visit_id arrived again with different content: the last write wins');
       }
       const rows = lastRowPerVisitId(all);
-      logger.info({ backend, table: type.table, statement: statement(type, rows.length), rows }, 'write');
+      logger.info({ backend, table: type.table, ...plan(type, rows.length), rows }, 'write');
     },
   };
 }

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { StorageBackend } from '../config.ts';
 import { createCassandraStorage } from './cassandra.ts';
 import { createMysqlStorage } from './mysql.ts';
-import type { StoragePort } from './port.ts';
+import type { StoragePort } from '../../../machines/ports.ts';
 
 export function createStorage(backend: StorageBackend, logger: Logger): StoragePort {
   return backend === 'cassandra' ? createCassandraStorage(logger) : createMysqlStorage(logger);

@@ -5,8 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
-import { createEchoStorage } from './echo.ts';
-import type { StoragePort } from './port.ts';
+import type { StoragePort } from '../../../machines/ports.ts';
+import { createEchoStorage, type EchoPlan } from './echo.ts';
 
 export function mysqlStatement(type: VisitTypeDefinition, rowCount: number): string {
   const columns = ['visit_id', 'created_at', type.extraField];
@@ -22,6 +22,11 @@ export function mysqlStatement(type: VisitTypeDefinition, rowCount: number): str
   );
 }
 
+/** One multi-row upsert per batch: all rows of a batch go to one table in one round trip. */
+export function mysqlPlan(type: VisitTypeDefinition, rowCount: number): EchoPlan {
+  return { statement: mysqlStatement(type, rowCount), prepared: false, executions: 1, concurrent: false };
+}
+
 export function createMysqlStorage(logger: Logger): StoragePort {
-  return createEchoStorage('mysql', mysqlStatement, logger);
+  return createEchoStorage('mysql', mysqlPlan, logger);
 }

@@ -1,17 +1,10 @@
 /**
- * The storage port: the minimal interface the writers need from a database.
- * Adapters must make `writeBatch` idempotent by visit_id (upsert), because SQS
- * delivers at least once and a batch may be retried after a partial failure; a visit_id
- * written again with other content keeps the last write on every backend (reuse.ts).
+ * Rows as the storage adapters write them. The storage port itself (StoragePort) is defined
+ * beside the machines, in machines/ports.ts; adapters implement it (upsert by visit_id, reuse.ts).
  */
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
 import type { Visit } from '../../contract/visit.ts';
 
-export interface StoragePort {
-  readonly backend: string;
-  /** Writes one batch of visits of one type to its table; rejects on failure, honours `signal`. */
-  writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal): Promise<void>;
-}
 
 /** A row as stored: column names of the schema files in schema/. */
 export interface VisitRow {

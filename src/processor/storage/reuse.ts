@@ -1,7 +1,7 @@
 /**
  * One semantic for a reused visit_id on every backend: the last write wins. A batch carrying the
- * same visit_id twice keeps its last row only (a CQL batch would give both the same timestamp and
- * let the larger value win; a MySQL multi-row upsert would apply them in order), and a visit_id
+ * same visit_id twice keeps its last row only (two concurrent CQL inserts of one row would race;
+ * a MySQL multi-row upsert would apply them in order), and a visit_id
  * seen again with other content is reported, so the overwrite is never silent.
  */
 import type { VisitRow } from './port.ts';
@@ -16,10 +16,15 @@ export function lastRowPerVisitId(rows: readonly VisitRow[]): VisitRow[] {
   return [...byId.values()];
 }
 
-/** Remembers what the last `capacity` visit_ids carried, to notice one arriving with other content. */
+/**
+ * Remembers what recent visit_ids carried: at least the last `capacity`, at most twice as many.
+ * Two generations, the older dropped whole when the newer is full: evicting one id at a time from
+ * the front of one Map left V8 scanning past deleted entries on every eviction (6 µs a row).
+ */
 export class VisitIdMemory {
   readonly #capacity: number;
-  readonly #content = new Map<string, string>();
+  #current = new Map<string, string>();
+  #previous = new Map<string, string>();
 
   constructor(capacity: number) {
     this.#capacity = capacity;
@@ -30,11 +35,14 @@ export class VisitIdMemory {
     const changed = new Set<string>();
     for (const row of rows) {
       const content = JSON.stringify([row.created_at, row.ip ?? null, row.url ?? null]);
-      const before = this.#content.get(row.visit_id);
+      const before = this.#current.get(row.visit_id) ?? this.#previous.get(row.visit_id);
       if (before !== undefined && before !== content) changed.add(row.visit_id);
-      this.#content.delete(row.visit_id);
-      this.#content.set(row.visit_id, content);
-      if (this.#content.size > this.#capacity) this.#content.delete(this.#content.keys().next().value!);
+      this.#previous.delete(row.visit_id);
+      this.#current.set(row.visit_id, content);
+      if (this.#current.size >= this.#capacity) {
+        this.#previous = this.#current;
+        this.#current = new Map();
+      }
     }
     return [...changed];
   }

@@ -1,6 +1,6 @@
 /** An agent wired to a recording queue and a recording log, with a fixed clock. */
+import { createLogger } from '../../../src/platform/logger.ts';
 import { Writable } from 'node:stream';
-import pino from 'pino';
 import { createAgent, type AgentHandler, type OutgoingMessage, type SendVisit } from '../../../src/agent/agent.ts';
 import type { AgentResponse } from '../../../src/agent/responses.ts';
 
@@ -26,7 +26,7 @@ export function recordingAgent(options: { send?: SendVisit } = {}): RecordingAge
     (async (message) => {
       sent.push(message);
     });
-  const handle = createAgent({ send, logger: pino({ level: 'debug' }, sink), now: () => NOW });
+  const handle = createAgent({ send, logger: createLogger({ name: 'traffic-agent', level: 'debug', destination: sink }), now: () => NOW });
   return { handle, sent, logs };
 }
 

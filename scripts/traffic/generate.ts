@@ -5,9 +5,9 @@
  * run can count surprises, and a functional test can check the rows it leads to.
  * Seeded: the same options give the same events (ids and clocks aside).
  */
-import { LIMITS } from '../../contract/limits.ts';
-import { ACCEPTED_TYPE_NAMES, resolveVisitType, type VisitTypeName } from '../../contract/visit-types.ts';
-import { createRandom, type Random } from './random.ts';
+import { LIMITS } from '../../src/contract/limits.ts';
+import { ACCEPTED_TYPE_NAMES, resolveVisitType, type VisitTypeName } from '../../src/contract/visit-types.ts';
+import { createRandom, type Random } from '../support/random.ts';
 
 /** Shares of each kind of visit: accepted type names (aliases too) and `invalid`. */
 export type Mix = Readonly<Record<string, number>>;

@@ -1,6 +1,6 @@
 /** Command-line options of `npm run traffic`. Pure: a bad option throws one line for the user. */
 import { parseArgs } from 'node:util';
-import { DEFAULT_MIX, EVENT_SOURCES, MIX_KEYS, MixError, parseMix, type EventSource, type Mix } from './generate.ts';
+import { DEFAULT_MIX, EVENT_SOURCES, MIX_KEYS, type MixError, parseMix, type EventSource, type Mix } from './generate.ts';
 
 export interface TrafficArgs {
   readonly count: number;
@@ -38,27 +38,27 @@ function number(name: string, raw: string | undefined, fallback: number, min: nu
   return value;
 }
 
-export function parseTrafficArgs(argv: readonly string[]): TrafficArgs {
-  let values;
+const OPTIONS = {
+  count: { type: 'string', short: 'n' },
+  rate: { type: 'string', short: 'r' },
+  concurrency: { type: 'string', short: 'c' },
+  mix: { type: 'string', short: 'm' },
+  sources: { type: 'string' },
+  seed: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseOptions(argv: readonly string[]) {
   try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        count: { type: 'string', short: 'n' },
-        rate: { type: 'string', short: 'r' },
-        concurrency: { type: 'string', short: 'c' },
-        mix: { type: 'string', short: 'm' },
-        sources: { type: 'string' },
-        seed: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
+    return parseArgs({ args: [...argv], strict: true, allowPositionals: false, options: OPTIONS }).values;
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+export function parseTrafficArgs(argv: readonly string[]): TrafficArgs {
+  const values = parseOptions(argv);
   let mix: Mix = DEFAULT_MIX;
   if (values.mix !== undefined) {
     try {

@@ -4,7 +4,8 @@
  * embedded one `npm start` serves). Progress on stderr when it is a terminal; the summary on
  * stdout. Exit status 1 when an invocation failed or answered other than expected.
  */
-import { exportTarget, LocalTargetError, resolveLocalTarget } from '../local/target.ts';
+import { createHandler, type LambdaHandler } from '../../src/agent/handler.ts';
+import { LocalTargetError, resolveLocalTarget, targetEnv } from '../local/target.ts';
 import { parseTrafficArgs, TRAFFIC_USAGE, UsageError, type TrafficArgs } from './args.ts';
 import { generateEvents } from './generate.ts';
 import { progressLine, summaryText } from './progress.ts';
@@ -27,15 +28,14 @@ if (args.help) {
   process.exit(0);
 }
 
+let handler: LambdaHandler;
 try {
-  exportTarget(await resolveLocalTarget(process.env));
+  // One log line per rejected visit is right for Lambda, noise here: warnings and errors only.
+  handler = createHandler(targetEnv(await resolveLocalTarget(process.env), { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }));
 } catch (error) {
   if (error instanceof LocalTargetError) fail(error.message, 1);
   throw error;
 }
-// One log line per rejected visit is right for Lambda, noise here: warnings and errors only.
-process.env.LOG_LEVEL ??= 'warn';
-const { handler } = await import('../handler.ts');
 
 const controller = new AbortController();
 process.once('SIGINT', () => {

@@ -5,7 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { InvocationContext } from '../agent.ts';
+import type { InvocationContext } from '../../src/agent/agent.ts';
+import { percentile } from '../support/percentile.ts';
 import type { TrafficEvent } from './generate.ts';
 
 /** Anything shaped like the agent handler (the real one, a bundle, a wrapper that injects faults). */
@@ -77,11 +78,6 @@ function visitIdOf(body: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 function defaultContext(): InvocationContext {

@@ -1,4 +1,7 @@
-/** A small seeded random source, so a traffic run can be replayed exactly (mulberry32). */
+/**
+ * One seeded random source (mulberry32) for the load generator, the bursts, the benchmark and the
+ * tests, so a run, a burst or a failing test can be replayed exactly.
+ */
 export interface Random {
   /** A float in [0, 1). */
   next(): number;
@@ -12,15 +15,20 @@ export interface Random {
   hex(length: number): string;
 }
 
-export function createRandom(seed: number): Random {
+/** Floats in [0, 1) from `seed`: the same seed gives the same sequence. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
-  const next = () => {
+  return () => {
     state = (state + 0x6d2b79f5) >>> 0;
     let t = state;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
+}
+
+export function createRandom(seed: number): Random {
+  const next = seededRandom(seed);
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   return {
     next,

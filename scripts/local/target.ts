@@ -3,9 +3,9 @@
  * otherwise the PIPELINE on the embedded endpoint that `npm start` serves, found by name.
  */
 import { GetQueueUrlCommand, QueueDoesNotExist } from '@aws-sdk/client-sqs';
-import { EMBEDDED_HOST, EMBEDDED_PORT, PIPELINE_QUEUE_NAME } from '../../queues.ts';
-import { AgentConfigError, loadAgentConfig, type AgentConfig } from '../config.ts';
-import { createSqsClient } from '../sqs-sender.ts';
+import { AgentConfigError, type AgentConfig, loadAgentConfig } from '../../src/agent/config.ts';
+import { createSqsClient } from '../../src/platform/sqs.ts';
+import { EMBEDDED_HOST, EMBEDDED_PORT, PIPELINE_QUEUE_NAME } from '../../src/queues.ts';
 
 export const EMBEDDED_ENDPOINT = `http://${EMBEDDED_HOST}:${EMBEDDED_PORT}`;
 const LOOKUP_TIMEOUT_MS = 3_000;
@@ -61,8 +61,7 @@ export async function resolveLocalTarget(env: Env = process.env): Promise<AgentC
   }
 }
 
-/** Points this process's environment at a resolved target, for code that reads it (the handler). */
-export function exportTarget(config: AgentConfig, env: Env = process.env): void {
-  env.TRAFFIC_QUEUE_URL = config.queueUrl;
-  if (config.endpoint !== undefined) env.AWS_ENDPOINT_URL_SQS = config.endpoint;
+/** `env` pointed at a resolved target: what the handler reads (createHandler), without changing process.env. */
+export function targetEnv(config: AgentConfig, env: Env = {}): Env {
+  return { ...env, TRAFFIC_QUEUE_URL: config.queueUrl, ...(config.endpoint !== undefined ? { AWS_ENDPOINT_URL_SQS: config.endpoint } : {}) };
 }

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { localContext } from './context.ts';
-import { exportTarget, LocalTargetError, resolveLocalTarget } from './target.ts';
+import { createHandler, type LambdaHandler } from '../../src/agent/handler.ts';
+import { LocalTargetError, resolveLocalTarget, targetEnv } from './target.ts';
 
 const USAGE = `usage: npm run agent:invoke -- '<event json>'   (or - to read the event from stdin)
 example: npm run agent:invoke -- '{"queryStringParameters":{"type":"referrer","url":"test.com"}}'
@@ -26,15 +27,13 @@ try {
   fail(`the event is not valid JSON (${(error as Error).message})\n${USAGE}`, 2);
 }
 
+let handler: LambdaHandler;
 try {
-  exportTarget(await resolveLocalTarget(process.env));
+  handler = createHandler(targetEnv(await resolveLocalTarget(process.env), process.env));
 } catch (error) {
   if (error instanceof LocalTargetError) fail(error.message, 1);
   throw error;
 }
-
-// Imported only now: the handler reads the environment the target was exported to.
-const { handler } = await import('../handler.ts');
 try {
   const response = await handler(event, localContext());
   process.stdout.write(`${JSON.stringify(response)}\n`);
