@@ -47,7 +47,10 @@ test('an error is logged with its type, stack, cause and the AWS fault and metad
 
 test('credentials are redacted the same way for every program', (t) => {
   const { lines, logger } = capture();
-  logger.info({ credentials: { accessKeyId: 'AKIA1', secretAccessKey: 'S3CR3T', sessionToken: 'T0K3N' }, headers: { authorization: 'AWS4 x', Authorization: 'AWS4 y' } }, 'x');
+  logger.info(
+    { credentials: { accessKeyId: 'AKIA1', secretAccessKey: 'S3CR3T', sessionToken: 'T0K3N' }, headers: { authorization: 'AWS4 x', Authorization: 'AWS4 y' } },
+    'x',
+  );
   const text = JSON.stringify(lines[0]);
   for (const secret of ['AKIA1', 'S3CR3T', 'T0K3N', 'AWS4 x', 'AWS4 y']) t.false(text.includes(secret), secret);
   t.is((lines[0].credentials as Record<string, string>).secretAccessKey, '[Redacted]');

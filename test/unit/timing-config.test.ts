@@ -25,7 +25,14 @@ test('the defaults are the timings the processor always had, and reach the machi
 
 test('set timings reach the machines', (t) => {
   const input = supervisorInput(
-    loadConfig({ POLL_BACKOFF_BASE_MS: '50', POLL_BACKOFF_MAX_MS: '900', RESTART_BACKOFF_BASE_MS: '10', RELEASE_GRACE_MS: '0', ACK_RETRIES: '0', POLL_STOP_GRACE_MS: '0' }),
+    loadConfig({
+      POLL_BACKOFF_BASE_MS: '50',
+      POLL_BACKOFF_MAX_MS: '900',
+      RESTART_BACKOFF_BASE_MS: '10',
+      RELEASE_GRACE_MS: '0',
+      ACK_RETRIES: '0',
+      POLL_STOP_GRACE_MS: '0',
+    }),
   );
   t.is(input.pollerSettings.backoffBaseMs, 50);
   t.is(input.pollerSettings.backoffMaxMs, 900);
@@ -63,7 +70,9 @@ test('a failing acknowledgement is retried ackRetries times, the first retry aft
       }),
     },
   });
-  const deliveries: Delivery[] = [{ visit: { visitId: 'v', type: 'referrer', createdAt: 0, url: 'a.example' }, messageId: 'm', receiptHandle: 'r', receiveCount: 1 }];
+  const deliveries: Delivery[] = [
+    { visit: { visitId: 'v', type: 'referrer', createdAt: 0, url: 'a.example' }, messageId: 'm', receiptHandle: 'r', receiveCount: 1 },
+  ];
   const settings: BatchSettings = {
     heartbeatMs: 10_000,
     visibilityTimeoutSeconds: 30,
