@@ -16,12 +16,21 @@ export class CreditPool {
   readonly #ledger = new Map<string, number>();
   /** When each owner's balance last went from nothing to something: how long it has had work. */
   readonly #heldSince = new Map<string, number>();
+  /** When each owner's balance last went back to nothing. */
+  readonly #emptiedAt = new Map<string, number>();
   readonly #now: () => number;
 
   constructor(capacity: number, now: () => number = Date.now) {
     this.capacity = capacity;
     this.#available = capacity;
     this.#now = now;
+  }
+
+  /** Whether `owner` holds credits now or held some within the last `ms` (it has work coming). */
+  activeWithin(owner: string, ms: number): boolean {
+    if (this.heldBy(owner) > 0) return true;
+    const emptied = this.#emptiedAt.get(owner);
+    return emptied !== undefined && this.#now() - emptied < ms;
   }
 
   /** Since when `owner` has held credits without a break, or undefined when it holds none. */
@@ -107,6 +116,7 @@ export class CreditPool {
     else {
       this.#ledger.delete(owner);
       this.#heldSince.delete(owner);
+      this.#emptiedAt.set(owner, this.#now());
     }
   }
 

@@ -4,11 +4,13 @@
  * everything on DRAIN, then `stopped` when nothing is buffered or in progress. The writer (visits
  * into batches) and the dead-letterer (rejected messages into DLQ calls) are such buffers. Their
  * setup names the actions `append` and `flush` (params `{ all: boolean }`), the guards
- * `bufferEmpty` and `idle`, and the delay `linger`.
+ * `bufferEmpty` and `idle`, and the delay `linger`; `admit` replaces `append` while open (the
+ * writer keeps only its share there).
  */
-export function lingerBufferStates<Event extends string, Flush extends string>(event: Event, flush: Flush) {
-  type HandOn = { target?: 'filling'; actions: Array<'append' | { type: Flush; params: { all: boolean } }> };
-  const handOn = (all: boolean): HandOn['actions'] => ['append', { type: flush, params: { all } }];
+export function lingerBufferStates<Event extends string, Flush extends string, Admit = 'append'>(event: Event, flush: Flush, admit?: Admit) {
+  type HandOn = { target?: 'filling'; actions: Array<'append' | Admit | { type: Flush; params: { all: boolean } }> };
+  // While open, `admit` (by default `append`) decides what enters the buffer; while draining, everything does.
+  const handOn = (all: boolean): HandOn['actions'] => [all ? 'append' : (admit ?? 'append'), { type: flush, params: { all } }];
   return {
     open: {
       initial: 'idle' as const,

@@ -10,6 +10,7 @@
  */
 import type { Rejection, Visit } from '../src/contract/visit.ts';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
+import type { ShareSettings } from './isolation.ts';
 
 /** A message as received from the PIPELINE. */
 export interface QueueMessage {
@@ -97,6 +98,9 @@ export type Report =
   /** A write passed WRITE_TIMEOUT_MS: abandoned (its batch retries); `settled` when it finally returned. */
   | { kind: 'write-abandoned'; type: VisitTypeName; count: number; timeoutMs: number }
   | { kind: 'abandoned-write-settled'; type: VisitTypeName; count: number }
+  /** Visits beyond the type's share handed back to SQS with a delay; `degraded`: its storage is failing. */
+  | { kind: 'deferred'; type: VisitTypeName; count: number; holding: number; degraded: boolean }
+  | { kind: 'circuit'; type: VisitTypeName; state: 'open' | 'closed'; openMs?: number }
   | { kind: 'extended'; type: VisitTypeName; count: number }
   | { kind: 'extend-failed'; type: VisitTypeName; count: number; error: unknown }
   | { kind: 'acknowledged'; type: VisitTypeName; count: number; failed: number }
@@ -129,6 +133,8 @@ export interface BatchSettings {
 
 export interface WriterSettings extends BatchSettings {
   readonly batchSize: number;
+  /** This type's share of the in-flight budget and how visits beyond it are deferred; absent: no cap. */
+  readonly share?: ShareSettings;
 }
 
 export interface PollerSettings {

@@ -3,6 +3,8 @@
  * readers of src/platform/config.ts (the agent uses the same ones). A bad value stops the
  * process with one line naming the variable and what is allowed.
  */
+import { VISIT_TYPES } from '../contract/visit-types.ts';
+import { MAX_RECEIVE_COUNT } from '../queues.ts';
 import { ConfigError, httpUrl, integer, localCredentialsFor, logLevel, oneOf, sqsConnection, type Env, type LogLevel } from '../platform/config.ts';
 
 export { ConfigError };
@@ -50,6 +52,13 @@ export interface ProcessorConfig {
   readonly receiveDeadlineMarginMs: number;
   readonly startupMaxAttempts: number;
   readonly stallWarnIntervalSeconds: number;
+  // Isolation between visit types.
+  readonly typeSharePercent: number;
+  readonly deferUpToReceive: number;
+  readonly deferSeconds: number;
+  readonly deferBusySeconds: number;
+  readonly breakerFailures: number;
+  readonly breakerOpenMs: number;
   // Retry and grace timings: backoffs, acknowledgement retries, shutdown steps.
   /** After a failed receive a poller waits this, doubling per failure up to the max (with jitter). */
   readonly pollBackoffBaseMs: number;
@@ -217,6 +226,31 @@ function livenessConfig(env: Env, limits: { maxInFlight: number; batchSize: numb
     receiveDeadlineMarginMs: integer(env, 'RECEIVE_DEADLINE_MARGIN_MS', 5_000, 500, 60_000),
     startupMaxAttempts: integer(env, 'STARTUP_MAX_ATTEMPTS', 0, 0, 1_000_000),
     stallWarnIntervalSeconds: integer(env, 'STALL_WARN_INTERVAL_SECONDS', 30, 1, 86_400),
+    ...isolationConfig(env, limits),
+  };
+}
+
+/**
+ * Each visit type may hold at most TYPE_SHARE_PERCENT of MAX_IN_FLIGHT (100: no cap), so a type
+ * whose storage fails or hangs leaves the rest to the others; visits beyond it are deferred.
+ */
+function isolationConfig(env: Env, limits: { maxInFlight: number; batchSize: number }) {
+  const types = VISIT_TYPES.length;
+  const typeSharePercent = integer(env, 'TYPE_SHARE_PERCENT', types > 1 ? 70 : 100, Math.ceil(100 / types), 100);
+  const share = Math.floor((limits.maxInFlight * typeSharePercent) / 100);
+  if (typeSharePercent < 100 && share < limits.batchSize) {
+    throw new ConfigError(
+      `TYPE_SHARE_PERCENT=${typeSharePercent} is invalid with MAX_IN_FLIGHT=${limits.maxInFlight}: a type's share (${share}) must hold at least one batch (BATCH_SIZE=${limits.batchSize})`,
+    );
+  }
+  const breakerOpenMs = integer(env, 'BREAKER_OPEN_MS', 1_000, 10, 60_000);
+  return {
+    typeSharePercent,
+    deferUpToReceive: integer(env, 'DEFER_UP_TO_RECEIVE', MAX_RECEIVE_COUNT - 1, 0, 100),
+    deferSeconds: integer(env, 'DEFER_SECONDS', 30, 1, 900),
+    deferBusySeconds: integer(env, 'DEFER_BUSY_SECONDS', 2, 1, 900),
+    breakerFailures: integer(env, 'BREAKER_FAILURES', 3, 1, 1_000),
+    breakerOpenMs,
   };
 }
 

@@ -26,6 +26,8 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
   const extensions = counter('traffic_visibility_extensions_total', 'Lease extensions (heartbeats)');
   const pollErrors = counter('traffic_poll_errors_total', 'Failed ReceiveMessage calls');
   const restarts = counter('traffic_actor_restarts_total', 'Crashed actors restarted');
+  const deferred = counter('traffic_deferred_total', 'Visits beyond their type share handed back with a delay', ['type']);
+  const circuitOpen = new Gauge({ name: 'traffic_circuit_open', help: '1 while a table circuit is open (its storage failing)', labelNames: ['type'], registers: [registry] });
   const entryFailures = counter('traffic_sqs_entry_failures_total', 'Entries of SQS batch calls that failed while others succeeded, per call (delete, extend, release, dlq-send, dlq-delete)', ['call']);
   const leasesLost = counter('traffic_leases_lost_total', 'Messages taken out of their batch because their lease could not be extended or lapsed (never written through it)', ['type']);
   const acknowledgeFailures = counter('traffic_acknowledge_failures_total', 'Written messages that could not be deleted from the PIPELINE (redelivered, and written again idempotently)', ['type']);
@@ -93,6 +95,12 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
           break;
         case 'child-crashed':
           restarts.inc();
+          break;
+        case 'deferred':
+          deferred.inc({ type: report.type }, report.count);
+          break;
+        case 'circuit':
+          circuitOpen.set({ type: report.type }, report.state === 'open' ? 1 : 0);
           break;
         case 'write-abandoned':
           abandoned.inc({ type: report.type });

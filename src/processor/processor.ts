@@ -7,6 +7,8 @@ import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { createActor, fromPromise, toPromise, type Actor, type InspectionEvent } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
+import { CircuitBreaker } from '../../machines/circuit-breaker.ts';
+import type { ShareSettings } from '../../machines/isolation.ts';
 import { deadLettererMachine } from '../../machines/dead-letterer.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
@@ -24,6 +26,13 @@ import { startStallMonitor } from './stall-monitor.ts';
 import { prepareWithRetries } from './prepare.ts';
 import { createProcessorSqsClient, sqsClientOptions, withDeadlines } from './sqs-client.ts';
 import { SqsQueue } from './sqs-queue.ts';
+
+/** Longest a table's circuit stays open before the next probe. */
+const BREAKER_MAX_OPEN_MS = 30_000;
+/** Another type that held credits this recently still counts as active (between its batches). */
+const OTHERS_ACTIVE_MS = 10_000;
+/** Longest a visit beyond its type's share is deferred (it doubles per receive up to this). */
+const DEFER_MAX_SECONDS = 900;
 
 export interface ProcessorOptions {
   readonly config: ProcessorConfig;
@@ -137,6 +146,9 @@ export interface MachineDeps {
 export function provideMachines(deps: MachineDeps) {
   const { queue, storage, credits, writeLimiters, config, report, logger } = deps;
   const reportAction = (_: unknown, r: Report) => report(r);
+  const breakers = new Map(
+    VISIT_TYPES.map((t) => [t.name, new CircuitBreaker({ failureThreshold: config.breakerFailures, baseOpenMs: config.breakerOpenMs, maxOpenMs: BREAKER_MAX_OPEN_MS })]),
+  );
   // Credits are booked by actor id, so a crashed actor's balance can be returned by id.
   const returnCredits = ({ self }: { self: { id: string } }, count: number) => credits.giveBack(count, self.id);
   const transferCredits = ({ self }: { self: { id: string } }, { to, count }: { to: string; count: number }) => credits.transfer(self.id, to, count);
@@ -146,26 +158,38 @@ export function provideMachines(deps: MachineDeps) {
     actors: {
       writeBatch: fromPromise(async ({ input, signal }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
         const limiter = writeLimiters.get(input.type)!;
+        const breaker = breakers.get(input.type)!;
         const visits = input.deliveries.map((d) => d.visit);
         // The deadline counts from now, waiting for a write slot included: the batch started this
         // write on a lease that has the whole deadline left. A race, not only a signal: a driver
         // that ignores the signal cannot hang the batch. The abandoned write frees its slot; the
         // batch takes the retry path.
         const invokedAt = Date.now();
-        await limiter.add(
-          () => {
-            const ms = config.writeTimeoutMs - (Date.now() - invokedAt);
-            if (ms <= 0) throw new WriteNotStarted(`no write slot for ${input.type} within ${config.writeTimeoutMs} ms`);
-            return withDeadline((writeSignal) => storage.writeBatch(visitType(input.type), visits, writeSignal), {
-              ms,
-              signal,
-              what: `write of ${visits.length} ${input.type} visit(s)`,
-              onAbandoned: () => report({ kind: 'write-abandoned', type: input.type, count: visits.length, timeoutMs: config.writeTimeoutMs }),
-              onAbandonedSettled: () => report({ kind: 'abandoned-write-settled', type: input.type, count: visits.length }),
-            });
-          },
-          { signal },
-        );
+        try {
+          await limiter.add(
+            () => {
+              const ms = config.writeTimeoutMs - (Date.now() - invokedAt);
+              if (ms <= 0) throw new WriteNotStarted(`no write slot for ${input.type} within ${config.writeTimeoutMs} ms`);
+              return withDeadline((writeSignal) => storage.writeBatch(visitType(input.type), visits, writeSignal), {
+                ms,
+                signal,
+                what: `write of ${visits.length} ${input.type} visit(s)`,
+                onAbandoned: () => report({ kind: 'write-abandoned', type: input.type, count: visits.length, timeoutMs: config.writeTimeoutMs }),
+                onAbandonedSettled: () => report({ kind: 'abandoned-write-settled', type: input.type, count: visits.length }),
+              });
+            },
+            { signal },
+          );
+        } catch (error) {
+          // The table's health, for its share: writes are not held back while its circuit is open.
+          if (!signal.aborted && !(error instanceof WriteNotStarted) && breaker.failure(false)) {
+            report({ kind: 'circuit', type: input.type, state: 'open', openMs: breaker.openMs });
+          }
+          throw error;
+        }
+        const wasOpen = breaker.state !== 'closed';
+        breaker.success();
+        if (wasOpen) report({ kind: 'circuit', type: input.type, state: 'closed' });
       }),
       extendVisibility: fromPromise(async ({ input, signal }: { input: { leases: readonly Lease[]; seconds: number }; signal: AbortSignal }): Promise<ExtendResult> => {
         const startedAt = Date.now();
@@ -181,8 +205,23 @@ export function provideMachines(deps: MachineDeps) {
     actions: { report: reportAction },
   });
   const writer = writerMachine.provide({
-    actors: { batch },
+    actors: {
+      batch,
+      // Never rejects: if the delay cannot be set, the message returns when its current lease ends.
+      defer: fromPromise(async ({ input, signal }: { input: { leases: ReadonlyArray<{ messageId: string; receiptHandle: string }>; seconds: number }; signal: AbortSignal }) => {
+        try {
+          const { failed } = await queue.changeVisibility(input.leases, input.seconds, signal);
+          if (failed.length > 0) logger.warn({ count: failed.length, seconds: input.seconds }, 'some visits could not be deferred; they return when their lease ends');
+        } catch (error) {
+          logger.warn({ count: input.leases.length, seconds: input.seconds, err: String(error) }, 'could not defer visits; they return when their lease ends');
+        }
+      }),
+    },
     actions: { report: reportAction, returnCredits },
+    guards: {
+      degraded: ({ context }) => breakers.get(context.type)!.state !== 'closed',
+      othersActive: ({ context }) => VISIT_TYPES.some(({ name }) => name !== context.type && credits.activeWithin(writerId(name), OTHERS_ACTIVE_MS)),
+    },
   });
   const poller = pollerMachine.provide({
     actors: {
@@ -244,11 +283,33 @@ export function provideMachines(deps: MachineDeps) {
             `queue VisibilityTimeout is ${queueVisibilityTimeoutSeconds} s; this processor sets ${config.visibilityTimeoutSeconds} s (VISIBILITY_TIMEOUT_SECONDS) on every receive and extension`,
           );
         }
-        return { writerSettings: { deadLetterAfterReceives } };
+        const share = shareSettings(config, maxReceiveCount);
+        if (share && share.deferUpToReceive < config.deferUpToReceive) {
+          logger.warn(
+            { deferUpToReceive: share.deferUpToReceive, maxReceiveCount },
+            `DEFER_UP_TO_RECEIVE=${config.deferUpToReceive} is not below the queue's maxReceiveCount (${maxReceiveCount}): visits are deferred up to receive ${share.deferUpToReceive} only, so deferring never dead-letters one`,
+          );
+        }
+        return { writerSettings: { deadLetterAfterReceives, ...(share ? { share } : {}) } };
       }),
     },
     actions: { report: reportAction, returnCreditsOf },
   });
+}
+
+/**
+ * A type's share of the in-flight budget; undefined when there is no cap. With the queue's
+ * maxReceiveCount known, a message is deferred only while another receive cannot dead-letter it.
+ */
+export function shareSettings(config: ProcessorConfig, maxReceiveCount?: number): ShareSettings | undefined {
+  if (config.typeSharePercent >= 100) return undefined;
+  return {
+    maxHolding: Math.floor((config.maxInFlight * config.typeSharePercent) / 100),
+    deferUpToReceive: Math.min(config.deferUpToReceive, maxReceiveCount === undefined ? Infinity : maxReceiveCount - 1),
+    deferSeconds: config.deferSeconds,
+    deferBusySeconds: config.deferBusySeconds,
+    deferMaxSeconds: DEFER_MAX_SECONDS,
+  };
 }
 
 /** The supervisor's input from configuration. */
@@ -276,6 +337,7 @@ export function supervisorInput(config: ProcessorConfig) {
       retryMaxMs: config.retryMaxMs,
       ackRetries: config.ackRetries,
       ackRetryBaseMs: config.ackRetryBaseMs,
+      ...(config.typeSharePercent < 100 ? { share: shareSettings(config) } : {}),
     },
     restartBackoff: { baseMs: config.restartBackoffBaseMs, maxMs: config.restartBackoffMaxMs },
     shutdownGraceMs: config.shutdownGraceMs,

@@ -23,6 +23,8 @@ export interface ProcessorStats {
   /** Writes abandoned at WRITE_TIMEOUT_MS, and how many of those have not returned yet. */
   abandonedWrites: number;
   abandonedPending: number;
+  /** Visits beyond their type's share handed back to SQS with a delay. */
+  deferred: Record<string, number>;
   lastReceiveAt: Record<string, number>;
   /** Last time each visit type had a batch written. */
   lastWriteAt: Record<string, number>;
@@ -52,6 +54,7 @@ export function createStats(): ProcessorStats {
     splits: 0,
     abandonedWrites: 0,
     abandonedPending: 0,
+    deferred: {},
     lastReceiveAt: {},
     lastWriteAt: {},
   };
@@ -120,6 +123,17 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         stats.abandonedWrites += 1;
         stats.abandonedPending += 1;
         logger.warn({ type: report.type, count: report.count, timeoutMs: report.timeoutMs }, 'storage write did not finish in time; abandoned, the batch retries');
+        break;
+      case 'deferred':
+        stats.deferred[report.type] = (stats.deferred[report.type] ?? 0) + report.count;
+        logger.debug({ type: report.type, count: report.count, holding: report.holding, degraded: report.degraded }, 'visits beyond their type share deferred');
+        break;
+      case 'circuit':
+        if (report.state === 'open') {
+          logger.warn({ type: report.type, openMs: report.openMs }, `storage of ${report.type} is failing: circuit open; while another type is active, its visits beyond its share are deferred for longer`);
+        } else {
+          logger.info({ type: report.type }, `storage of ${report.type} answers again: circuit closed`);
+        }
         break;
       case 'abandoned-write-settled':
         stats.abandonedPending -= 1;

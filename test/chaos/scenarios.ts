@@ -19,6 +19,7 @@ import { makeBurst, sendBurst, type BurstMessage } from '../../scripts/support/b
 import { seededRandom } from '../../scripts/support/random.ts';
 import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
 import { drainQueue, queueDepth, waitFor } from '../support/sqs.ts';
+import { LIVENESS_SCENARIOS } from './liveness-scenarios.ts';
 import { OutageProxy } from './proxy.ts';
 
 export interface ScenarioResult {
@@ -31,6 +32,8 @@ export interface ScenarioResult {
   /** Rewrites are allowed only where a process is killed; elsewhere they mean a lease was lost. */
   readonly rewritesAllowed: boolean;
   readonly notes: string;
+  /** A property the scenario checks beyond the ledger (a stop time, a throughput), when it does not hold. */
+  readonly failure?: string;
 }
 
 export interface Scale {
@@ -44,7 +47,7 @@ export interface Scale {
 const WORKER = new URL('./worker.ts', import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Endpoint {
+export interface Endpoint {
   readonly port: number;
   readonly endpoint: string;
   readonly client: SQSClient;
@@ -57,7 +60,7 @@ interface Endpoint {
 type QueuePair = { queueUrl: string; dlqUrl: string };
 
 /** A fauxqs endpoint with a queue pair: by default the PIPELINE and its DLQ, with a redrive policy. */
-async function endpoint(
+export async function endpoint(
   options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {},
   createQueues: (url: string, client: SQSClient) => Promise<QueuePair> = (url) => createPipelineQueues(url, undefined, options),
 ): Promise<Endpoint> {
@@ -79,13 +82,15 @@ async function endpoint(
   };
 }
 
-interface Worker {
+export interface Worker {
   readonly child: ChildProcess;
   readonly ready: Promise<void>;
+  /** The worker's stdout lines after the first (ready). */
+  readonly lines: AsyncIterator<string>;
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startWorker(ep: Endpoint, env: Record<string, string>, via = ep.endpoint): Worker {
+export function startWorker(ep: Endpoint, env: Record<string, string>, via = ep.endpoint): Worker {
   const child = spawn(process.execPath, [...PROCESSOR_NODE_FLAGS, WORKER], {
     env: {
       ...process.env,
@@ -102,10 +107,10 @@ function startWorker(ep: Endpoint, env: Record<string, string>, via = ep.endpoin
   });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  return { child, ready: lines.next().then(() => undefined), exit };
+  return { child, lines, ready: lines.next().then(() => undefined), exit };
 }
 
-function ledger(ep: Endpoint): Map<string, number> {
+export function ledger(ep: Endpoint): Map<string, number> {
   const counts = new Map<string, number>();
   const file = join(ep.dir, 'ledger.jsonl');
   if (!existsSync(file)) return counts;
@@ -116,7 +121,7 @@ function ledger(ep: Endpoint): Map<string, number> {
   return counts;
 }
 
-async function drained(ep: Endpoint, timeoutMs: number, extra: () => Promise<boolean> = async () => true): Promise<void> {
+export async function drained(ep: Endpoint, timeoutMs: number, extra: () => Promise<boolean> = async () => true): Promise<void> {
   await waitFor(
     async () => {
       const depth = await queueDepth(ep.client, ep.queueUrl);
@@ -128,7 +133,7 @@ async function drained(ep: Endpoint, timeoutMs: number, extra: () => Promise<boo
 }
 
 /** The ledger's verdict once a scenario is over. */
-async function account(ep: Endpoint, scenario: string, burst: readonly BurstMessage[], options: { rewritesAllowed: boolean; notes: string }): Promise<ScenarioResult> {
+export async function account(ep: Endpoint, scenario: string, burst: readonly BurstMessage[], options: { rewritesAllowed: boolean; notes: string }): Promise<ScenarioResult> {
   const written = ledger(ep);
   const dead = await drainQueue(ep.client, ep.dlqUrl);
   const deadBodies = new Set(dead.map((m) => m.Body));
@@ -146,7 +151,7 @@ function result(
   return { scenario, sent, written: written.size, rewrites: [...written.values()].filter((n) => n > 1).length, ...rest };
 }
 
-async function stopAll(workers: readonly Worker[]): Promise<void> {
+export async function stopAll(workers: readonly Worker[]): Promise<void> {
   for (const w of workers) w.child.kill('SIGTERM');
   await Promise.all(workers.map((w) => w.exit));
 }
@@ -480,8 +485,9 @@ export const SCENARIOS = [
   oneMebibyteInvalidBody,
   poisonRowWithoutRedrivePolicy,
   dlqDeletedThenRecreated,
+  ...LIVENESS_SCENARIOS,
 ];
 
 export function failed(result: ScenarioResult): boolean {
-  return result.lost !== 0 || (!result.rewritesAllowed && result.rewrites !== 0);
+  return result.lost !== 0 || (!result.rewritesAllowed && result.rewrites !== 0) || result.failure !== undefined;
 }

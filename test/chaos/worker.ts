@@ -11,6 +11,9 @@
  *   CHAOS_WRITE_DELAY_MS   how long each write takes (honours the write deadline)
  *   CHAOS_POISON_VISIT_ID  a visit whose row storage always refuses, with every write that carries it;
  *                          each refused write is appended to CHAOS_LEDGER.failed
+ *   CHAOS_HANG_UNTIL   epoch ms before which every write hangs and ignores its abort signal
+ *   CHAOS_DOWN_TYPE, CHAOS_DOWN_UNTIL  writes of that visit type hang (signal honoured) until then
+ *   CHAOS_CRASH_POLLER a poller crashed once, at its first receive; prints {"crashed":id} on stdout
  */
 import { createLogger } from '../../src/platform/logger.ts';
 import { appendFileSync } from 'node:fs';
@@ -21,6 +24,7 @@ import { startProcessor } from '../../src/processor/processor.ts';
 import { sleep } from '../../src/processor/deadline.ts';
 import { handleSignals } from '../../src/processor/signals.ts';
 import type { StoragePort } from '../../machines/ports.ts';
+import type { Report } from '../../machines/types.ts';
 
 const env = process.env;
 const ledger = env.CHAOS_LEDGER!;
@@ -29,10 +33,16 @@ const outageUntil = Number(env.CHAOS_OUTAGE_UNTIL ?? 0);
 const writeDelayMs = Number(env.CHAOS_WRITE_DELAY_MS ?? 0);
 const poison = env.CHAOS_POISON_VISIT_ID;
 
+const hangUntil = Number(env.CHAOS_HANG_UNTIL ?? 0);
+const downUntil = Number(env.CHAOS_DOWN_UNTIL ?? 0);
+
 const storage: StoragePort = {
   backend: 'chaos',
   async writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal) {
     signal.throwIfAborted();
+    // A driver that never answers and never looks at the signal.
+    if (Date.now() < hangUntil) return new Promise<void>(() => {});
+    if (type.name === env.CHAOS_DOWN_TYPE && Date.now() < downUntil) await sleep(downUntil - Date.now() + 60_000, signal);
     if (writeDelayMs > 0) await sleep(writeDelayMs, signal);
     if (poison && visits.some((v) => v.visitId === poison)) {
       appendFileSync(`${ledger}.failed`, `${JSON.stringify({ pid: process.pid, ids: visits.map((v) => v.visitId) })}\n`);
@@ -41,9 +51,20 @@ const storage: StoragePort = {
     if (Date.now() < outageUntil) throw new Error('storage outage');
     if (type.name === env.CHAOS_FAIL_TYPE) throw new Error(`storage rejects ${type.name}`);
     if (Math.random() < failRate) throw new Error('random storage failure');
-    appendFileSync(ledger, `${JSON.stringify({ pid: process.pid, ids: visits.map((v) => v.visitId) })}\n`);
+    appendFileSync(ledger, `${JSON.stringify({ pid: process.pid, type: type.name, at: Date.now(), ids: visits.map((v) => v.visitId) })}\n`);
   },
 };
+
+/** Throws inside the poller's own transition (its report action), which crashes that actor once. */
+function crashOnce(poller: string | undefined) {
+  let crashed = false;
+  return (report: Report) => {
+    if (!poller || crashed || report.kind !== 'received' || report.poller !== poller) return;
+    crashed = true;
+    process.stdout.write(`${JSON.stringify({ crashed: poller })}\n`);
+    throw new Error(`${poller} crashed on purpose`);
+  };
+}
 
 const logger = createLogger({ name: 'traffic-processor', level: env.LOG_LEVEL ?? 'warn', destination: 'stderr' });
 const config = loadConfig(env);
@@ -54,6 +75,7 @@ const processor = startProcessor({
   dlqUrl: config.dlqUrl,
   storage,
   logger,
+  onReport: crashOnce(env.CHAOS_CRASH_POLLER),
 });
 handleSignals({ onFirst: () => processor.stop(), onSecond: () => process.exit(130) });
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);

@@ -1,6 +1,6 @@
 /** Liveness knobs and the relations that keep memory and lease upkeep bounded, validated at start. */
 import test from 'ava';
-import { loadConfig } from '../../src/processor/config.ts';
+import { ConfigError, loadConfig } from '../../src/processor/config.ts';
 import { testRefusedConfigs } from '../support/refused-config.ts';
 
 const rejected: Array<[Record<string, string>, RegExp]> = [
@@ -24,4 +24,13 @@ test('the defaults, the fault suite settings and large batches stay allowed', (t
   t.notThrows(() => loadConfig({ VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1', BATCH_SIZE: '10' }));
   t.notThrows(() => loadConfig({ MAX_IN_FLIGHT: '20000', BATCH_SIZE: '100' }));
   t.notThrows(() => loadConfig({ MAX_IN_FLIGHT: '2000', BATCH_SIZE: '1' }));
+});
+
+test('a type share must hold at least one batch; 100 % turns the cap off', (t) => {
+  const error = t.throws(() => loadConfig({ MAX_IN_FLIGHT: '100', BATCH_SIZE: '80', TYPE_SHARE_PERCENT: '60' }), { instanceOf: ConfigError });
+  t.regex(error!.message, /^TYPE_SHARE_PERCENT=60 is invalid with MAX_IN_FLIGHT=100: a type's share \(60\) must hold at least one batch \(BATCH_SIZE=80\)$/);
+  t.throws(() => loadConfig({ TYPE_SHARE_PERCENT: '40' }), { message: /^TYPE_SHARE_PERCENT="40" is invalid: expected an integer from 50 to 100$/ });
+  t.is(loadConfig({}).typeSharePercent, 70);
+  t.is(loadConfig({}).deferUpToReceive, 4, 'below the redrive policy of the queues this project creates (5)');
+  t.notThrows(() => loadConfig({ MAX_IN_FLIGHT: '100', BATCH_SIZE: '80', TYPE_SHARE_PERCENT: '100' }));
 });
