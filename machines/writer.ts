@@ -86,7 +86,7 @@ const writerSetup = setup({
     degraded: () => false,
     /** Whether another visit type has work now or had some moment ago: only then is this type held to its share. */
     othersActive: () => true,
-    isBatch: ({ context, event }) => context.batches.includes(event.type.slice('xstate.done.actor.'.length)),
+    isBatch: ({ context, event }) => context.batches.includes((event as { actorId: string }).actorId),
     bufferFull: ({ context }) => context.buffer.length >= context.settings.batchSize,
     bufferEmpty: ({ context }) => context.buffer.length === 0,
     idle: ({ context }) => context.buffer.length === 0 && context.batches.length === 0,
