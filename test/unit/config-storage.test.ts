@@ -50,7 +50,7 @@ for (const [env, message] of bad) {
 }
 
 test('credits bound what is in flight and wake waiters in order', async (t) => {
-  const pool = new CreditPool(20);
+  const pool = new CreditPool(20, Date.now);
   t.is(await pool.acquire(10), 10);
   t.is(await pool.acquire(10), 10);
   const order: string[] = [];

@@ -21,7 +21,7 @@ const settle = async () => {
 
 test('every failed receive gives back all the credits it took', async (t) => {
   const clock = new SimulatedClock();
-  const credits = new CreditPool(20);
+  const credits = new CreditPool(20, Date.now);
   let receives = 0;
   const poller = pollerMachine.provide({
     actors: {
@@ -49,7 +49,7 @@ test('every failed receive gives back all the credits it took', async (t) => {
 
 test('the credits a crashed child held go back to the pool', async (t) => {
   const clock = new SimulatedClock();
-  const credits = new CreditPool(50);
+  const credits = new CreditPool(50, Date.now);
   // A poller that takes 7 credits and then fails with a bug.
   const crashing = setup({ actors: { take: fromPromise(() => credits.acquire(7, undefined, undefined, 'poller-1')) } }).createMachine({
     context: { holding: 0 },
@@ -100,7 +100,7 @@ test('SHUTDOWN lets in-flight batches finish within the grace period instead of 
     },
   };
   const config = loadConfig({ POLLERS: '4', BATCH_SIZE: '20', MAX_IN_FLIGHT: '100', RECEIVE_WAIT_SECONDS: '1', SHUTDOWN_GRACE_MS: '10000' });
-  const credits = new CreditPool(config.maxInFlight);
+  const credits = new CreditPool(config.maxInFlight, Date.now);
   const reports: Report[] = [];
   const machine = provideMachines({
     queue,

@@ -34,7 +34,7 @@ function fill(queue: FakeQueue, valid: number, every: number): number {
 
 function start(queue: FakeQueue, env: Record<string, string>, clock: SimulatedClock) {
   const config = loadConfig({ POLLERS: '4', BATCH_SIZE: '20', MAX_IN_FLIGHT: '200', RECEIVE_WAIT_SECONDS: '1', ...env });
-  const credits = new CreditPool(config.maxInFlight);
+  const credits = new CreditPool(config.maxInFlight, Date.now);
   const reports: Report[] = [];
   const written = new Set<string>();
   const storage = {

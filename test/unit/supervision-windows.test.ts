@@ -47,7 +47,7 @@ function system(options: { pollers: number; messages: number; writeMs?: number; 
     RECEIVE_WAIT_SECONDS: '1',
     SHUTDOWN_GRACE_MS: String(options.graceMs ?? 10_000),
   });
-  const credits = new CreditPool(config.maxInFlight);
+  const credits = new CreditPool(config.maxInFlight, Date.now);
   const reports: Report[] = [];
   const armed = new Set<CrashPoint>();
   const report = (r: Report) => {

@@ -77,7 +77,7 @@ function system(options: { messages: number; writeMs: number; graceMs: number; f
     RECEIVE_WAIT_SECONDS: '1',
     SHUTDOWN_GRACE_MS: String(options.graceMs),
   });
-  const credits = new CreditPool(config.maxInFlight);
+  const credits = new CreditPool(config.maxInFlight, Date.now);
   const reports: Report[] = [];
   const machine = provideMachines({
     queue,
