@@ -29,7 +29,8 @@ export class CircuitBreaker {
   #openUntil = 0;
   #probing = false;
 
-  constructor(options: BreakerOptions, now: () => number = Date.now) {
+  /** `now` is the clock, injected: the processor passes Date.now, tests a simulated one. */
+  constructor(options: BreakerOptions, now: () => number) {
     this.#options = options;
     this.#now = now;
   }

@@ -20,7 +20,8 @@ export class CreditPool {
   readonly #emptiedAt = new Map<string, number>();
   readonly #now: () => number;
 
-  constructor(capacity: number, now: () => number = Date.now) {
+  /** `now` is the clock, injected: the processor passes Date.now, tests a simulated one. */
+  constructor(capacity: number, now: () => number) {
     this.capacity = capacity;
     this.#available = capacity;
     this.#now = now;

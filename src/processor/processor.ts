@@ -83,7 +83,7 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
     limiter: new PQueue({ concurrency: config.sqsConcurrency }),
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
   });
-  const credits = new CreditPool(config.maxInFlight);
+  const credits = new CreditPool(config.maxInFlight, Date.now);
   const writeLimiters = new Map(VISIT_TYPES.map((t) => [t.name, new PQueue({ concurrency: config.writeConcurrency })]));
   const stats = createStats();
   const report = createReporter(logger, stats, options.onReport);
@@ -147,7 +147,7 @@ export function provideMachines(deps: MachineDeps) {
   const { queue, storage, credits, writeLimiters, config, report, logger } = deps;
   const reportAction = (_: unknown, r: Report) => report(r);
   const breakers = new Map(
-    VISIT_TYPES.map((t) => [t.name, new CircuitBreaker({ failureThreshold: config.breakerFailures, baseOpenMs: config.breakerOpenMs, maxOpenMs: BREAKER_MAX_OPEN_MS })]),
+    VISIT_TYPES.map((t) => [t.name, new CircuitBreaker({ failureThreshold: config.breakerFailures, baseOpenMs: config.breakerOpenMs, maxOpenMs: BREAKER_MAX_OPEN_MS }, Date.now)]),
   );
   // Credits are booked by actor id, so a crashed actor's balance can be returned by id.
   const returnCredits = ({ self }: { self: { id: string } }, count: number) => credits.giveBack(count, self.id);

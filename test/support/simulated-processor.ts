@@ -63,7 +63,7 @@ export function simulatedProcessor(options: SimulatedProcessorOptions = {}, cloc
     },
   };
   const config = loadConfig({ POLLERS: '4', BATCH_SIZE: '20', MAX_IN_FLIGHT: '100', RECEIVE_WAIT_SECONDS: '1', ...options.env });
-  const credits = new CreditPool(config.maxInFlight);
+  const credits = new CreditPool(config.maxInFlight, Date.now);
   const reports: Report[] = [];
   const machine = provideMachines({
     queue,

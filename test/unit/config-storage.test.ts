@@ -44,7 +44,7 @@ test('valid neighbours of the refused values load', (t) => {
 testRefusedConfigs(bad, (env) => `rejects ${JSON.stringify(env)} with one clear line`);
 
 test('credits bound what is in flight and wake waiters in order', async (t) => {
-  const pool = new CreditPool(20);
+  const pool = new CreditPool(20, Date.now);
   t.is(await pool.acquire(10), 10);
   t.is(await pool.acquire(10), 10);
   const order: string[] = [];

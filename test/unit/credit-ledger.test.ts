@@ -3,7 +3,7 @@ import test from 'ava';
 import { CreditPool } from '../../machines/credit-pool.ts';
 
 test('credits follow their owner and a crashed owner returns its whole balance by id', async (t) => {
-  const pool = new CreditPool(30);
+  const pool = new CreditPool(30, Date.now);
   t.is(await pool.acquire(10, undefined, 10, 'poller-1'), 10);
   t.is(await pool.acquire(10, undefined, 10, 'poller-2'), 10);
   pool.transfer('poller-1', 'writer-referrer', 6);
@@ -17,7 +17,7 @@ test('credits follow their owner and a crashed owner returns its whole balance b
 });
 
 test('a release repeated after its owner was settled cannot inflate the pool', async (t) => {
-  const pool = new CreditPool(20);
+  const pool = new CreditPool(20, Date.now);
   await pool.acquire(10, undefined, 10, 'writer-type-in');
   await pool.acquire(10, undefined, 10, 'poller-1');
   t.is(pool.giveBackAll('writer-type-in'), 10);
@@ -30,7 +30,7 @@ test('a release repeated after its owner was settled cannot inflate the pool', a
 });
 
 test('a waiter granted later is booked to its owner', async (t) => {
-  const pool = new CreditPool(10);
+  const pool = new CreditPool(10, Date.now);
   await pool.acquire(10, undefined, 10, 'poller-1');
   const waiting = pool.acquire(10, undefined, 5, 'poller-2');
   pool.giveBack(5, 'poller-1');

@@ -15,7 +15,7 @@ import { settle, simulatedProcessor } from '../support/simulated-processor.ts';
 
 test('every failed receive gives back all the credits it took', async (t) => {
   const clock = new SimulatedClock();
-  const credits = new CreditPool(20);
+  const credits = new CreditPool(20, Date.now);
   let receives = 0;
   const poller = pollerMachine.provide({
     actors: {
@@ -43,7 +43,7 @@ test('every failed receive gives back all the credits it took', async (t) => {
 
 test('the credits a crashed child held go back to the pool', async (t) => {
   const clock = new SimulatedClock();
-  const credits = new CreditPool(50);
+  const credits = new CreditPool(50, Date.now);
   // A poller that takes 7 credits and then fails with a bug.
   const crashing = setup({ actors: { take: fromPromise(() => credits.acquire(7, undefined, undefined, 'poller-1')) } }).createMachine({
     context: { holding: 0 },

@@ -92,7 +92,7 @@ async function hangingReferrer(typeSharePercent: string) {
     },
   };
   const config = loadConfig({ POLLERS: '2', BATCH_SIZE: '10', MAX_IN_FLIGHT: '100', RECEIVE_WAIT_SECONDS: '1', TYPE_SHARE_PERCENT: typeSharePercent });
-  const credits = new CreditPool(config.maxInFlight);
+  const credits = new CreditPool(config.maxInFlight, Date.now);
   const reports: Report[] = [];
   let referrerMax = 0;
   const machine = provideMachines({

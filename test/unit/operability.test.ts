@@ -22,7 +22,7 @@ test('unhealthy when a poller is silent too long or the supervisor is not runnin
 
 test('metrics count reports, observe latency from created_at, and serve over HTTP with /healthz', async (t) => {
   const metrics = createMetrics(() => 10_000);
-  const credits = new CreditPool(100);
+  const credits = new CreditPool(100, Date.now);
   await credits.acquire(10);
   metrics.attach(credits);
   metrics.observe({ kind: 'received', poller: 'poller-1', count: 3 });
