@@ -334,6 +334,18 @@ export async function badInput(scale: Scale): Promise<ScenarioResult> {
   }
 }
 
+/** The ledger, and the DLQ drained and checked: each invalid message in it exactly once with its expected error_code. */
+async function ledgerAndCheckedDlq(ep: Endpoint, invalid: readonly BurstMessage[]): Promise<{ written: Map<string, number>; dead: Message[] }> {
+  const written = ledger(ep);
+  const dead = await drainQueue(ep.client, ep.dlqUrl);
+  const problems = dlqProblems(
+    dead,
+    invalid.map((m) => ({ body: m.body, code: m.expectedCode! })),
+  );
+  if (problems.length > 0) throw new Error(`DLQ: ${problems.slice(0, 5).join('; ')}`);
+  return { written, dead };
+}
+
 /** Problems with the DLQ's content: each expected message exactly once, each with its error_code. */
 function dlqProblems(dead: readonly Message[], expected: ReadonlyArray<{ body: string; code: string }>): string[] {
   const key = (body: string, code: string | undefined) => `${code} ${body}`;
@@ -379,10 +391,7 @@ export async function oneMebibyteInvalidBody(scale: Scale): Promise<ScenarioResu
     const invalid = burst.filter((m) => m.expectedCode);
     await drained(ep, 120_000, async () => (await queueDepth(ep.client, ep.dlqUrl)).visible >= invalid.length);
     await stopAll([worker]);
-    const written = ledger(ep);
-    const dead = await drainQueue(ep.client, ep.dlqUrl);
-    const problems = dlqProblems(dead, invalid.map((m) => ({ body: m.body, code: m.expectedCode! })));
-    if (problems.length > 0) throw new Error(`DLQ: ${problems.slice(0, 5).join('; ')}`);
+    const { written, dead } = await ledgerAndCheckedDlq(ep, invalid);
     const lost = small.filter((m) => m.visitId && !written.has(m.visitId)).length;
     return result(`9. 1 MiB invalid body among ${invalid.length - 1} small invalid ones`, burst.length, written, {
       deadLettered: dead.length,
@@ -454,10 +463,7 @@ export async function dlqDeletedThenRecreated(scale: Scale): Promise<ScenarioRes
     const invalid = burst.filter((m) => m.expectedCode);
     await drained(ep, outageMs + 600_000, async () => (await queueDepth(ep.client, ep.dlqUrl)).visible >= invalid.length);
     await stopAll([worker]);
-    const written = ledger(ep);
-    const dead = await drainQueue(ep.client, ep.dlqUrl);
-    const problems = dlqProblems(dead, invalid.map((m) => ({ body: m.body, code: m.expectedCode! })));
-    if (problems.length > 0) throw new Error(`DLQ: ${problems.slice(0, 5).join('; ')}`);
+    const { written, dead } = await ledgerAndCheckedDlq(ep, invalid);
     return result(`11. DLQ deleted for ${Math.round(outageMs / 1000)} s, then recreated`, burst.length, written, {
       deadLettered: dead.length,
       lost: burst.filter((m) => m.visitId && !written.has(m.visitId)).length,

@@ -232,5 +232,5 @@ test('private subnets can reach ECR, S3, CloudWatch Logs and SQS: optional VPC e
   t.regex(flag.description, /ECR.*Logs.*SQS.*S3/);
   t.regex(one(prod.variable.subnet_ids).description, /NAT gateway.*create_vpc_endpoints/);
   t.regex(one(one(prod.variable.vpc_id).validation).condition, /!var\.create_vpc_endpoints \|\| var\.vpc_id != null/);
-  t.regex(readFileSync('SUMMARY.md', 'utf8'), /create_vpc_endpoints/, 'SUMMARY explains when to turn it on');
+  t.regex(readFileSync('docs/operations.md', 'utf8'), /create_vpc_endpoints/, 'the deploy steps (docs/operations.md) explain when to turn it on');
 });
