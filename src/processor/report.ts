@@ -96,18 +96,22 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
           ENTRY_FAILURE_TEXT[report.call],
         );
         break;
-      case 'lease-lost':
+      case 'lease-lost': {
         if (report.messageIds.length === 0) break;
         stats.leasesLost += report.messageIds.length;
-        logger.warn({ type: report.type, count: report.messageIds.length, messageIds: report.messageIds.slice(0, 20), reason: report.reason }, 'lease lost: not written through it');
+        const { type, messageIds, reason } = report;
+        logger.warn({ type, count: messageIds.length, messageIds: messageIds.slice(0, 20), reason }, 'lease lost: not written through it');
         break;
+      }
       case 'split':
         stats.splits += 1;
         logger.warn({ type: report.type, from: report.from, into: report.into }, 'batch kept failing: split to isolate the failing rows');
         break;
-      case 'unroutable':
-        logger.warn({ poller: report.poller, type: report.type, count: report.count }, 'no writer for visits (restarting); they return after their visibility timeout');
+      case 'unroutable': {
+        const { poller, type, count } = report;
+        logger.warn({ poller, type, count }, 'no writer for visits (restarting); they return after their visibility timeout');
         break;
+      }
       case 'written':
         stats.written[report.type] = (stats.written[report.type] ?? 0) + report.count;
         stats.lastWriteAt[report.type] = now();
@@ -119,18 +123,21 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
           report.willRetry ? 'write failed, retrying' : 'write failed, retries exhausted',
         );
         break;
-      case 'write-abandoned':
+      case 'write-abandoned': {
         stats.abandonedWrites += 1;
         stats.abandonedPending += 1;
-        logger.warn({ type: report.type, count: report.count, timeoutMs: report.timeoutMs }, 'storage write did not finish in time; abandoned, the batch retries');
+        const { type, count, timeoutMs } = report;
+        logger.warn({ type, count, timeoutMs }, 'storage write did not finish in time; abandoned, the batch retries');
         break;
+      }
       case 'deferred':
         stats.deferred[report.type] = (stats.deferred[report.type] ?? 0) + report.count;
         logger.debug({ type: report.type, count: report.count, holding: report.holding, degraded: report.degraded }, 'visits beyond their type share deferred');
         break;
       case 'circuit':
         if (report.state === 'open') {
-          logger.warn({ type: report.type, openMs: report.openMs }, `storage of ${report.type} is failing: circuit open; while another type is active, its visits beyond its share are deferred for longer`);
+          const text = `storage of ${report.type} is failing: circuit open; while another type is active, its visits beyond its share are deferred for longer`;
+          logger.warn({ type: report.type, openMs: report.openMs }, text);
         } else {
           logger.info({ type: report.type }, `storage of ${report.type} answers again: circuit closed`);
         }
