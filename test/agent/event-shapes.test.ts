@@ -14,45 +14,41 @@ interface Case {
   readonly expected: Omit<Visit, 'visitId' | 'createdAt'>;
 }
 
+const typeIn = (ip: string) => ({ type: 'type-in' as const, ip });
+const referrer = (url: string) => ({ type: 'referrer' as const, url });
+/** A case: its name, the event, and the visit it must lead to. */
+const visit = (name: string, event: unknown, expected: Case['expected']): Case => ({ name, event, expected });
+
+const NEWS = 'https://news.example.com/a?b=c';
+const SEARCH = 'https://search.example.org/?q=x';
+const SHORT = 'https://t.example/abc';
+const IPV6 = '2001:db8:85a3::8a2e:370:7334';
+const JSON_HEADERS = { 'Content-Type': 'application/json' };
+const base64 = (text: string) => Buffer.from(text).toString('base64');
+
 const CASES: readonly Case[] = [
   // Direct invokes, exactly as the recipes send them.
-  { name: 'direct type-in', event: direct({ type: 'type-in', ip: '127.0.0.1' }), expected: { type: 'type-in', ip: '127.0.0.1' } },
-  { name: 'direct "direct" (alias)', event: direct({ type: 'direct', ip: '127.0.0.1' }), expected: { type: 'type-in', ip: '127.0.0.1' } },
-  { name: 'direct referrer', event: direct({ type: 'referrer', url: 'test.com' }), expected: { type: 'referrer', url: 'test.com' } },
-  { name: 'direct IPv6', event: direct({ type: 'type-in', ip: '2001:db8::1' }), expected: { type: 'type-in', ip: '2001:db8::1' } },
-  { name: 'direct invoke with a JSON body', event: { body: '{"type":"referrer","url":"https://a.example/x"}' }, expected: { type: 'referrer', url: 'https://a.example/x' } },
+  visit('direct type-in', direct({ type: 'type-in', ip: '127.0.0.1' }), typeIn('127.0.0.1')),
+  visit('direct "direct" (alias)', direct({ type: 'direct', ip: '127.0.0.1' }), typeIn('127.0.0.1')),
+  visit('direct referrer', direct({ type: 'referrer', url: 'test.com' }), referrer('test.com')),
+  visit('direct IPv6', direct({ type: 'type-in', ip: '2001:db8::1' }), typeIn('2001:db8::1')),
+  visit('direct invoke with a JSON body', { body: '{"type":"referrer","url":"https://a.example/x"}' }, referrer('https://a.example/x')),
   // API Gateway REST API (1.0).
-  { name: 'REST GET type-in', event: restEvent('GET', { query: { type: 'type-in' }, sourceIp: '203.0.113.10' }), expected: { type: 'type-in', ip: '203.0.113.10' } },
-  { name: 'REST GET direct', event: restEvent('GET', { query: { type: 'direct' }, sourceIp: '203.0.113.11' }), expected: { type: 'type-in', ip: '203.0.113.11' } },
-  { name: 'REST GET referrer', event: restEvent('GET', { query: { type: 'referrer', url: 'https://news.example.com/a?b=c' } }), expected: { type: 'referrer', url: 'https://news.example.com/a?b=c' } },
-  {
-    name: 'REST GET referrer from the Referer header',
-    event: restEvent('GET', { query: { type: 'referrer' }, headers: { Referer: 'https://search.example.org/?q=x' } }),
-    expected: { type: 'referrer', url: 'https://search.example.org/?q=x' },
-  },
-  {
-    name: 'REST POST JSON type-in',
-    event: restEvent('POST', { body: '{"type":"type-in"}', headers: { 'Content-Type': 'application/json' }, sourceIp: '192.0.2.44' }),
-    expected: { type: 'type-in', ip: '192.0.2.44' },
-  },
-  { name: 'REST POST JSON referrer', event: restEvent('POST', { body: '{"type":"referrer","url":"test.com/landing"}' }), expected: { type: 'referrer', url: 'test.com/landing' } },
-  { name: 'REST lower-case method', event: restEvent('get', { query: { type: 'referrer', url: 'test.com' } }), expected: { type: 'referrer', url: 'test.com' } },
+  visit('REST GET type-in', restEvent('GET', { query: { type: 'type-in' }, sourceIp: '203.0.113.10' }), typeIn('203.0.113.10')),
+  visit('REST GET direct', restEvent('GET', { query: { type: 'direct' }, sourceIp: '203.0.113.11' }), typeIn('203.0.113.11')),
+  visit('REST GET referrer', restEvent('GET', { query: { type: 'referrer', url: NEWS } }), referrer(NEWS)),
+  visit('REST GET referrer from the Referer header', restEvent('GET', { query: { type: 'referrer' }, headers: { Referer: SEARCH } }), referrer(SEARCH)),
+  visit('REST POST JSON type-in', restEvent('POST', { body: '{"type":"type-in"}', headers: JSON_HEADERS, sourceIp: '192.0.2.44' }), typeIn('192.0.2.44')),
+  visit('REST POST JSON referrer', restEvent('POST', { body: '{"type":"referrer","url":"test.com/landing"}' }), referrer('test.com/landing')),
+  visit('REST lower-case method', restEvent('get', { query: { type: 'referrer', url: 'test.com' } }), referrer('test.com')),
   // API Gateway HTTP API (2.0).
-  { name: 'HTTP GET type-in', event: httpEvent('GET', { query: { type: 'type-in' }, sourceIp: '198.51.100.7' }), expected: { type: 'type-in', ip: '198.51.100.7' } },
-  { name: 'HTTP GET IPv6 source', event: httpEvent('GET', { query: { type: 'direct' }, sourceIp: '2001:db8:85a3::8a2e:370:7334' }), expected: { type: 'type-in', ip: '2001:db8:85a3::8a2e:370:7334' } },
-  { name: 'HTTP GET referrer', event: httpEvent('GET', { query: { type: 'referrer', url: 'http://blog.example.net/p/1' } }), expected: { type: 'referrer', url: 'http://blog.example.net/p/1' } },
-  {
-    name: 'HTTP GET referrer from the referer header',
-    event: httpEvent('GET', { query: { type: 'referrer' }, headers: { referer: 'https://t.example/abc' } }),
-    expected: { type: 'referrer', url: 'https://t.example/abc' },
-  },
-  { name: 'HTTP POST JSON type-in', event: httpEvent('POST', { body: '{"type":"direct"}', sourceIp: '198.51.100.8' }), expected: { type: 'type-in', ip: '198.51.100.8' } },
-  { name: 'HTTP POST JSON referrer', event: httpEvent('POST', { body: '{"type":"referrer","url":"test.com"}' }), expected: { type: 'referrer', url: 'test.com' } },
-  {
-    name: 'HTTP POST base64 body',
-    event: httpEvent('POST', { body: Buffer.from('{"type":"referrer","url":"b64.example"}').toString('base64'), isBase64Encoded: true }),
-    expected: { type: 'referrer', url: 'b64.example' },
-  },
+  visit('HTTP GET type-in', httpEvent('GET', { query: { type: 'type-in' }, sourceIp: '198.51.100.7' }), typeIn('198.51.100.7')),
+  visit('HTTP GET IPv6 source', httpEvent('GET', { query: { type: 'direct' }, sourceIp: IPV6 }), typeIn(IPV6)),
+  visit('HTTP GET referrer', httpEvent('GET', { query: { type: 'referrer', url: 'http://blog.example.net/p/1' } }), referrer('http://blog.example.net/p/1')),
+  visit('HTTP GET referrer from the referer header', httpEvent('GET', { query: { type: 'referrer' }, headers: { referer: SHORT } }), referrer(SHORT)),
+  visit('HTTP POST JSON type-in', httpEvent('POST', { body: '{"type":"direct"}', sourceIp: '198.51.100.8' }), typeIn('198.51.100.8')),
+  visit('HTTP POST JSON referrer', httpEvent('POST', { body: '{"type":"referrer","url":"test.com"}' }), referrer('test.com')),
+  visit('HTTP base64 body', httpEvent('POST', { body: base64('{"type":"referrer","url":"b64.example"}'), isBase64Encoded: true }), referrer('b64.example')),
 ];
 
 for (const { name, event, expected } of CASES) {
