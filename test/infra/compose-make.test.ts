@@ -139,17 +139,18 @@ test('the no-Docker recipes run end to end: one write line in each table', async
   await next((e) => e.msg === 'processor starting');
 
   const invoke = (recipe: string) => JSON.parse(execFileSync('make', ['-s', 'LOCAL=1', recipe], { env, encoding: 'utf8' }));
-  const typeIn = invoke('create-traffic-type-in');
-  t.is(typeIn.statusCode, 202);
-  const typeInWrite = await next((e) => e.msg === 'write');
-  t.is(typeInWrite.table, 'traffic_type_in');
-  t.deepEqual(typeInWrite.rows.map((r: any) => [r.visit_id, r.ip]), [[JSON.parse(typeIn.body).visit_id, '127.0.0.1']]);
-
-  const referrer = invoke('create-traffic-referrer');
-  t.is(referrer.statusCode, 202);
-  const referrerWrite = await next((e) => e.msg === 'write');
-  t.is(referrerWrite.table, 'traffic_referrer');
-  t.deepEqual(referrerWrite.rows.map((r: any) => [r.visit_id, r.url]), [[JSON.parse(referrer.body).visit_id, 'test.com']]);
+  // Each recipe's visit is written once, in its table, with the agent's visit_id and its ip or url.
+  const recipes = [
+    { recipe: 'create-traffic-type-in', table: 'traffic_type_in', field: 'ip', value: '127.0.0.1' },
+    { recipe: 'create-traffic-referrer', table: 'traffic_referrer', field: 'url', value: 'test.com' },
+  ];
+  for (const { recipe, table, field, value } of recipes) {
+    const answer = invoke(recipe);
+    t.is(answer.statusCode, 202, recipe);
+    const write = await next((e) => e.msg === 'write');
+    t.is(write.table, table);
+    t.deepEqual(write.rows.map((r: any) => [r.visit_id, r[field]]), [[JSON.parse(answer.body).visit_id, value]]);
+  }
 
   signalGroup('SIGTERM');
   const stopped = await next((e) => e.msg === 'processor stopped');

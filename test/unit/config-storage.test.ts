@@ -69,11 +69,14 @@ test('credits bound what is in flight and wake waiters in order', async (t) => {
 
 test('backoff doubles per attempt within jitter and is capped', (t) => {
   const options = { baseMs: 100, maxMs: 1_000 };
-  t.is(backoffDelay(1, options, () => 0), 50);
-  t.is(backoffDelay(1, options, () => 1), 100);
-  t.is(backoffDelay(3, options, () => 0), 200);
-  t.is(backoffDelay(30, options, () => 1), 1_000);
-  t.is(backoffDelay(30, options, () => 0), 500);
+  // The random source at its two ends: the least and the most jitter allows.
+  const least = () => 0;
+  const most = () => 1;
+  t.is(backoffDelay(1, options, least), 50);
+  t.is(backoffDelay(1, options, most), 100);
+  t.is(backoffDelay(3, options, least), 200);
+  t.is(backoffDelay(30, options, most), 1_000);
+  t.is(backoffDelay(30, options, least), 500);
 });
 
 const capture = () => capturedLogger('info');
