@@ -5,11 +5,10 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
-import { seededRandom } from '../../scripts/support/random.ts';
+import { makeBurst, } from '../../scripts/support/burst.ts';
 import { waitFor } from '../support/sqs.ts';
 import { OutageProxy } from './proxy.ts';
-import { account, drained, endpoint, ledger, startWorker, stopAll, type Endpoint, type Scale, type ScenarioResult } from './scenarios.ts';
+import { account, drained, endpoint, ledger, preloaded, startWorker, stopAll, type Endpoint, type Scale, type ScenarioResult } from './scenarios.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const full = (scale: Scale) => scale.count >= 10_000;
@@ -21,8 +20,7 @@ export async function networkFreeze(scale: Scale): Promise<ScenarioResult> {
   const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
   const proxy = await OutageProxy.start(ep.port);
   try {
-    const burst = makeBurst(scale.count, 0, seededRandom(1201));
-    await sendBurst(ep.client, ep.queueUrl, burst);
+    const burst = await preloaded(ep, scale.count, 1201);
     const freezeMs = full(scale) ? 15_000 : scale.outageMs;
     const env = { ...DEADLINES, VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1', POLLERS: '2', BATCH_SIZE: '10' };
     const worker = startWorker(ep, env, `http://127.0.0.1:${proxy.port}`);
@@ -49,8 +47,7 @@ export async function endpointSilentAtStart(scale: Scale): Promise<ScenarioResul
   const ep = await endpoint();
   const proxy = await OutageProxy.start(ep.port);
   try {
-    const burst = makeBurst(Math.min(scale.count, 2_000), 0, seededRandom(1202));
-    await sendBurst(ep.client, ep.queueUrl, burst);
+    const burst = await preloaded(ep, Math.min(scale.count, 2_000), 1202);
     const silentMs = full(scale) ? 15_000 : scale.outageMs;
     proxy.freeze();
     const worker = startWorker(ep, { ...DEADLINES, STARTUP_MAX_ATTEMPTS: '0' }, `http://127.0.0.1:${proxy.port}`);
@@ -74,8 +71,7 @@ export async function endpointSilentAtStart(scale: Scale): Promise<ScenarioResul
 export async function storageHangsIgnoringSignal(scale: Scale): Promise<ScenarioResult> {
   const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
   try {
-    const burst = makeBurst(Math.min(scale.count, 2_000), 0, seededRandom(1203));
-    await sendBurst(ep.client, ep.queueUrl, burst);
+    const burst = await preloaded(ep, Math.min(scale.count, 2_000), 1203);
     const hangMs = full(scale) ? 30_000 : Math.max(4_000, scale.outageMs);
     const env = {
       CHAOS_HANG_UNTIL: String(Date.now() + hangMs),
@@ -101,8 +97,7 @@ export async function storageHangsIgnoringSignal(scale: Scale): Promise<Scenario
 export async function shutdownDuringPendingRestart(scale: Scale): Promise<ScenarioResult> {
   const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
   try {
-    const burst = makeBurst(Math.min(scale.count, 2_000), 0, seededRandom(1204));
-    await sendBurst(ep.client, ep.queueUrl, burst);
+    const burst = await preloaded(ep, Math.min(scale.count, 2_000), 1204);
     const first = startWorker(ep, { CHAOS_CRASH_POLLER: 'poller-1', POLLERS: '2', BATCH_SIZE: '10', VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1' });
     await first.ready;
     // The next line is the crash; its restart waits 0.5 to 1 s. SIGTERM lands in that window.
@@ -158,8 +153,7 @@ export async function oneTypeDown(scale: Scale): Promise<ScenarioResult> {
   };
   const measure = async (down: boolean): Promise<{ ep: Endpoint; rate: number; burst: ReturnType<typeof makeBurst> }> => {
     const ep = await endpoint();
-    const burst = makeBurst(count, 0, seededRandom(1205));
-    await sendBurst(ep.client, ep.queueUrl, burst);
+    const burst = await preloaded(ep, count, 1205);
     const startedAt = Date.now();
     const worker = startWorker(ep, down ? { ...env, CHAOS_DOWN_TYPE: 'referrer', CHAOS_DOWN_UNTIL: String(startedAt + downMs) } : env);
     await sleep(downMs);

@@ -132,6 +132,13 @@ export async function drained(ep: Endpoint, timeoutMs: number, extra: () => Prom
   );
 }
 
+/** `count` valid visits (seeded) sent to the endpoint's PIPELINE. */
+export async function preloaded(ep: Endpoint, count: number, seed: number): Promise<BurstMessage[]> {
+  const burst = makeBurst(count, 0, seededRandom(seed));
+  await sendBurst(ep.client, ep.queueUrl, burst);
+  return burst;
+}
+
 /** The ledger's verdict once a scenario is over. */
 export async function account(ep: Endpoint, scenario: string, burst: readonly BurstMessage[], options: { rewritesAllowed: boolean; notes: string }): Promise<ScenarioResult> {
   const written = ledger(ep);
@@ -159,8 +166,7 @@ export async function stopAll(workers: readonly Worker[]): Promise<void> {
 export async function storageFailsAtRandom(scale: Scale): Promise<ScenarioResult> {
   const ep = await endpoint();
   try {
-    const burst = makeBurst(scale.count, 0, seededRandom(101));
-    await sendBurst(ep.client, ep.queueUrl, burst);
+    const burst = await preloaded(ep, scale.count, 101);
     const worker = startWorker(ep, { CHAOS_FAIL_RATE: '0.3', RETRY_BASE_MS: '20', RETRY_MAX_MS: '500', WRITE_MAX_ATTEMPTS: '20' });
     await drained(ep, 120_000);
     await stopAll([worker]);
@@ -174,8 +180,7 @@ export async function storageFailsAtRandom(scale: Scale): Promise<ScenarioResult
 export async function outageLongerThanVisibility(scale: Scale): Promise<ScenarioResult> {
   const ep = await endpoint({ visibilityTimeoutSeconds: 3 });
   try {
-    const burst = makeBurst(Math.min(scale.count, 2_000), 0, seededRandom(202));
-    await sendBurst(ep.client, ep.queueUrl, burst);
+    const burst = await preloaded(ep, Math.min(scale.count, 2_000), 202);
     const outageMs = Math.max(8_000, scale.outageMs / 3);
     const env = {
       CHAOS_OUTAGE_UNTIL: String(Date.now() + outageMs),
@@ -222,8 +227,7 @@ export async function endpointDown(scale: Scale): Promise<ScenarioResult> {
   const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
   const proxy = await OutageProxy.start(ep.port);
   try {
-    const burst = makeBurst(scale.count, 0, seededRandom(404));
-    await sendBurst(ep.client, ep.queueUrl, burst);
+    const burst = await preloaded(ep, scale.count, 404);
     const worker = startWorker(ep, { VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1', POLLERS: '2', BATCH_SIZE: '10', LOG_LEVEL: 'silent' }, `http://127.0.0.1:${proxy.port}`);
     await worker.ready;
     await waitFor(() => ledger(ep).size > 0, 30_000, 'first writes');
@@ -245,8 +249,7 @@ export async function endpointDown(scale: Scale): Promise<ScenarioResult> {
 export async function oneOfThreeKilled(scale: Scale): Promise<ScenarioResult> {
   const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
   try {
-    const burst = makeBurst(scale.count, 0, seededRandom(505));
-    await sendBurst(ep.client, ep.queueUrl, burst);
+    const burst = await preloaded(ep, scale.count, 505);
     const env = { VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1', POLLERS: '2', BATCH_SIZE: '20' };
     const workers = [startWorker(ep, env), startWorker(ep, env), startWorker(ep, env)];
     await Promise.all(workers.map((w) => w.ready));
@@ -263,8 +266,7 @@ export async function oneOfThreeKilled(scale: Scale): Promise<ScenarioResult> {
 export async function sigtermMidBurst(scale: Scale): Promise<ScenarioResult> {
   const ep = await endpoint();
   try {
-    const burst = makeBurst(scale.count, 0, seededRandom(606));
-    await sendBurst(ep.client, ep.queueUrl, burst);
+    const burst = await preloaded(ep, scale.count, 606);
     const graceMs = 10_000;
     const first = startWorker(ep, { SHUTDOWN_GRACE_MS: String(graceMs), POLLERS: '2', BATCH_SIZE: '10' });
     await first.ready;
@@ -363,8 +365,7 @@ export async function queueVisibilityBelowHeartbeat(scale: Scale): Promise<Scena
   // The queue's own VisibilityTimeout (5 s) is shorter than the heartbeat (10 s) and the writes (8 s).
   const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
   try {
-    const burst = makeBurst(Math.min(scale.count, scale.count >= 10_000 ? 2_000 : 300), 0, seededRandom(808));
-    await sendBurst(ep.client, ep.queueUrl, burst);
+    const burst = await preloaded(ep, Math.min(scale.count, scale.count >= 10_000 ? 2_000 : 300), 808);
     const env = { VISIBILITY_TIMEOUT_SECONDS: '30', HEARTBEAT_SECONDS: '10', CHAOS_WRITE_DELAY_MS: '8000', BATCH_SIZE: '50', POLLERS: '2' };
     // Two workers: a lease that lapsed would hand a message to the other one (a rewrite).
     const workers = [startWorker(ep, env), startWorker(ep, env)];
