@@ -57,6 +57,13 @@ test('redrive allow policy lets only the PIPELINE dead-letter into the DLQ', (t)
   t.regex(allow, /sourceQueueArns\s*=\s*\[aws_sqs_queue\.pipeline\.arn\]/);
 });
 
+test('the DLQ holds any message the PIPELINE accepts: both at SQS\'s 1 MiB maximum', (t) => {
+  const dlq = one(pipeline.resource.aws_sqs_queue.dlq);
+  const queue = one(pipeline.resource.aws_sqs_queue.pipeline);
+  t.is(dlq.max_message_size, 1048576);
+  t.is(queue.max_message_size, 1048576);
+});
+
 test('SQS-managed encryption is on for every queue', (t) => {
   const queues = [
     ...Object.values(pipeline.resource.aws_sqs_queue),

@@ -46,9 +46,12 @@ variable "tags" {
   default = {}
 }
 
+# Both queues take SQS's largest message (1 MiB, settable from provider 6.8): the DLQ must hold
+# any body the PIPELINE accepted, plus the reason attributes the processor adds to its copy.
 resource "aws_sqs_queue" "dlq" {
   name                      = "${var.name_prefix}-traffic-queue-dlq"
   message_retention_seconds = var.dlq_retention_seconds
+  max_message_size          = 1048576
   sqs_managed_sse_enabled   = true
   tags                      = var.tags
 }
@@ -58,6 +61,7 @@ resource "aws_sqs_queue" "pipeline" {
   visibility_timeout_seconds = var.visibility_timeout_seconds
   message_retention_seconds  = var.message_retention_seconds
   receive_wait_time_seconds  = 20
+  max_message_size           = 1048576
   sqs_managed_sse_enabled    = true
   tags                       = var.tags
 }
