@@ -337,7 +337,8 @@ export const batchMachine = setup({
                   {
                     // A single row that failed. At its last allowed receive it gets the full retry budget first.
                     guard: ({ context }) =>
-                      context.attemptsAllowed < context.settings.writeMaxAttempts && context.groups[0][0].receiveCount >= context.settings.deadLetterAfterReceives,
+                      context.attemptsAllowed < context.settings.writeMaxAttempts &&
+                      context.groups[0][0].receiveCount >= context.settings.deadLetterAfterReceives,
                     target: 'next',
                     actions: assign({ attemptsAllowed: ({ context }) => context.settings.writeMaxAttempts }),
                   },
@@ -401,7 +402,12 @@ export const batchMachine = setup({
                           failed: event.output.failed.length,
                         }),
                       },
-                      assign(({ context }) => ({ groups: context.groups.slice(1), unacked: [], attempt: 1, attemptsAllowed: context.split ? 1 : context.settings.writeMaxAttempts })),
+                      assign(({ context }) => ({
+                        groups: context.groups.slice(1),
+                        unacked: [],
+                        attempt: 1,
+                        attemptsAllowed: context.split ? 1 : context.settings.writeMaxAttempts,
+                      })),
                     ],
                   },
                 ],
@@ -423,7 +429,12 @@ export const batchMachine = setup({
                           error: event.error,
                         }),
                       },
-                      assign(({ context }) => ({ groups: context.groups.slice(1), unacked: [], attempt: 1, attemptsAllowed: context.split ? 1 : context.settings.writeMaxAttempts })),
+                      assign(({ context }) => ({
+                        groups: context.groups.slice(1),
+                        unacked: [],
+                        attempt: 1,
+                        attemptsAllowed: context.split ? 1 : context.settings.writeMaxAttempts,
+                      })),
                     ],
                   },
                 ],
@@ -433,11 +444,7 @@ export const batchMachine = setup({
               after: { ackRetryDelay: 'acknowledging' },
             },
             settling: {
-              always: [
-                { guard: 'hasDeadLetters', target: 'deadLettering' },
-                { guard: 'hasReleases', target: 'releasingRest' },
-                { target: '#batch.done' },
-              ],
+              always: [{ guard: 'hasDeadLetters', target: 'deadLettering' }, { guard: 'hasReleases', target: 'releasingRest' }, { target: '#batch.done' }],
             },
             deadLettering: {
               invoke: {
@@ -460,7 +467,11 @@ export const batchMachine = setup({
                         source: context.type,
                         letters: event.output.sent.map((s) => {
                           const entry = context.toDeadLetter.find((d) => d.delivery.messageId === s.messageId)!;
-                          return { messageId: s.messageId, reasonKept: s.reasonKept, reason: { code: 'write_failed' as const, message: writeFailedReason(entry.error, entry.delivery) } };
+                          return {
+                            messageId: s.messageId,
+                            reasonKept: s.reasonKept,
+                            reason: { code: 'write_failed' as const, message: writeFailedReason(entry.error, entry.delivery) },
+                          };
                         }),
                       }),
                     },
@@ -481,7 +492,12 @@ export const batchMachine = setup({
                   actions: [
                     {
                       type: 'report',
-                      params: ({ context, event }) => ({ kind: 'dead-letter-failed', source: context.type, count: context.toDeadLetter.length, error: event.error }),
+                      params: ({ context, event }) => ({
+                        kind: 'dead-letter-failed',
+                        source: context.type,
+                        count: context.toDeadLetter.length,
+                        error: event.error,
+                      }),
                     },
                     assign(({ context }) => ({ toRelease: [...context.toRelease, ...context.toDeadLetter.map((d) => d.delivery)], toDeadLetter: [] })),
                   ],
@@ -500,7 +516,10 @@ export const batchMachine = setup({
                       type: 'report',
                       params: ({ context }) => ({ kind: 'released', source: context.type, count: context.toRelease.length, reason: context.restReason }),
                     },
-                    { type: 'report', params: ({ context, event }) => ({ kind: 'entries-failed', call: 'release', source: context.type, failures: event.output.failed }) },
+                    {
+                      type: 'report',
+                      params: ({ context, event }) => ({ kind: 'entries-failed', call: 'release', source: context.type, failures: event.output.failed }),
+                    },
                     assign(({ context }) => ({ released: context.released + context.toRelease.length, toRelease: [] })),
                   ],
                 },
@@ -538,7 +557,10 @@ export const batchMachine = setup({
                   target: 'waiting',
                   actions: [
                     { type: 'report', params: ({ context }) => ({ kind: 'extended', type: context.type, count: held(context).length }) },
-                    { type: 'report', params: ({ context, event }) => ({ kind: 'entries-failed', call: 'extend', source: context.type, failures: event.output.failed }) },
+                    {
+                      type: 'report',
+                      params: ({ context, event }) => ({ kind: 'entries-failed', call: 'extend', source: context.type, failures: event.output.failed }),
+                    },
                     {
                       type: 'report',
                       params: ({ context, event }) => ({
@@ -620,7 +642,10 @@ export const batchMachine = setup({
               type: 'report',
               params: ({ context }) => ({ kind: 'released', source: context.type, count: held(context).length, reason: context.releaseReason }),
             },
-            { type: 'report', params: ({ context, event }) => ({ kind: 'entries-failed', call: 'release', source: context.type, failures: event.output.failed }) },
+            {
+              type: 'report',
+              params: ({ context, event }) => ({ kind: 'entries-failed', call: 'release', source: context.type, failures: event.output.failed }),
+            },
             assign(({ context }) => ({ released: context.released + held(context).length })),
           ],
         },

@@ -18,7 +18,17 @@ import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay } from './backoff.ts';
 import { DEAD_LETTERER_ID, type DeadLettererEvent } from './dead-letterer.ts';
 import { notProvided } from './not-provided.ts';
-import { writerSystemId, type DeadLetterResult, type Delivery, type EntryResult, type Lease, type PollerSettings, type QueueMessage, type RejectedMessage, type Report } from './types.ts';
+import {
+  writerSystemId,
+  type DeadLetterResult,
+  type Delivery,
+  type EntryResult,
+  type Lease,
+  type PollerSettings,
+  type QueueMessage,
+  type RejectedMessage,
+  type Report,
+} from './types.ts';
 
 export interface PollerInput {
   readonly id: string;
@@ -46,7 +56,14 @@ export function validateMessages(messages: readonly QueueMessage[]): { valid: De
   const rejected: RejectedMessage[] = [];
   for (const message of messages) {
     const result = parseVisitBody(message.body, message.messageId);
-    if (result.ok) valid.push({ visit: result.visit, messageId: message.messageId, receiptHandle: message.receiptHandle, receiveCount: message.receiveCount, body: message.body });
+    if (result.ok)
+      valid.push({
+        visit: result.visit,
+        messageId: message.messageId,
+        receiptHandle: message.receiptHandle,
+        receiveCount: message.receiveCount,
+        body: message.body,
+      });
     else rejected.push({ message, rejection: result.rejection });
   }
   return { valid, rejected };
@@ -212,8 +229,14 @@ export const pollerMachine = setup({
                 })),
               }),
             },
-            { type: 'report', params: ({ context, event }) => ({ kind: 'entries-failed', call: 'dlq-send', source: context.id, failures: event.output.notSent }) },
-            { type: 'report', params: ({ context, event }) => ({ kind: 'entries-failed', call: 'dlq-delete', source: context.id, failures: event.output.notDeleted }) },
+            {
+              type: 'report',
+              params: ({ context, event }) => ({ kind: 'entries-failed', call: 'dlq-send', source: context.id, failures: event.output.notSent }),
+            },
+            {
+              type: 'report',
+              params: ({ context, event }) => ({ kind: 'entries-failed', call: 'dlq-delete', source: context.id, failures: event.output.notDeleted }),
+            },
           ],
         },
         // Not deleted from the PIPELINE, so they are received again after their lease and retried.

@@ -206,7 +206,13 @@ export const supervisorMachine = supervisorSetup.createMachine({
             actions: [
               {
                 type: 'report',
-                params: ({ event }) => ({ kind: 'child-crashed', child: childIdOf(event), restarts: 0, delayMs: -1, error: (event as { error: unknown }).error }),
+                params: ({ event }) => ({
+                  kind: 'child-crashed',
+                  child: childIdOf(event),
+                  restarts: 0,
+                  delayMs: -1,
+                  error: (event as { error: unknown }).error,
+                }),
               },
               forget,
             ],

@@ -88,7 +88,11 @@ export type BatchCall = 'delete' | 'extend' | 'release' | 'dlq-send' | 'dlq-dele
 export type Report =
   | { kind: 'received'; poller: string; count: number }
   | { kind: 'receive-failed'; poller: string; attempt: number; delayMs: number; error: unknown }
-  | { kind: 'dead-lettered'; source: string; letters: ReadonlyArray<{ messageId: string; reason: DeadLetterReason; reasonKept: 'full' | 'trimmed' | 'log-only' }> }
+  | {
+      kind: 'dead-lettered';
+      source: string;
+      letters: ReadonlyArray<{ messageId: string; reason: DeadLetterReason; reasonKept: 'full' | 'trimmed' | 'log-only' }>;
+    }
   | { kind: 'dead-letter-failed'; source: string; count: number; error: unknown }
   | { kind: 'entries-failed'; call: BatchCall; source: string; failures: readonly EntryFailure[] }
   | { kind: 'lease-lost'; type: VisitTypeName; messageIds: readonly string[]; reason: string }

@@ -44,7 +44,10 @@ function nameOf(path: string): string {
 export function checkLockfile(lock: Lockfile, pkg: PackageJson): string[] {
   const problems: string[] = [];
   if (lock.lockfileVersion !== 3) problems.push(`lockfileVersion is ${lock.lockfileVersion}: expected 3 (npm 9 or later)`);
-  for (const [field, specs] of [['dependencies', pkg.dependencies], ['devDependencies', pkg.devDependencies]] as const) {
+  for (const [field, specs] of [
+    ['dependencies', pkg.dependencies],
+    ['devDependencies', pkg.devDependencies],
+  ] as const) {
     for (const [name, spec] of Object.entries(specs ?? {})) {
       if (NON_REGISTRY_SPEC.test(spec)) problems.push(`package.json ${field}.${name} is not a registry version`);
     }
@@ -72,6 +75,8 @@ if (import.meta.main) {
     for (const problem of problems) console.error(`check:deps: ${problem}`);
     process.exitCode = 1;
   } else {
-    console.log(`check:deps: ${count} locked packages, all from the registry with sha512 integrity; install scripts only in ${Object.keys(INSTALL_SCRIPTS_ALLOWED).join(', ')}`);
+    console.log(
+      `check:deps: ${count} locked packages, all from the registry with sha512 integrity; install scripts only in ${Object.keys(INSTALL_SCRIPTS_ALLOWED).join(', ')}`,
+    );
   }
 }

@@ -36,9 +36,17 @@ export function makeBurst(count: number, invalidShare: number, random: () => num
     const createdAt = Date.now();
     if (roll < invalidShare + (1 - invalidShare) / 2) {
       const type = i % 3 === 0 ? 'direct' : 'type-in';
-      out.push({ body: JSON.stringify({ type, created_at: createdAt, visit_id: visitId, ip: `10.0.${i % 256}.${(i >> 8) % 256}` }), visitId, table: 'traffic_type_in' });
+      out.push({
+        body: JSON.stringify({ type, created_at: createdAt, visit_id: visitId, ip: `10.0.${i % 256}.${(i >> 8) % 256}` }),
+        visitId,
+        table: 'traffic_type_in',
+      });
     } else {
-      out.push({ body: JSON.stringify({ type: 'referrer', created_at: createdAt, visit_id: visitId, url: `https://site${i % 97}.example/page/${i}` }), visitId, table: 'traffic_referrer' });
+      out.push({
+        body: JSON.stringify({ type: 'referrer', created_at: createdAt, visit_id: visitId, url: `https://site${i % 97}.example/page/${i}` }),
+        visitId,
+        table: 'traffic_referrer',
+      });
     }
   }
   return out;

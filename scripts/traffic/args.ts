@@ -18,7 +18,9 @@ export const TRAFFIC_USAGE = `usage: npm run traffic -- [--count N] [--rate R] [
                           [--concurrency C] [--sources direct,rest,http] [--seed S] [--json]
   --count N        visits to send (default 100, at most 10000000)
   --rate R         invocations started per second (default 100; 0 = as fast as possible)
-  --mix ...        relative shares of ${MIX_KEYS.join(', ')} (default ${Object.entries(DEFAULT_MIX).map(([k, v]) => `${k}=${v}`).join(',')})
+  --mix ...        relative shares of ${MIX_KEYS.join(', ')} (default ${Object.entries(DEFAULT_MIX)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')})
   --concurrency C  invocations in flight at most, like warm Lambda containers (default 16)
   --sources ...    event shapes: direct invokes, API Gateway REST (rest) and HTTP API (http) events (default all)
   --seed S         seed of the generator: the same seed sends the same visits (default 1)

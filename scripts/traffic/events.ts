@@ -54,7 +54,10 @@ export function restEvent(method: string, options: RequestOptions & { query?: Pa
 }
 
 /** API Gateway HTTP API (payload 2.0). */
-export function httpEvent(method: string, options: RequestOptions & { query?: Params; rawQueryString?: string; body?: string; isBase64Encoded?: boolean } = {}): unknown {
+export function httpEvent(
+  method: string,
+  options: RequestOptions & { query?: Params; rawQueryString?: string; body?: string; isBase64Encoded?: boolean } = {},
+): unknown {
   const query = options.query;
   const headers = options.headers ?? {};
   return {

@@ -202,7 +202,11 @@ const MISTAKES: readonly Mistake[] = [
   { name: 'javascript url', status: 400, make: () => ({ params: { type: 'referrer', url: 'javascript:alert(document.cookie)' } }) },
   { name: 'url too long', status: 400, make: () => ({ params: { type: 'referrer', url: `https://example.com/${'a'.repeat(LIMITS.urlLength)}` } }) },
   { name: 'non-JSON body', status: 400, make: () => ({ method: 'POST', rawBody: 'type=referrer&url=test.com' }) },
-  { name: 'oversize body', status: 413, make: () => ({ method: 'POST', rawBody: JSON.stringify({ type: 'referrer', url: `https://example.com/${'b'.repeat(LIMITS.bodyBytes)}` }) }) },
+  {
+    name: 'oversize body',
+    status: 413,
+    make: () => ({ method: 'POST', rawBody: JSON.stringify({ type: 'referrer', url: `https://example.com/${'b'.repeat(LIMITS.bodyBytes)}` }) }),
+  },
   { name: 'wrong method', status: 400, sources: ['rest', 'http'], make: (r) => ({ method: r.pick(['PUT', 'DELETE', 'PATCH']) }) },
 ];
 

@@ -16,7 +16,7 @@ export interface Stamp {
 }
 
 export type BuildResult =
-  | { readonly ok: true; readonly visit: Visit; /** The JSON message body. */ readonly body: string }
+  | { readonly ok: true; readonly visit: Visit /** The JSON message body. */; readonly body: string }
   | { readonly ok: false; readonly rejection: AgentRejection };
 
 /** A value for the type's extra field and where it came from, or why there is none. */

@@ -42,7 +42,4 @@ export function visitType(name: VisitTypeName): VisitTypeDefinition {
 }
 
 /** Every name accepted on the wire, canonical names first. */
-export const ACCEPTED_TYPE_NAMES: readonly string[] = [
-  ...VISIT_TYPES.map((t) => t.name),
-  ...VISIT_TYPES.flatMap((t) => t.aliases),
-];
+export const ACCEPTED_TYPE_NAMES: readonly string[] = [...VISIT_TYPES.map((t) => t.name), ...VISIT_TYPES.flatMap((t) => t.aliases)];

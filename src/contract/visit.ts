@@ -112,7 +112,10 @@ export function validateVisitBody(value: unknown, fallbackId: string): ParseResu
     const shape = BodyShape.inspect(value);
     if (!shape.success) {
       const field = 'details' in shape ? Object.keys(shape.details ?? {})[0] : undefined;
-      return reject('schema_violation', field !== undefined && KNOWN_FIELDS.has(field) ? `${field}: ${describeExpected(field)}` : 'body does not match the visit schema');
+      return reject(
+        'schema_violation',
+        field !== undefined && KNOWN_FIELDS.has(field) ? `${field}: ${describeExpected(field)}` : 'body does not match the visit schema',
+      );
     }
     body = shape.value;
   }

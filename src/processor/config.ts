@@ -271,7 +271,9 @@ function checkStartupKnobs(env: Env): { retryBaseMs: number; retryMaxMs: number;
   }
   const queueSet = Boolean(env.TRAFFIC_QUEUE_URL);
   if (!queueSet && env.TRAFFIC_DLQ_URL) {
-    throw new ConfigError('TRAFFIC_DLQ_URL is set but TRAFFIC_QUEUE_URL is not: the embedded endpoint creates its own DLQ; set TRAFFIC_QUEUE_URL too, or unset TRAFFIC_DLQ_URL');
+    throw new ConfigError(
+      'TRAFFIC_DLQ_URL is set but TRAFFIC_QUEUE_URL is not: the embedded endpoint creates its own DLQ; set TRAFFIC_QUEUE_URL too, or unset TRAFFIC_DLQ_URL',
+    );
   }
   if (!queueSet && (env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL)) {
     const name = env.AWS_ENDPOINT_URL_SQS ? 'AWS_ENDPOINT_URL_SQS' : 'AWS_ENDPOINT_URL';

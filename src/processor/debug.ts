@@ -61,15 +61,13 @@ export function parseDebugArgs(args: readonly string[]): DebugOptions {
       inspect = true;
       inspectPort = Number(arg.slice('--inspect='.length));
       if (!Number.isInteger(inspectPort) || inspectPort < 1 || inspectPort > 65_535) throw new Error('--inspect=PORT needs a port from 1 to 65535');
-    }
-    else if (arg === '--trace') {
+    } else if (arg === '--trace') {
       traceFile = args[++i];
       if (!traceFile) throw new Error('--trace needs a file name: --trace FILE');
     } else if (arg.startsWith('--trace=')) {
       traceFile = arg.slice('--trace='.length);
       if (!traceFile) throw new Error('--trace= needs a file name: --trace=FILE');
-    }
-    else throw new Error(`unknown argument ${JSON.stringify(arg)}: expected --inspect[=PORT] or --trace FILE`);
+    } else throw new Error(`unknown argument ${JSON.stringify(arg)}: expected --inspect[=PORT] or --trace FILE`);
   }
   return { inspect, inspectPort, traceFile };
 }
@@ -119,7 +117,9 @@ export async function startInspection(options: DebugOptions, logger: Logger): Pr
     ]).catch((error: NodeJS.ErrnoException) => {
       // A development package: a production install (`npm ci --omit=dev`) leaves it out.
       if (error.code !== 'ERR_MODULE_NOT_FOUND') throw error;
-      throw new DebugOptionError('--inspect needs the development package @statelyai/inspect, which this install leaves out: run npm ci (without --omit=dev), or drop --inspect');
+      throw new DebugOptionError(
+        '--inspect needs the development package @statelyai/inspect, which this install leaves out: run npm ci (without --omit=dev), or drop --inspect',
+      );
     });
     // The relay serves the inspector page and forwards our events to it over a WebSocket.
     const server = createInspectorServer({ port, autoOpen: false });

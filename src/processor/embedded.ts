@@ -56,9 +56,7 @@ export async function createPipelineQueues(
 ): Promise<{ queueUrl: string; dlqUrl: string }> {
   const sqs = localSqsClient(endpoint);
   try {
-    const dlq = await sqs.send(
-      new CreateQueueCommand({ QueueName: names.dlq, Attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) } }),
-    );
+    const dlq = await sqs.send(new CreateQueueCommand({ QueueName: names.dlq, Attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) } }));
     const dlqUrl = dlq.QueueUrl!;
     const dlqAttributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }));
     const queue = await sqs.send(

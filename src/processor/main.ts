@@ -71,7 +71,9 @@ if (!queueUrl) {
     embeddedModule = await import('./embedded.ts');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
-    fail('TRAFFIC_QUEUE_URL is not set and the embedded SQS endpoint (fauxqs, a development package) is not installed: set TRAFFIC_QUEUE_URL (and AWS_ENDPOINT_URL for an endpoint other than AWS)');
+    fail(
+      'TRAFFIC_QUEUE_URL is not set and the embedded SQS endpoint (fauxqs, a development package) is not installed: set TRAFFIC_QUEUE_URL (and AWS_ENDPOINT_URL for an endpoint other than AWS)',
+    );
   }
   try {
     embedded = await embeddedModule.startEmbeddedEndpoint(config.embeddedPort);
@@ -96,7 +98,8 @@ processor = startProcessor({
   onReport: metrics.observe,
 });
 metrics.attach(processor.credits);
-const stopStatsLog = config.statsIntervalMs > 0 ? startStatsLog({ logger, stats: processor.stats, credits: processor.credits, intervalMs: config.statsIntervalMs }) : () => {};
+const stopStatsLog =
+  config.statsIntervalMs > 0 ? startStatsLog({ logger, stats: processor.stats, credits: processor.credits, intervalMs: config.statsIntervalMs }) : () => {};
 
 handleSignals({
   onFirst: (signal) => {

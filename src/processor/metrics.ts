@@ -27,10 +27,27 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
   const pollErrors = counter('traffic_poll_errors_total', 'Failed ReceiveMessage calls');
   const restarts = counter('traffic_actor_restarts_total', 'Crashed actors restarted');
   const deferred = counter('traffic_deferred_total', 'Visits beyond their type share handed back with a delay', ['type']);
-  const circuitOpen = new Gauge({ name: 'traffic_circuit_open', help: '1 while a table circuit is open (its storage failing)', labelNames: ['type'], registers: [registry] });
-  const entryFailures = counter('traffic_sqs_entry_failures_total', 'Entries of SQS batch calls that failed while others succeeded, per call (delete, extend, release, dlq-send, dlq-delete)', ['call']);
-  const leasesLost = counter('traffic_leases_lost_total', 'Messages taken out of their batch because their lease could not be extended or lapsed (never written through it)', ['type']);
-  const acknowledgeFailures = counter('traffic_acknowledge_failures_total', 'Written messages that could not be deleted from the PIPELINE (redelivered, and written again idempotently)', ['type']);
+  const circuitOpen = new Gauge({
+    name: 'traffic_circuit_open',
+    help: '1 while a table circuit is open (its storage failing)',
+    labelNames: ['type'],
+    registers: [registry],
+  });
+  const entryFailures = counter(
+    'traffic_sqs_entry_failures_total',
+    'Entries of SQS batch calls that failed while others succeeded, per call (delete, extend, release, dlq-send, dlq-delete)',
+    ['call'],
+  );
+  const leasesLost = counter(
+    'traffic_leases_lost_total',
+    'Messages taken out of their batch because their lease could not be extended or lapsed (never written through it)',
+    ['type'],
+  );
+  const acknowledgeFailures = counter(
+    'traffic_acknowledge_failures_total',
+    'Written messages that could not be deleted from the PIPELINE (redelivered, and written again idempotently)',
+    ['type'],
+  );
   const splits = counter('traffic_batch_splits_total', 'Failing batches split to isolate the rows storage refuses', ['type']);
   const abandoned = counter('traffic_writes_abandoned_total', 'Storage writes abandoned at WRITE_TIMEOUT_MS (the batch retries)', ['type']);
   const latency = new Histogram({

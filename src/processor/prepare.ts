@@ -34,7 +34,9 @@ export async function prepareWithRetries(
     } catch (error) {
       if (options.signal.aborted || isPermanent(error)) throw error;
       if (options.maxAttempts > 0 && attempt >= options.maxAttempts) {
-        throw new Error(`the SQS endpoint did not answer in ${attempt} attempt(s) (STARTUP_MAX_ATTEMPTS=${options.maxAttempts}): ${String(error)}`, { cause: error });
+        throw new Error(`the SQS endpoint did not answer in ${attempt} attempt(s) (STARTUP_MAX_ATTEMPTS=${options.maxAttempts}): ${String(error)}`, {
+          cause: error,
+        });
       }
       const delayMs = backoffDelay(attempt, options.backoff);
       options.onRetry(attempt, delayMs, error);

@@ -88,7 +88,16 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const stats = createStats();
   const report = createReporter(logger, stats, options.onReport);
 
-  const supervisor = provideMachines({ queue, storage, credits, writeLimiters, config, report, logger, endpoint: options.endpoint ?? `SQS in ${config.region}` });
+  const supervisor = provideMachines({
+    queue,
+    storage,
+    credits,
+    writeLimiters,
+    config,
+    report,
+    logger,
+    endpoint: options.endpoint ?? `SQS in ${config.region}`,
+  });
   const actor = createActor(supervisor, {
     input: supervisorInput(config),
     ...(options.inspect ? { inspect: options.inspect } : {}),
@@ -147,7 +156,10 @@ export function provideMachines(deps: MachineDeps) {
   const { queue, storage, credits, writeLimiters, config, report, logger } = deps;
   const reportAction = (_: unknown, r: Report) => report(r);
   const breakers = new Map(
-    VISIT_TYPES.map((t) => [t.name, new CircuitBreaker({ failureThreshold: config.breakerFailures, baseOpenMs: config.breakerOpenMs, maxOpenMs: BREAKER_MAX_OPEN_MS }, Date.now)]),
+    VISIT_TYPES.map((t) => [
+      t.name,
+      new CircuitBreaker({ failureThreshold: config.breakerFailures, baseOpenMs: config.breakerOpenMs, maxOpenMs: BREAKER_MAX_OPEN_MS }, Date.now),
+    ]),
   );
   // Credits are booked by actor id, so a crashed actor's balance can be returned by id.
   const returnCredits = ({ self }: { self: { id: string } }, count: number) => credits.giveBack(count, self.id);
@@ -191,13 +203,17 @@ export function provideMachines(deps: MachineDeps) {
         breaker.success();
         if (wasOpen) report({ kind: 'circuit', type: input.type, state: 'closed' });
       }),
-      extendVisibility: fromPromise(async ({ input, signal }: { input: { leases: readonly Lease[]; seconds: number }; signal: AbortSignal }): Promise<ExtendResult> => {
-        const startedAt = Date.now();
-        const result = await queue.changeVisibility(input.leases, input.seconds, signal);
-        return { ...result, elapsedMs: Date.now() - startedAt };
-      }),
+      extendVisibility: fromPromise(
+        async ({ input, signal }: { input: { leases: readonly Lease[]; seconds: number }; signal: AbortSignal }): Promise<ExtendResult> => {
+          const startedAt = Date.now();
+          const result = await queue.changeVisibility(input.leases, input.seconds, signal);
+          return { ...result, elapsedMs: Date.now() - startedAt };
+        },
+      ),
       acknowledge: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.deleteMessages(input.leases, signal)),
-      release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.changeVisibility(input.leases, 0, signal)),
+      release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) =>
+        queue.changeVisibility(input.leases, 0, signal),
+      ),
       deadLetter: fromPromise(({ input, signal }: { input: { letters: readonly DeadLetter[] }; signal: AbortSignal }) =>
         queue.deadLetter(input.letters, deferSeconds, signal),
       ),
@@ -208,14 +224,20 @@ export function provideMachines(deps: MachineDeps) {
     actors: {
       batch,
       // Never rejects: if the delay cannot be set, the message returns when its current lease ends.
-      defer: fromPromise(async ({ input, signal }: { input: { leases: ReadonlyArray<{ messageId: string; receiptHandle: string }>; seconds: number }; signal: AbortSignal }) => {
-        try {
-          const { failed } = await queue.changeVisibility(input.leases, input.seconds, signal);
-          if (failed.length > 0) logger.warn({ count: failed.length, seconds: input.seconds }, 'some visits could not be deferred; they return when their lease ends');
-        } catch (error) {
-          logger.warn({ count: input.leases.length, seconds: input.seconds, err: String(error) }, 'could not defer visits; they return when their lease ends');
-        }
-      }),
+      defer: fromPromise(
+        async ({ input, signal }: { input: { leases: ReadonlyArray<{ messageId: string; receiptHandle: string }>; seconds: number }; signal: AbortSignal }) => {
+          try {
+            const { failed } = await queue.changeVisibility(input.leases, input.seconds, signal);
+            if (failed.length > 0)
+              logger.warn({ count: failed.length, seconds: input.seconds }, 'some visits could not be deferred; they return when their lease ends');
+          } catch (error) {
+            logger.warn(
+              { count: input.leases.length, seconds: input.seconds, err: String(error) },
+              'could not defer visits; they return when their lease ends',
+            );
+          }
+        },
+      ),
     },
     actions: { report: reportAction, returnCredits },
     guards: {
@@ -234,7 +256,9 @@ export function provideMachines(deps: MachineDeps) {
       deadLetter: fromPromise(({ input, signal }: { input: { rejected: readonly RejectedMessage[] }; signal: AbortSignal }) =>
         queue.deadLetter(input.rejected.map(toDeadLetter), deferSeconds, signal),
       ),
-      release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.changeVisibility(input.leases, 0, signal)),
+      release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) =>
+        queue.changeVisibility(input.leases, 0, signal),
+      ),
     },
     actions: { report: reportAction, returnCredits, transferCredits },
   });

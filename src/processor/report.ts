@@ -92,7 +92,12 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         if (report.failures.length === 0) break;
         stats.entryFailures[report.call] = (stats.entryFailures[report.call] ?? 0) + report.failures.length;
         logger.warn(
-          { call: report.call, source: report.source, failed: report.failures.map((f) => `${f.messageId}:${f.code}`).slice(0, 20), count: report.failures.length },
+          {
+            call: report.call,
+            source: report.source,
+            failed: report.failures.map((f) => `${f.messageId}:${f.code}`).slice(0, 20),
+            count: report.failures.length,
+          },
           ENTRY_FAILURE_TEXT[report.call],
         );
         break;

@@ -80,7 +80,9 @@ export class SqsQueue implements QueuePort {
       if (isMissingQueue(error)) throw new SqsQueueError(`queue ${this.queueUrl} does not exist: check TRAFFIC_QUEUE_URL`);
       throw error;
     }
-    const policy = Attributes?.RedrivePolicy ? (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string }) : undefined;
+    const policy = Attributes?.RedrivePolicy
+      ? (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string })
+      : undefined;
     if (!this.#dlqUrl) {
       if (!policy?.deadLetterTargetArn) {
         throw new SqsQueueError(`queue ${this.queueUrl} has no RedrivePolicy: give it one, or set TRAFFIC_DLQ_URL`);
@@ -92,7 +94,8 @@ export class SqsQueue implements QueuePort {
         });
         this.#dlqUrl = QueueUrl;
       } catch (error) {
-        if (isMissingQueue(error)) throw new SqsQueueError(`the DLQ ${policy.deadLetterTargetArn} named by the RedrivePolicy of ${this.queueUrl} does not exist`);
+        if (isMissingQueue(error))
+          throw new SqsQueueError(`the DLQ ${policy.deadLetterTargetArn} named by the RedrivePolicy of ${this.queueUrl} does not exist`);
         throw error;
       }
     } else {
@@ -100,9 +103,12 @@ export class SqsQueue implements QueuePort {
       // which the processor may call on the DLQ anyway, answers whether it exists.
       const [account, name] = new URL(this.#dlqUrl).pathname.split('/').filter(Boolean).slice(-2);
       try {
-        await this.#client.send(new GetQueueUrlCommand({ QueueName: name ?? account, ...(/^\d{12}$/.test(account ?? '') && name ? { QueueOwnerAWSAccountId: account } : {}) }), {
-          abortSignal: signal,
-        });
+        await this.#client.send(
+          new GetQueueUrlCommand({ QueueName: name ?? account, ...(/^\d{12}$/.test(account ?? '') && name ? { QueueOwnerAWSAccountId: account } : {}) }),
+          {
+            abortSignal: signal,
+          },
+        );
       } catch (error) {
         if (isMissingQueue(error)) throw new SqsQueueError(`TRAFFIC_DLQ_URL=${this.#dlqUrl} names a queue that does not exist: create it or fix the URL`);
         throw error;
@@ -181,7 +187,10 @@ export class SqsQueue implements QueuePort {
         const ids = batchIds(batch.map((e) => e.Id!));
         try {
           const { Successful = [], Failed = [] } = await this.#limiter.add(
-            () => this.#client.send(new SendMessageBatchCommand({ QueueUrl: dlqUrl, Entries: batch.map((e, i) => ({ ...e, Id: ids.ids[i] })) }), { abortSignal: signal }),
+            () =>
+              this.#client.send(new SendMessageBatchCommand({ QueueUrl: dlqUrl, Entries: batch.map((e, i) => ({ ...e, Id: ids.ids[i] })) }), {
+                abortSignal: signal,
+              }),
             { signal },
           );
           for (const ok of Successful) {
@@ -219,7 +228,9 @@ export class SqsQueue implements QueuePort {
       }
     }
     return {
-      sent: acceptedLetters.filter((l) => !notDeletedIds.has(l.messageId)).map((l) => ({ messageId: l.messageId, reasonKept: copies.get(l.messageId)!.reasonKept })),
+      sent: acceptedLetters
+        .filter((l) => !notDeletedIds.has(l.messageId))
+        .map((l) => ({ messageId: l.messageId, reasonKept: copies.get(l.messageId)!.reasonKept })),
       notSent,
       notDeleted,
     };

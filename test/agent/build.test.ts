@@ -80,7 +80,10 @@ test('build:agent: a reproducible zip with index.js exporting a working handler'
   t.is(AGENT_HANDLER, 'index.handler');
 
   const entries = readZip(zip);
-  t.deepEqual(entries.map((e) => e.name), ['index.js']);
+  t.deepEqual(
+    entries.map((e) => e.name),
+    ['index.js'],
+  );
   const code = entries[0]!.data;
   t.is(code.length, first.bundleBytes);
   // Only the SDK's optional CRT signer (SigV4a, unused by SQS) may stay an unresolved require.
@@ -99,7 +102,12 @@ test('build:agent: a reproducible zip with index.js exporting a working handler'
   const bundle = createRequire(import.meta.url)(file) as { handler: (event: unknown, context?: unknown) => Promise<{ statusCode: number; body: string }> };
   t.is(typeof bundle.handler, 'function');
   const accepted = await bundle.handler(
-    { version: '2.0', requestContext: { http: { method: 'GET', sourceIp: '203.0.113.5' } }, rawQueryString: 'type=type-in', queryStringParameters: { type: 'type-in' } },
+    {
+      version: '2.0',
+      requestContext: { http: { method: 'GET', sourceIp: '203.0.113.5' } },
+      rawQueryString: 'type=type-in',
+      queryStringParameters: { type: 'type-in' },
+    },
     { awsRequestId: '0b7e3c1e-2f0a-4c55-9d7e-1a2b3c4d5e6f', getRemainingTimeInMillis: () => 3_000 },
   );
   t.is(accepted.statusCode, 202, accepted.body);

@@ -15,7 +15,9 @@ test('TRAFFIC_QUEUE_URL is required: one line naming it', (t) => {
 
 test('a malformed URL names the variable and the value', (t) => {
   t.throws(() => loadAgentConfig({ TRAFFIC_QUEUE_URL: 'dev-traffic-queue' }), { message: /^TRAFFIC_QUEUE_URL="dev-traffic-queue" is invalid: expected/ });
-  t.throws(() => loadAgentConfig({ TRAFFIC_QUEUE_URL: QUEUE, AWS_ENDPOINT_URL: 'localhost:4566' }), { message: /^AWS_ENDPOINT_URL="localhost:4566" is invalid/ });
+  t.throws(() => loadAgentConfig({ TRAFFIC_QUEUE_URL: QUEUE, AWS_ENDPOINT_URL: 'localhost:4566' }), {
+    message: /^AWS_ENDPOINT_URL="localhost:4566" is invalid/,
+  });
   t.throws(() => loadAgentConfig({ TRAFFIC_QUEUE_URL: 'ftp://x/y' }), { message: /TRAFFIC_QUEUE_URL/ });
 });
 

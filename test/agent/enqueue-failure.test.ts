@@ -41,7 +41,10 @@ test('direct invoke, SQS fails: a bare EnqueueError is thrown so Lambda can retr
   t.is(error?.message, 'the visit could not be recorded; retry later');
   t.is((error as EnqueueError).statusCode, 500);
   t.false(JSON.stringify({ message: error?.message, name: error?.name }).includes('ECONNREFUSED'));
-  t.true(logs.some((line) => line.level === 50), 'the cause is logged');
+  t.true(
+    logs.some((line) => line.level === 50),
+    'the cause is logged',
+  );
 });
 
 test('a queue slower than the Lambda deadline is abandoned before it, with a 500', async (t) => {

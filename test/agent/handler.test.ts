@@ -35,7 +35,10 @@ test.serial('with the environment set, visits reach the queue with their visit_t
     await handler(direct({ type: 'direct', ip: '127.0.0.1' })),
     await handler(httpEvent('GET', { query: { type: 'referrer', url: 'test.com' }, sourceIp: '198.51.100.1' })),
   ];
-  t.deepEqual(responses.map((r) => r.statusCode), [202, 202]);
+  t.deepEqual(
+    responses.map((r) => r.statusCode),
+    [202, 202],
+  );
   const ids = responses.map((r) => JSON.parse(r.body).visit_id as string);
   const messages = await queue.receiveAll();
   t.is(messages.length, 2);
@@ -72,6 +75,9 @@ test.serial('a handler made for a given environment reads that one, not process.
   const response = await local(direct({ type: 'referrer', url: 'given-env.example' }));
   t.is(response.statusCode, 202);
   const messages = await queue.receiveAll();
-  t.deepEqual(messages.map((m) => JSON.parse(m.Body!).url), ['given-env.example']);
+  t.deepEqual(
+    messages.map((m) => JSON.parse(m.Body!).url),
+    ['given-env.example'],
+  );
   await t.throwsAsync(createHandler({ LOG_LEVEL: 'silent' })(direct({ type: 'referrer', url: 'x.example' })), { message: /^TRAFFIC_QUEUE_URL is not set/ });
 });

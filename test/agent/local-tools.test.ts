@@ -19,7 +19,8 @@ const TRAFFIC = 'scripts/traffic/cli.ts';
 /** The environment of a fresh shell: nothing about queues or endpoints. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const name of ['TRAFFIC_QUEUE_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SQS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'LOG_LEVEL']) delete env[name];
+  for (const name of ['TRAFFIC_QUEUE_URL', 'AWS_ENDPOINT_URL', 'AWS_ENDPOINT_URL_SQS', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'LOG_LEVEL'])
+    delete env[name];
   return { ...env, ...extra };
 }
 
@@ -64,7 +65,10 @@ test('with nothing configured the embedded endpoint 127.0.0.1:4566 is the target
 test('nothing listening: one line saying to run npm start first', async (t) => {
   const endpoint = `http://127.0.0.1:${await closedPort()}`;
   const error = await t.throwsAsync(resolveLocalTarget({ AWS_ENDPOINT_URL: endpoint }), { instanceOf: LocalTargetError });
-  t.is(error?.message, `no SQS endpoint answers at ${endpoint}: run \`npm start\` first (it serves the embedded queue there), or set AWS_ENDPOINT_URL / TRAFFIC_QUEUE_URL`);
+  t.is(
+    error?.message,
+    `no SQS endpoint answers at ${endpoint}: run \`npm start\` first (it serves the embedded queue there), or set AWS_ENDPOINT_URL / TRAFFIC_QUEUE_URL`,
+  );
 });
 
 test('an endpoint without the PIPELINE queue is named as such', async (t) => {
@@ -78,7 +82,10 @@ test('TRAFFIC_QUEUE_URL is used as given, without a lookup', async (t) => {
   const endpoint = `http://127.0.0.1:${await closedPort()}`;
   const config = await resolveLocalTarget({ TRAFFIC_QUEUE_URL: `${endpoint}/000000000000/mine`, AWS_ENDPOINT_URL: endpoint });
   t.is(config.queueUrl, `${endpoint}/000000000000/mine`);
-  await t.throwsAsync(resolveLocalTarget({ TRAFFIC_QUEUE_URL: 'not a url' }), { instanceOf: LocalTargetError, message: /TRAFFIC_QUEUE_URL="not a url" is invalid/ });
+  await t.throwsAsync(resolveLocalTarget({ TRAFFIC_QUEUE_URL: 'not a url' }), {
+    instanceOf: LocalTargetError,
+    message: /TRAFFIC_QUEUE_URL="not a url" is invalid/,
+  });
 });
 
 test.serial('agent:invoke prints the handler response and the visit is on the queue', async (t) => {
@@ -102,7 +109,11 @@ test.serial('agent:invoke: a rejected visit prints the 400 and exits 1; bad usag
   const notJson = await runTool(INVOKE, ['{type:referrer}'], env);
   t.is(notJson.code, 2);
   t.regex(notJson.stderr, /^agent:invoke: the event is not valid JSON/);
-  const down = await runTool(INVOKE, ['{"queryStringParameters":{"type":"referrer","url":"test.com"}}'], cleanEnv({ AWS_ENDPOINT_URL: `http://127.0.0.1:${await closedPort()}` }));
+  const down = await runTool(
+    INVOKE,
+    ['{"queryStringParameters":{"type":"referrer","url":"test.com"}}'],
+    cleanEnv({ AWS_ENDPOINT_URL: `http://127.0.0.1:${await closedPort()}` }),
+  );
   t.is(down.code, 1);
   t.is(down.stdout, '');
   t.regex(down.stderr, /^agent:invoke: no SQS endpoint answers at http:\/\/127\.0\.0\.1:\d+: run `npm start` first/);
@@ -111,7 +122,11 @@ test.serial('agent:invoke: a rejected visit prints the 400 and exits 1; bad usag
 });
 
 test.serial('traffic sends the mix through the handler and reports it; every accepted visit is on the queue', async (t) => {
-  const result = await runTool(TRAFFIC, ['--count', '120', '--rate', '0', '--mix', 'type-in=2,direct=1,referrer=3,invalid=2', '--seed', '7', '--json'], cleanEnv({ AWS_ENDPOINT_URL: pipeline.endpoint }));
+  const result = await runTool(
+    TRAFFIC,
+    ['--count', '120', '--rate', '0', '--mix', 'type-in=2,direct=1,referrer=3,invalid=2', '--seed', '7', '--json'],
+    cleanEnv({ AWS_ENDPOINT_URL: pipeline.endpoint }),
+  );
   t.is(result.code, 0, result.stderr);
   t.is(result.stderr, '', 'no progress bar when stderr is not a terminal, no log noise');
   const summary = JSON.parse(result.stdout);

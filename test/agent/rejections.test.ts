@@ -47,7 +47,12 @@ const CASES: readonly Case[] = [
   bad('request context without a source IP', NO_SOURCE_IP, 'missing_field', /request context has no source IP/),
   bad('console test source IP', restEvent('GET', { query: { type: 'type-in' }, sourceIp: 'test-invoke-source-ip' }), 'invalid_ip', /request context/),
   bad('javascript: url', direct({ type: 'referrer', url: 'javascript:alert(1)' }), 'invalid_url', /scheme other than http:\/\/ or https:\/\//),
-  bad('JavaScript: url in Referer', restEvent('GET', { query: { type: 'referrer' }, headers: { Referer: 'JavaScript:alert(1)' } }), 'invalid_url', /Referer header/),
+  bad(
+    'JavaScript: url in Referer',
+    restEvent('GET', { query: { type: 'referrer' }, headers: { Referer: 'JavaScript:alert(1)' } }),
+    'invalid_url',
+    /Referer header/,
+  ),
   bad('data: url', httpEvent('GET', { query: { type: 'referrer', url: 'data:text/html,<script>alert(1)</script>' } }), 'invalid_url', /scheme other than http/),
   bad('ftp url', direct({ type: 'referrer', url: 'ftp://files.example.com/' }), 'invalid_url', /scheme other than http/),
   bad('url with credentials', direct({ type: 'referrer', url: 'https://user:pw@example.com/' }), 'invalid_url', /credentials/),
@@ -63,13 +68,28 @@ const CASES: readonly Case[] = [
   bad('empty POST body', restEvent('POST', { body: '' }), 'malformed_json', /body is empty/),
   bad('JSON array body', httpEvent('POST', { body: '[{"type":"referrer"}]' }), 'schema_violation', /JSON object/),
   bad('number where a string belongs', httpEvent('POST', { body: '{"type":"referrer","url":42}' }), 'schema_violation', /url: expected a string/),
-  bad('client-set created_at', restEvent('POST', { body: '{"type":"referrer","url":"test.com","created_at":1}' }), 'unexpected_field', /created_at is set by the agent/),
+  bad(
+    'client-set created_at',
+    restEvent('POST', { body: '{"type":"referrer","url":"test.com","created_at":1}' }),
+    'unexpected_field',
+    /created_at is set by the agent/,
+  ),
   bad('unknown body field', httpEvent('POST', { body: '{"type":"referrer","ulr":"test.com"}' }), 'unexpected_field', /field other than type, ip and url/),
   bad('wrong method (REST PUT)', restEvent('PUT', { body: '{"type":"referrer","url":"test.com"}' }), 'method_not_allowed', /method is not allowed.*GET.*POST/),
   bad('wrong method (HTTP DELETE)', httpEvent('DELETE', { query: { type: 'referrer', url: 'test.com' } }), 'method_not_allowed', /method is not allowed/),
-  bad('HTTP API event, no method', { version: '2.0', queryStringParameters: { type: 'referrer', url: 'test.com' } }, 'invalid_event', /requestContext\.http\.method/),
+  bad(
+    'HTTP API event, no method',
+    { version: '2.0', queryStringParameters: { type: 'referrer', url: 'test.com' } },
+    'invalid_event',
+    /requestContext\.http\.method/,
+  ),
   bad('type given twice (REST)', TYPE_TWICE, 'schema_violation', /type is given more than once/),
-  bad('url given twice (HTTP)', httpEvent('GET', { query: { type: 'referrer', url: 'a.com,b.com' }, rawQueryString: URL_TWICE }), 'schema_violation', /url is given more than once/),
+  bad(
+    'url given twice (HTTP)',
+    httpEvent('GET', { query: { type: 'referrer', url: 'a.com,b.com' }, rawQueryString: URL_TWICE }),
+    'schema_violation',
+    /url is given more than once/,
+  ),
   bad('non-string query value', { queryStringParameters: { type: 'type-in', ip: 127 } }, 'schema_violation', /queryStringParameters\.ip: expected a string/),
   bad('queryStringParameters not an object', { queryStringParameters: 'type=referrer' }, 'invalid_event', /queryStringParameters must be an object/),
   bad('empty event', {}, 'invalid_event', /neither queryStringParameters nor a body/),
@@ -91,7 +111,10 @@ for (const { name, event, status, error, mentions } of CASES) {
     t.false((body.details as string).includes('\n'), 'details fit on one line');
     t.true((body.details as string).length < 400, 'details stay short whatever the input');
     t.is(sent.length, 0, 'nothing enqueued');
-    t.true(logs.some((line) => line.msg === 'visit rejected' && line.error === error), 'the rejection is logged');
+    t.true(
+      logs.some((line) => line.msg === 'visit rejected' && line.error === error),
+      'the rejection is logged',
+    );
   });
 }
 
@@ -116,12 +139,29 @@ const anyEvent = fc.oneof(
     {
       version: fc.constantFrom('1.0', '2.0'),
       httpMethod: fc.constantFrom('GET', 'POST', 'PUT', 'get', ''),
-      queryStringParameters: fc.option(fc.dictionary(fc.constantFrom('type', 'ip', 'url', 'x'), fc.oneof(fc.string(), fc.constantFrom('type-in', 'direct', 'referrer', '127.0.0.1', 'test.com', 'javascript:x')))),
+      queryStringParameters: fc.option(
+        fc.dictionary(
+          fc.constantFrom('type', 'ip', 'url', 'x'),
+          fc.oneof(fc.string(), fc.constantFrom('type-in', 'direct', 'referrer', '127.0.0.1', 'test.com', 'javascript:x')),
+        ),
+      ),
       headers: fc.dictionary(fc.constantFrom('referer', 'Referer', 'content-type'), fc.string()),
       requestContext: fc.option(
-        fc.record({ http: fc.record({ method: fc.constantFrom('GET', 'POST', 'PATCH'), sourceIp: fc.oneof(fc.ipV4(), fc.ipV6(), fc.string()) }), identity: fc.record({ sourceIp: fc.oneof(fc.ipV4(), fc.string()) }) }, { requiredKeys: [] }),
+        fc.record(
+          {
+            http: fc.record({ method: fc.constantFrom('GET', 'POST', 'PATCH'), sourceIp: fc.oneof(fc.ipV4(), fc.ipV6(), fc.string()) }),
+            identity: fc.record({ sourceIp: fc.oneof(fc.ipV4(), fc.string()) }),
+          },
+          { requiredKeys: [] },
+        ),
       ),
-      body: fc.option(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v)))),
+      body: fc.option(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+        ),
+      ),
       isBase64Encoded: fc.boolean(),
     },
     { requiredKeys: [] },

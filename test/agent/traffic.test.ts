@@ -24,7 +24,11 @@ test('the mix is honoured: shares, aliases and sources', (t) => {
   const typeIn = events.filter((e) => e.expect.type === 'type-in').length;
   t.true(invalid > 320 && invalid < 480, `about 10 % invalid (${invalid})`);
   t.true(typeIn > 1_620 && typeIn < 1_980, `about 45 % type-in (${typeIn})`);
-  for (const source of ['direct', 'rest', 'http']) t.true(events.some((e) => e.label.startsWith(`${source} `)), `${source} events present`);
+  for (const source of ['direct', 'rest', 'http'])
+    t.true(
+      events.some((e) => e.label.startsWith(`${source} `)),
+      `${source} events present`,
+    );
 
   const referrers = [...generateEvents({ count: 300, mix: { referrer: 1 }, sources: ['http'] })];
   t.true(referrers.every((e) => e.expect.type === 'referrer' && e.expect.url !== undefined && e.label.startsWith('http ')));
@@ -40,7 +44,15 @@ test('the agent answers every generated visit as the generator expects, and enqu
   const results: TrafficResult[] = [];
   const summary = await runTraffic({ events: generateEvents({ count: 1_000, seed: 11 }), invoke: handle, concurrency: 8, onResult: (r) => results.push(r) });
   t.is(summary.sent, 1_000);
-  t.is(summary.unexpected, 0, results.filter((r) => r.unexpected).map((r) => `${r.event.label} -> ${r.status}`).slice(0, 5).join('; '));
+  t.is(
+    summary.unexpected,
+    0,
+    results
+      .filter((r) => r.unexpected)
+      .map((r) => `${r.event.label} -> ${r.status}`)
+      .slice(0, 5)
+      .join('; '),
+  );
   t.is(summary.failed, 0);
   t.is(summary.accepted + summary.rejected, 1_000);
   t.is(sent.length, summary.accepted);

@@ -15,7 +15,7 @@ for (const competitor of COMPETITORS) {
       t.is(run.written, 0, 'the limit writes nothing');
     } else {
       t.is(run.written, valid.length);
-      t.deepEqual([...(run.visitIds ?? [])].sort(), [...valid].sort(), "every valid visit written, none twice");
+      t.deepEqual([...(run.visitIds ?? [])].sort(), [...valid].sort(), 'every valid visit written, none twice');
     }
     t.true(run.callsPerMessage > 0);
     t.true(run.cpuUsPerMessage > 0, 'the competitor reports its CPU time');

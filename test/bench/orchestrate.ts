@@ -62,7 +62,10 @@ export async function preload(server: SqsServer, count: number, seed: number): P
   return { queueUrl, dlqUrl, messages };
 }
 
-function startWorker(job: WorkerJob & { reportIds?: boolean }, nodeOptions: readonly string[]): { child: ChildProcess; ready: Promise<void>; result: Promise<WorkerResult> } {
+function startWorker(
+  job: WorkerJob & { reportIds?: boolean },
+  nodeOptions: readonly string[],
+): { child: ChildProcess; ready: Promise<void>; result: Promise<WorkerResult> } {
   // Every competitor gets the young-generation cap the processor is deployed with.
   const child = spawn(NODE, [...PROCESSOR_NODE_FLAGS, ...nodeOptions, `${HERE}worker.ts`, JSON.stringify(job)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();

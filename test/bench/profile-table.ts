@@ -42,7 +42,10 @@ for (let i = 0; i < profile.samples.length; i++) {
 function origin(url: string, name: string): string {
   if (!url) return name.startsWith('(') ? name : '(native)';
   if (url.startsWith('node:')) return 'node internals';
-  const pkg = url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)?.pop()?.slice('node_modules/'.length);
+  const pkg = url
+    .match(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)
+    ?.pop()
+    ?.slice('node_modules/'.length);
   if (pkg) return pkg.startsWith('@aws-sdk/') || pkg.startsWith('@smithy/') ? `${pkg.split('/')[0]} (AWS SDK)` : pkg;
   const own = url.match(/\/(src|machines|test)\/.*$/);
   return own ? `project ${own[0].slice(1).split('/').slice(0, 2).join('/')}` : url;
@@ -54,7 +57,11 @@ for (const [id, us] of selfUs) {
   const { callFrame } = byId.get(id)!;
   const where = origin(callFrame.url, callFrame.functionName);
   // Two path segments: the SDK's bundles are all index.js, told apart by their folder (retry/, signature-v4/...).
-  const file = callFrame.url.split('/').slice(-2).join('/').replace(/^dist-cjs\//, '');
+  const file = callFrame.url
+    .split('/')
+    .slice(-2)
+    .join('/')
+    .replace(/^dist-cjs\//, '');
   const key = `${callFrame.functionName || '(anonymous)'} | ${where}${file ? ` ${file}:${callFrame.lineNumber + 1}` : ''}`;
   fns.set(key, (fns.get(key) ?? 0) + us);
   origins.set(where, (origins.get(where) ?? 0) + us);

@@ -14,7 +14,18 @@ export interface Summary {
 }
 
 export function table(rows: readonly Summary[]): string {
-  const header = ['run', 'msg/s (median)', 'runs msg/s', 'CPU µs/msg', 'runs CPU µs/msg', 'endpoint CPU µs/msg', 'p50 ms', 'p99 ms', 'SQS calls/msg', 'peak RSS MB'];
+  const header = [
+    'run',
+    'msg/s (median)',
+    'runs msg/s',
+    'CPU µs/msg',
+    'runs CPU µs/msg',
+    'endpoint CPU µs/msg',
+    'p50 ms',
+    'p99 ms',
+    'SQS calls/msg',
+    'peak RSS MB',
+  ];
   const body = rows.map((r) => [
     r.label,
     Math.round(r.throughput).toString(),

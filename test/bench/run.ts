@@ -97,13 +97,17 @@ try {
   const bare = new Map<Competitor, Run[]>(keep(BARE).map((c) => [c, []]));
   log(`burst of ${count}, ${pollers} pollers, ${rttMs} ms per SQS call, ${storageMs} ms per write, ${storageVariant} storage, ${reps} runs each`);
   for (let rep = 0; rep < reps; rep++) {
-    if (sections.has('latency')) for (const c of rotate([...main.keys()], rep)) await repeated(server, c, count, { competitor: c, ...withLatency }, main.get(c)!);
+    if (sections.has('latency'))
+      for (const c of rotate([...main.keys()], rep)) await repeated(server, c, count, { competitor: c, ...withLatency }, main.get(c)!);
     if (sections.has('bare')) {
       for (const c of rotate([...bare.keys()], rep)) await repeated(server, `${c}, no injected latency`, count, { competitor: c, ...noLatency }, bare.get(c)!);
     }
   }
   const scaling = new Map<number, Run[]>([1, 4, 16, 64].map((p) => [p, []]));
-  const processes = new Map<number, Run[]>([[1, []], [3, []]]);
+  const processes = new Map<number, Run[]>([
+    [1, []],
+    [3, []],
+  ]);
   for (let rep = 0; rep < reps; rep++) {
     if (sections.has('scaling')) {
       for (const p of rep % 2 ? [64, 16, 4, 1] : [1, 4, 16, 64]) {
@@ -130,8 +134,7 @@ try {
     ...nonEmpty(memory).map(([n, runs]) => summarise(`processor memory, ${n} burst`, runs)),
   ];
   const get = (label: string) => rows.find((r) => r.label.startsWith(label));
-  const ratio = (a: Summary | undefined, b: Summary | undefined, key: 'throughput' | 'cpuUsPerMessage' | 'peakRssMb') =>
-    a && b ? a[key] / b[key] : undefined;
+  const ratio = (a: Summary | undefined, b: Summary | undefined, key: 'throughput' | 'cpuUsPerMessage' | 'peakRssMb') => (a && b ? a[key] / b[key] : undefined);
   const big = get(`processor memory, ${memoryCounts[1]}`);
   const targets: Array<[string, number | undefined, string]> = [
     ['processor / sqs-consumer msg/s at 16 pollers', ratio(get('processor ('), get('sqs-consumer ('), 'throughput'), '>= 2'],
@@ -159,7 +162,10 @@ try {
   if (sections.size === SECTIONS.length && !picked && !values.profile) {
     mkdirSync(out, { recursive: true });
     const settings = { count, reps, pollers, rttMs, storageMs, storageVariant, scalingCount, memoryCounts, date: new Date().toISOString() };
-    writeFileSync(`${out}bench.json`, `${JSON.stringify({ settings, rows, targets: targets.map(([name, value, target]) => ({ name, value, target })) }, null, 2)}\n`);
+    writeFileSync(
+      `${out}bench.json`,
+      `${JSON.stringify({ settings, rows, targets: targets.map(([name, value, target]) => ({ name, value, target })) }, null, 2)}\n`,
+    );
     writeFileSync(
       `${out}bench.svg`,
       chart(

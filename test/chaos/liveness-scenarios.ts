@@ -5,7 +5,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBurst, } from '../../scripts/support/burst.ts';
+import { makeBurst } from '../../scripts/support/burst.ts';
 import { waitFor } from '../support/sqs.ts';
 import { OutageProxy } from './proxy.ts';
 import { account, drained, endpoint, ledger, preloaded, startWorker, stopAll, type Endpoint, type Scale, type ScenarioResult } from './scenarios.ts';

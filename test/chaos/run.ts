@@ -11,7 +11,18 @@ export const QUICK: Scale = { count: 1_000, outageMs: 3_000, badInputs: 500, dlq
 
 export function table(results: readonly ScenarioResult[]): string {
   const header = ['scenario', 'sent', 'written', 'rewrites', 'dead-lettered', 'lost', 'verdict', 'notes'];
-  const rows = results.map((r) => [r.scenario, r.sent, r.written, `${r.rewrites}${r.rewritesAllowed ? ' (allowed)' : ''}`, r.deadLettered, r.lost, failed(r) ? 'FAIL' : 'ok', r.failure ? `${r.notes}; FAILED: ${r.failure}` : r.notes].map(String));
+  const rows = results.map((r) =>
+    [
+      r.scenario,
+      r.sent,
+      r.written,
+      `${r.rewrites}${r.rewritesAllowed ? ' (allowed)' : ''}`,
+      r.deadLettered,
+      r.lost,
+      failed(r) ? 'FAIL' : 'ok',
+      r.failure ? `${r.notes}; FAILED: ${r.failure}` : r.notes,
+    ].map(String),
+  );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');

@@ -106,7 +106,9 @@ export function startWorker(ep: Endpoint, env: Record<string, string>, via = ep.
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, lines, ready: lines.next().then(() => undefined), exit };
 }
 
@@ -140,7 +142,12 @@ export async function preloaded(ep: Endpoint, count: number, seed: number): Prom
 }
 
 /** The ledger's verdict once a scenario is over. */
-export async function account(ep: Endpoint, scenario: string, burst: readonly BurstMessage[], options: { rewritesAllowed: boolean; notes: string }): Promise<ScenarioResult> {
+export async function account(
+  ep: Endpoint,
+  scenario: string,
+  burst: readonly BurstMessage[],
+  options: { rewritesAllowed: boolean; notes: string },
+): Promise<ScenarioResult> {
   const written = ledger(ep);
   const dead = await drainQueue(ep.client, ep.dlqUrl);
   const deadBodies = new Set(dead.map((m) => m.Body));
@@ -228,7 +235,11 @@ export async function endpointDown(scale: Scale): Promise<ScenarioResult> {
   const proxy = await OutageProxy.start(ep.port);
   try {
     const burst = await preloaded(ep, scale.count, 404);
-    const worker = startWorker(ep, { VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1', POLLERS: '2', BATCH_SIZE: '10', LOG_LEVEL: 'silent' }, `http://127.0.0.1:${proxy.port}`);
+    const worker = startWorker(
+      ep,
+      { VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1', POLLERS: '2', BATCH_SIZE: '10', LOG_LEVEL: 'silent' },
+      `http://127.0.0.1:${proxy.port}`,
+    );
     await worker.ready;
     await waitFor(() => ledger(ep).size > 0, 30_000, 'first writes');
     await proxy.down();
@@ -354,7 +365,8 @@ function dlqProblems(dead: readonly Message[], expected: ReadonlyArray<{ body: s
   const want = new Map<string, number>();
   for (const { body, code } of expected) want.set(key(body, code), (want.get(key(body, code)) ?? 0) + 1);
   const got = new Map<string, number>();
-  for (const m of dead) got.set(key(m.Body!, m.MessageAttributes?.error_code?.StringValue), (got.get(key(m.Body!, m.MessageAttributes?.error_code?.StringValue)) ?? 0) + 1);
+  for (const m of dead)
+    got.set(key(m.Body!, m.MessageAttributes?.error_code?.StringValue), (got.get(key(m.Body!, m.MessageAttributes?.error_code?.StringValue)) ?? 0) + 1);
   const problems: string[] = [];
   for (const [k, n] of want) if (got.get(k) !== n) problems.push(`${k.slice(0, 60)}… expected ${n} time(s) in the DLQ, found ${got.get(k) ?? 0}`);
   for (const [k, n] of got) if (!want.has(k)) problems.push(`${k.slice(0, 60)}… in the DLQ ${n} time(s), not expected (or without its error_code)`);

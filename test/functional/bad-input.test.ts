@@ -18,10 +18,15 @@ const SQS_TEXT = /^[\t\n\r\u0020-\uD7FF\uE000-\uFFFD]+$/u;
 test('1,000 random bodies next to 1,000 visits: bad ones dead-lettered with a reason, good ones written, no crash', async (t) => {
   const sqs = await startTestEndpoint();
   t.teardown(() => sqs.stop());
-  const random = fc.sample(
-    fc.oneof(fc.json(), fc.string({ unit: 'grapheme', maxLength: 500 }), fc.jsonValue().map((v) => JSON.stringify({ type: 'referrer', created_at: 1_764_000_000_000, v }))),
-    { numRuns: 3_000, seed: 7 },
-  )
+  const random = fc
+    .sample(
+      fc.oneof(
+        fc.json(),
+        fc.string({ unit: 'grapheme', maxLength: 500 }),
+        fc.jsonValue().map((v) => JSON.stringify({ type: 'referrer', created_at: 1_764_000_000_000, v })),
+      ),
+      { numRuns: 3_000, seed: 7 },
+    )
     .filter((body) => SQS_TEXT.test(body))
     .slice(0, 1_000);
   t.is(random.length, 1_000);
@@ -45,7 +50,10 @@ test('1,000 random bodies next to 1,000 visits: bad ones dead-lettered with a re
   processor.stop();
   t.deepEqual(await processor.done, { status: 'stopped' });
 
-  t.false(reports.some((r) => r.kind === 'child-crashed'), 'no actor crashed');
+  t.false(
+    reports.some((r) => r.kind === 'child-crashed'),
+    'no actor crashed',
+  );
   for (const message of good) t.truthy(storage.rows.get(message.visitId!), 'valid traffic kept flowing');
   const dead = await drainQueue(sqs.client, sqs.dlqUrl);
   t.is(dead.length, expectedInvalid, 'every invalid body dead-lettered once');

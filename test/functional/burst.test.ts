@@ -17,7 +17,10 @@ test('a 10,000-message burst is written exactly once per visit, invalid traffic 
   const valid = burst.filter((m) => m.visitId);
   const invalid = burst.filter((m) => m.expectedCode);
   t.true(invalid.length > 300 && invalid.length < 700, `about 5 % invalid (${invalid.length})`);
-  t.true(burst.some((m) => m.body.includes('"direct"')), 'direct aliases in the burst');
+  t.true(
+    burst.some((m) => m.body.includes('"direct"')),
+    'direct aliases in the burst',
+  );
   await sendBurst(sqs.client, sqs.queueUrl, burst);
 
   const storage = createRecordingStorage({ failRate: 0.1, random: seededRandom(7) });
@@ -37,7 +40,11 @@ test('a 10,000-message burst is written exactly once per visit, invalid traffic 
   // Rows are kept by visit_id, so a second write of a visit would not show there: count the writes.
   const rewritten = [...storage.writes].filter(([, n]) => n !== 1);
   t.deepEqual(rewritten, [], 'each visit written exactly once (no lease lapsed, no batch written twice)');
-  t.is([...storage.writes.values()].reduce((a, b) => a + b, 0), valid.length, 'as many row writes as valid visits');
+  t.is(
+    [...storage.writes.values()].reduce((a, b) => a + b, 0),
+    valid.length,
+    'as many row writes as valid visits',
+  );
   for (const message of valid) {
     const row = storage.rows.get(message.visitId!);
     t.truthy(row, `visit ${message.visitId} written`);

@@ -1,4 +1,3 @@
-
 import test, { type ExecutionContext } from 'ava';
 import pino from 'pino';
 import type { Report } from '../../machines/types.ts';
@@ -29,7 +28,13 @@ async function behindProxy(t: ExecutionContext, options?: TestEndpointOptions) {
 }
 
 /** Tight deadlines so the test is short; the behaviour is the same at the defaults. */
-const DEADLINES = { RECEIVE_WAIT_SECONDS: '1', RECEIVE_DEADLINE_MARGIN_MS: '1000', SQS_CALL_TIMEOUT_MS: '1500', SQS_CONNECT_TIMEOUT_MS: '1000', HEALTH_MAX_SILENCE_SECONDS: '21' };
+const DEADLINES = {
+  RECEIVE_WAIT_SECONDS: '1',
+  RECEIVE_DEADLINE_MARGIN_MS: '1000',
+  SQS_CALL_TIMEOUT_MS: '1500',
+  SQS_CONNECT_TIMEOUT_MS: '1000',
+  HEALTH_MAX_SILENCE_SECONDS: '21',
+};
 
 test('a half-open network freeze: calls hit their deadlines, new connections are opened, the burst drains after the thaw', async (t) => {
   const { sqs, proxy } = await behindProxy(t, { visibilityTimeoutSeconds: 5 });
@@ -121,7 +126,10 @@ test('storage that hangs and ignores the abort signal: writes are abandoned at W
   t.is(hung, 6);
   t.is(reports.filter((r) => r.kind === 'write-abandoned').length, 6, 'each hung write abandoned and reported');
   t.is(processor.stats.abandonedWrites, 6, 'and counted');
-  t.true(reports.some((r) => r.kind === 'write-failed' && r.willRetry && (r.error as Error).name === 'DeadlineExceeded'), 'the batch took the retry path');
+  t.true(
+    reports.some((r) => r.kind === 'write-failed' && r.willRetry && (r.error as Error).name === 'DeadlineExceeded'),
+    'the batch took the retry path',
+  );
   t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 });
   for (const [id, n] of recording.writes) t.is(n, 1, `${id} written once`);
 });

@@ -22,10 +22,21 @@ test('redrive batches hold at most 10 messages and 1 MiB; a message too large to
     t.true(batch.length <= 10);
     t.true(batch.reduce((sum, e) => sum + e.MessageBody!.length, 0) <= MAX_BATCH_BYTES);
   }
-  t.deepEqual(batches.flat().map((e) => Number(e.Id)), sizes.map((_, i) => i), 'every message once, in order');
+  t.deepEqual(
+    batches.flat().map((e) => Number(e.Id)),
+    sizes.map((_, i) => i),
+    'every message once, in order',
+  );
   const big = batches.find((batch) => batch.some((e) => e.MessageBody!.length === 1_048_000))!;
-  t.false(big.some((e) => e.MessageBody!.length === 300_000), 'the near-1 MiB message shares its batch with no large one');
-  t.deepEqual(chunkByBytes(entries(['x'.repeat(MAX_BATCH_BYTES), 'y'])).map((batch) => batch.length), [1, 1], 'a full 1 MiB message alone');
+  t.false(
+    big.some((e) => e.MessageBody!.length === 300_000),
+    'the near-1 MiB message shares its batch with no large one',
+  );
+  t.deepEqual(
+    chunkByBytes(entries(['x'.repeat(MAX_BATCH_BYTES), 'y'])).map((batch) => batch.length),
+    [1, 1],
+    'a full 1 MiB message alone',
+  );
   t.is(chunkByBytes(entries(['é'.repeat(300_000), 'é'.repeat(300_000)])).length, 2, 'sizes are UTF-8 bytes, not characters');
 });
 

@@ -1,4 +1,3 @@
-
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
 import type { Logger } from 'pino';
@@ -36,7 +35,11 @@ test('the agent: every rejected class gets its 4xx and code, nothing reaches the
     t.false(response.body.includes(CANARY), `${name}: the answer does not echo the input`);
   }
   t.is(lines().filter((line) => line.includes('visit rejected')).length, rows.length, 'each rejection logged');
-  t.deepEqual(lines().filter((line) => line.includes(CANARY)), [], 'no log line echoes the input');
+  t.deepEqual(
+    lines().filter((line) => line.includes(CANARY)),
+    [],
+    'no log line echoes the input',
+  );
   t.deepEqual(await queue.receiveAll(), [], 'nothing enqueued');
 });
 
@@ -83,6 +86,10 @@ test('the processor: every rejected class dead-lettered once with its code, noth
     t.false(reason.includes(CANARY), `${row?.name}: the reason does not quote the body (${reason})`);
   }
   t.is(storage.rows.size, 0, 'nothing written');
-  t.deepEqual(lines().filter((line) => line.includes(CANARY)), [], 'no log line echoes a body');
+  t.deepEqual(
+    lines().filter((line) => line.includes(CANARY)),
+    [],
+    'no log line echoes a body',
+  );
   t.deepEqual(await queueDepth(queue.client, queue.queueUrl), { visible: 0, invisible: 0 }, 'PIPELINE empty');
 });

@@ -31,7 +31,10 @@ test('batch entry Ids are the message ids, or stand-ins SQS accepts, mapped back
   t.is(ids[0], '5f0c6a0e-1b2c-4d5e-8f90-123456789abc');
   for (const id of ids) t.regex(id, /^[A-Za-z0-9_-]{1,80}$/);
   t.is(new Set(ids).size, 4, 'distinct even for repeated message ids');
-  t.deepEqual(ids.map((id) => byId.get(id)), ['5f0c6a0e-1b2c-4d5e-8f90-123456789abc', 'odd/id:with.dots', 'odd/id:with.dots', 'x'.repeat(100)]);
+  t.deepEqual(
+    ids.map((id) => byId.get(id)),
+    ['5f0c6a0e-1b2c-4d5e-8f90-123456789abc', 'odd/id:with.dots', 'odd/id:with.dots', 'x'.repeat(100)],
+  );
 });
 
 test('visibility calls answer the failed entries by message id; the others succeed', async (t) => {
@@ -43,7 +46,10 @@ test('visibility calls answer the failed entries by message id; the others succe
   const messages = await receiveAll(queue, 3);
   const stale = { messageId: messages[1].messageId, receiptHandle: 'not-a-receipt-handle' };
   const extended = await queue.changeVisibility([messages[0], stale, messages[2]], 60, never);
-  t.deepEqual(extended.failed.map((f) => f.messageId), [messages[1].messageId]);
+  t.deepEqual(
+    extended.failed.map((f) => f.messageId),
+    [messages[1].messageId],
+  );
   // SQS (and fauxqs) accept a delete with a stale handle silently: deletes' partial failures are in the unit tests.
   t.deepEqual((await queue.deleteMessages([messages[0], messages[1], messages[2]], never)).failed, []);
   t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 });
@@ -61,7 +67,10 @@ test('a 1 MiB invalid body among 9 small ones: each exactly once in the DLQ, eac
   const messages = await receiveAll(queue, 10);
   const letters: DeadLetter[] = messages.map((m) => ({
     ...m,
-    reason: m.body === big ? { code: 'body_too_large', message: 'body is 1048376 bytes, over the 8192 byte limit' } : { code: 'malformed_json', message: 'body is not valid JSON' },
+    reason:
+      m.body === big
+        ? { code: 'body_too_large', message: 'body is 1048376 bytes, over the 8192 byte limit' }
+        : { code: 'malformed_json', message: 'body is not valid JSON' },
   }));
   const result = await queue.deadLetter(letters, () => 60, never);
   t.is(result.sent.length, 10);
@@ -81,7 +90,13 @@ test('a body with no room for any attribute goes alone: the reason is kept for t
   const copy = toDlqCopy({ messageId: 'm', receiptHandle: 'r', receiveCount: 1, body, reason: { code: 'body_too_large', message: 'too large' } });
   t.is(copy.reasonKept, 'log-only');
   t.is(copy.entry.MessageBody, body, 'the body is kept whole');
-  const roomy = toDlqCopy({ messageId: 'm', receiptHandle: 'r', receiveCount: 1, body: 'x'.repeat(MAX_MESSAGE_BYTES - 40), reason: { code: 'body_too_large', message: 'too large to say it all' } });
+  const roomy = toDlqCopy({
+    messageId: 'm',
+    receiptHandle: 'r',
+    receiveCount: 1,
+    body: 'x'.repeat(MAX_MESSAGE_BYTES - 40),
+    reason: { code: 'body_too_large', message: 'too large to say it all' },
+  });
   t.is(roomy.reasonKept, 'trimmed');
   t.is(roomy.entry.MessageAttributes?.error_code?.StringValue, 'body_too_large', 'error_code kept where it fits');
   t.true(messageBytes(roomy.entry.MessageBody!, roomy.entry.MessageAttributes) <= MAX_MESSAGE_BYTES);
@@ -104,13 +119,21 @@ test('while the DLQ is gone, messages wait on the PIPELINE (hidden, not deleted)
   const reason = { code: 'malformed_json' as const, message: 'body is not valid JSON' };
   const first = await receiveAll(queue, 2);
   await sqs.client.send(new DeleteQueueCommand({ QueueUrl: sqs.dlqUrl }));
-  const down = await queue.deadLetter(first.map((m) => ({ ...m, reason })), () => 1, never);
+  const down = await queue.deadLetter(
+    first.map((m) => ({ ...m, reason })),
+    () => 1,
+    never,
+  );
   t.is(down.notSent.length, 2);
   t.is(down.sent.length, 0);
   t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 2 }, 'still on the PIPELINE, hidden');
   await sqs.client.send(new CreateQueueCommand({ QueueName: sqs.dlqUrl.split('/').at(-1)! }));
   const again = await receiveAll(queue, 2);
-  const up = await queue.deadLetter(again.map((m) => ({ ...m, reason })), () => 1, never);
+  const up = await queue.deadLetter(
+    again.map((m) => ({ ...m, reason })),
+    () => 1,
+    never,
+  );
   t.is(up.sent.length, 2);
   const dead = await drainQueue(sqs.client, sqs.dlqUrl);
   t.deepEqual(dead.map((m) => m.Body).sort(), ['bad 1', 'bad 2']);
@@ -135,8 +158,14 @@ test('dead-lettering without a start-up check first finds the DLQ from the redri
   await sendAll(sqs, ['not json']);
   const [message] = await receiveAll(queue, 1);
   const result = await queue.deadLetter([{ ...message, reason: { code: 'malformed_json', message: 'body is not valid JSON' } }], () => 60, never);
-  t.deepEqual(result.sent.map((s) => s.messageId), [message.messageId]);
+  t.deepEqual(
+    result.sent.map((s) => s.messageId),
+    [message.messageId],
+  );
   const dead = await drainQueue(sqs.client, sqs.dlqUrl);
-  t.deepEqual(dead.map((m) => m.Body), ['not json']);
+  t.deepEqual(
+    dead.map((m) => m.Body),
+    ['not json'],
+  );
   t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 });
 });

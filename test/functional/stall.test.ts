@@ -1,4 +1,3 @@
-
 import test from 'ava';
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
@@ -48,8 +47,14 @@ test('a writer that holds visits and writes none is named in one warning per int
   await waitFor(() => stalled().length >= 2, 20_000, 'two stall warnings');
   const health = processor.health();
   t.false(health.ok);
-  t.true(health.problems.some((p) => /^writer-referrer holds \d+ visit\(s\) and has written none for \d+ s$/.test(p)), health.problems.join('; '));
-  t.false(health.problems.some((p) => p.startsWith('writer-type-in')), 'the healthy type is not named');
+  t.true(
+    health.problems.some((p) => /^writer-referrer holds \d+ visit\(s\) and has written none for \d+ s$/.test(p)),
+    health.problems.join('; '),
+  );
+  t.false(
+    health.problems.some((p) => p.startsWith('writer-type-in')),
+    'the healthy type is not named',
+  );
   const [first, second] = stalled();
   t.true(second.time - first.time >= 900, `one warning per interval (${second.time - first.time} ms apart)`);
   t.true(first.problems?.some((p) => p.startsWith('writer-referrer')));

@@ -49,10 +49,22 @@ function assertOneLine(t: import('ava').ExecutionContext, outcome: Outcome, name
 }
 
 const badEnvironments: Array<[string, Record<string, string>, RegExp]> = [
-  ['RECEIVE_WAIT_SECONDS=0 (an idle processor would spin)', { RECEIVE_WAIT_SECONDS: '0' }, /^traffic-processor: RECEIVE_WAIT_SECONDS="0" is invalid: expected an integer from 1 to 20$/],
+  [
+    'RECEIVE_WAIT_SECONDS=0 (an idle processor would spin)',
+    { RECEIVE_WAIT_SECONDS: '0' },
+    /^traffic-processor: RECEIVE_WAIT_SECONDS="0" is invalid: expected an integer from 1 to 20$/,
+  ],
   ['STATS_INTERVAL_MS=1', { STATS_INTERVAL_MS: '1' }, /^traffic-processor: STATS_INTERVAL_MS=1 is invalid: expected 0 \(off\) or an integer from 1000/],
-  ['RETRY_BASE_MS above RETRY_MAX_MS', { RETRY_BASE_MS: '600000', RETRY_MAX_MS: '1' }, /^traffic-processor: RETRY_MAX_MS=1 is invalid: it must be at least RETRY_BASE_MS \(600000\)/],
-  ['TRAFFIC_DLQ_URL in embedded mode', { TRAFFIC_DLQ_URL: 'http://127.0.0.1:1/000000000000/dlq' }, /^traffic-processor: TRAFFIC_DLQ_URL is set but TRAFFIC_QUEUE_URL is not/],
+  [
+    'RETRY_BASE_MS above RETRY_MAX_MS',
+    { RETRY_BASE_MS: '600000', RETRY_MAX_MS: '1' },
+    /^traffic-processor: RETRY_MAX_MS=1 is invalid: it must be at least RETRY_BASE_MS \(600000\)/,
+  ],
+  [
+    'TRAFFIC_DLQ_URL in embedded mode',
+    { TRAFFIC_DLQ_URL: 'http://127.0.0.1:1/000000000000/dlq' },
+    /^traffic-processor: TRAFFIC_DLQ_URL is set but TRAFFIC_QUEUE_URL is not/,
+  ],
 ];
 
 for (const [name, env, line] of badEnvironments) {
@@ -68,11 +80,19 @@ test('METRICS_PORT already in use: stops at start with one line naming it', asyn
 });
 
 test('--trace into a folder that does not exist: stops at start with one line naming the option', async (t) => {
-  assertOneLine(t, await runProcessor(['--trace', '/nonexistent/dir/run.jsonl'], {}), /^traffic-processor: --trace \/nonexistent\/dir\/run\.jsonl: cannot open the file for writing \(its folder does not exist\)$/);
+  assertOneLine(
+    t,
+    await runProcessor(['--trace', '/nonexistent/dir/run.jsonl'], {}),
+    /^traffic-processor: --trace \/nonexistent\/dir\/run\.jsonl: cannot open the file for writing \(its folder does not exist\)$/,
+  );
 });
 
 test('--inspect on a busy port: stops at start with one line naming the option', async (t) => {
   const { port, server } = await busyPort();
   t.teardown(() => server.close());
-  assertOneLine(t, await runProcessor([`--inspect=${port}`], {}), new RegExp(`^traffic-processor: --inspect=${port}: cannot serve the inspector \\(the port is in use\\)`));
+  assertOneLine(
+    t,
+    await runProcessor([`--inspect=${port}`], {}),
+    new RegExp(`^traffic-processor: --inspect=${port}: cannot serve the inspector \\(the port is in use\\)`),
+  );
 });

@@ -86,9 +86,23 @@ test('.env.example names a real token-era LocalStack tag and says which versions
 });
 
 const RECIPES = [
-  'all', 'help', 'up', 'apply', 'deploy-traffic-agent-lambda', 'create-traffic-type-in', 'create-traffic-direct',
-  'create-traffic-referrer', 'start-traffic-processor', 'stop', 'logs', 'queues', 'dlq', 'redrive', 'build-agent',
-  'reset', 'install',
+  'all',
+  'help',
+  'up',
+  'apply',
+  'deploy-traffic-agent-lambda',
+  'create-traffic-type-in',
+  'create-traffic-direct',
+  'create-traffic-referrer',
+  'start-traffic-processor',
+  'stop',
+  'logs',
+  'queues',
+  'dlq',
+  'redrive',
+  'build-agent',
+  'reset',
+  'install',
 ];
 
 for (const local of [false, true]) {
@@ -149,7 +163,10 @@ test('the no-Docker recipes run end to end: one write line in each table', async
     t.is(answer.statusCode, 202, recipe);
     const write = await next((e) => e.msg === 'write');
     t.is(write.table, table);
-    t.deepEqual(write.rows.map((r: any) => [r.visit_id, r[field]]), [[JSON.parse(answer.body).visit_id, value]]);
+    t.deepEqual(
+      write.rows.map((r: any) => [r.visit_id, r[field]]),
+      [[JSON.parse(answer.body).visit_id, value]],
+    );
   }
 
   signalGroup('SIGTERM');

@@ -72,12 +72,21 @@ test('multi-stage, every stage on a slim Node image pinned to the version the pr
 
 test('dependencies are installed with npm ci --omit=dev from the lock file, and copied into the runtime', (t) => {
   const runs = stages.flatMap((stage) => all(stage, 'RUN')).map((i) => i.args);
-  t.true(runs.some((run) => /\bnpm ci\b[^&;]*--omit=dev/.test(run)), runs.join('\n'));
-  t.false(runs.some((run) => /\bnpm (install|i)\b/.test(run)), 'never npm install: the lock file decides');
+  t.true(
+    runs.some((run) => /\bnpm ci\b[^&;]*--omit=dev/.test(run)),
+    runs.join('\n'),
+  );
+  t.false(
+    runs.some((run) => /\bnpm (install|i)\b/.test(run)),
+    'never npm install: the lock file decides',
+  );
   const copies = stages.flatMap((stage) => all(stage, 'COPY')).map((i) => i.args);
   t.true(copies.some((copy) => /package-lock\.json/.test(copy)));
   t.true(all(runtime, 'COPY').some((i) => /--from=\w+/.test(i.args) && /node_modules/.test(i.args)));
-  t.false(all(runtime, 'RUN').some((i) => /npm ci\b(?![^&;]*--omit=dev)/.test(i.args)), 'no dev install in the runtime');
+  t.false(
+    all(runtime, 'RUN').some((i) => /npm ci\b(?![^&;]*--omit=dev)/.test(i.args)),
+    'no dev install in the runtime',
+  );
 });
 
 test('the runtime runs as a non-root user', (t) => {
@@ -103,7 +112,9 @@ test('HEALTHCHECK runs the healthcheck script, which asks /healthz on METRICS_PO
   const [, options, cmd] = /^(.*?)CMD\s+(\[.*\])$/.exec(healthchecks[0].args)!;
   t.deepEqual(JSON.parse(cmd), ['node', 'src/processor/healthcheck.ts']);
   for (const option of ['--interval=', '--timeout=', '--start-period=', '--retries=']) t.true(options.includes(option), option);
-  const env = all(runtime, 'ENV').map((i) => i.args).join(' ');
+  const env = all(runtime, 'ENV')
+    .map((i) => i.args)
+    .join(' ');
   t.regex(env, /METRICS_PORT=9464/);
   t.true(all(runtime, 'EXPOSE').some((i) => i.args.split(/\s+/).includes('9464')));
   const script = readFileSync('src/processor/healthcheck.ts', 'utf8');
@@ -129,15 +140,31 @@ function importGraph(entry: string): Set<string> {
 test('the runtime copies every file the processor and its healthcheck import, and nothing ignores them', (t) => {
   const copied = all(runtime, 'COPY')
     .filter((i) => !i.args.includes('--from='))
-    .flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1));
+    .flatMap((i) =>
+      i.args
+        .split(/\s+/)
+        .filter((a) => !a.startsWith('--'))
+        .slice(0, -1),
+    );
   const files = [...importGraph('src/processor/main.ts'), 'src/processor/healthcheck.ts', 'package.json'];
   t.true(files.length > 20);
   for (const file of files) {
-    t.true(copied.some((source) => file === source || !relative(source, file).startsWith('..')), `${file} is copied into the image`);
+    t.true(
+      copied.some((source) => file === source || !relative(source, file).startsWith('..')),
+      `${file} is copied into the image`,
+    );
   }
-  const ignored = readFileSync('.dockerignore', 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  for (const source of copied) t.false(ignored.some((pattern) => source === pattern || source.startsWith(`${pattern}/`)), `${source} is in the build context`);
-  for (const secretOrBulk of ['.env', 'node_modules', '.git', '*.tfstate', '.terraform']) t.true(ignored.includes(secretOrBulk), `${secretOrBulk} stays out of the context`);
+  const ignored = readFileSync('.dockerignore', 'utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  for (const source of copied)
+    t.false(
+      ignored.some((pattern) => source === pattern || source.startsWith(`${pattern}/`)),
+      `${source} is in the build context`,
+    );
+  for (const secretOrBulk of ['.env', 'node_modules', '.git', '*.tfstate', '.terraform'])
+    t.true(ignored.includes(secretOrBulk), `${secretOrBulk} stays out of the context`);
   t.true(existsSync('.dockerignore'));
 });
 

@@ -136,7 +136,10 @@ test('make stops at the first step that fails and exits non-zero', (t) => {
   const run = make(dir, [], { ...withCompose, FAKE_FAIL: 'up -d --wait localstack' });
   t.not(run.status, 0);
   t.regex(run.stderr, /fake docker: failing: compose up -d --wait localstack/);
-  t.false(run.calls.some((call) => call.includes('terraform')), 'Terraform does not run against a LocalStack that did not start');
+  t.false(
+    run.calls.some((call) => call.includes('terraform')),
+    'Terraform does not run against a LocalStack that did not start',
+  );
   const apply = make(dir, ['apply'], { ...withCompose, FAKE_FAIL: 'terraform init' });
   t.not(apply.status, 0);
   t.false(apply.calls.some((call) => call.includes('terraform apply')));
@@ -186,7 +189,10 @@ test('create-traffic-* fail with the function error when the Lambda returns Func
   const failed = make(dir, ['create-traffic-type-in'], { ...withCompose, FAKE_LAMBDA_PAYLOAD: error, FAKE_FUNCTION_ERROR: 'Unhandled' });
   t.not(failed.status, 0);
   t.regex(failed.stderr, /dev-traffic-agent failed \(Unhandled\): .*the queue refused the visit/);
-  const rejected = make(dir, ['create-traffic-referrer'], { ...withCompose, FAKE_LAMBDA_PAYLOAD: JSON.stringify({ statusCode: 400, body: '{"error":"url is invalid"}' }) });
+  const rejected = make(dir, ['create-traffic-referrer'], {
+    ...withCompose,
+    FAKE_LAMBDA_PAYLOAD: JSON.stringify({ statusCode: 400, body: '{"error":"url is invalid"}' }),
+  });
   t.not(rejected.status, 0);
   t.regex(rejected.stderr, /did not accept the visit: .*"statusCode":400/);
   const cliFailed = make(dir, ['create-traffic-referrer'], { ...withCompose, FAKE_FAIL: 'lambda invoke' });
@@ -218,7 +224,10 @@ test('on a fresh clone, every recipe that runs project code installs node_module
   }
   const failedInstall = make(fresh(false), ['LOCAL=1', 'create-traffic-type-in'], { FAKE_FAIL: 'ci' });
   t.not(failedInstall.status, 0);
-  t.false(failedInstall.calls.some((call) => call.includes('agent:invoke')), 'nothing runs on a failed install');
+  t.false(
+    failedInstall.calls.some((call) => call.includes('agent:invoke')),
+    'nothing runs on a failed install',
+  );
 });
 
 test('stop removes the containers; logs follows them', (t) => {
@@ -261,7 +270,10 @@ test('make LOCAL=1 stop stops exactly the processor make LOCAL=1 start-traffic-p
   await waitFor(() => messages.includes('processor starting'), 60_000, 'the processor to start');
   const pid = Number(readFileSync(pidFile, 'utf8'));
   t.true(pid > 0);
-  t.is(spawnSync('ps', ['-p', String(pid), '-o', 'args='], { encoding: 'utf8' }).stdout.trim(), `node_modules/.bin/node ${PROCESSOR_NODE_FLAGS.join(' ')} src/processor/main.ts`);
+  t.is(
+    spawnSync('ps', ['-p', String(pid), '-o', 'args='], { encoding: 'utf8' }).stdout.trim(),
+    `node_modules/.bin/node ${PROCESSOR_NODE_FLAGS.join(' ')} src/processor/main.ts`,
+  );
 
   const second = spawnSync('make', ['-s', 'LOCAL=1', 'start-traffic-processor'], { env, encoding: 'utf8', timeout: 30_000 });
   t.not(second.status, 0, 'a second start is refused while the first runs');
@@ -307,7 +319,10 @@ const awsCliV2 = ['aws', '/usr/bin/aws', '/usr/local/bin/aws'].find((command) =>
   );
   const env = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' };
   const run = async (recipe: string) => {
-    const child = spawn('make', ['--no-print-directory', recipe], { cwd: dir, env: { PATH: `${join(dir, 'fake-bin')}:${process.env.PATH}`, HOME: dir, ...env } });
+    const child = spawn('make', ['--no-print-directory', recipe], {
+      cwd: dir,
+      env: { PATH: `${join(dir, 'fake-bin')}:${process.env.PATH}`, HOME: dir, ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));

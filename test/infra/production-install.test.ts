@@ -100,11 +100,18 @@ test('started from the production install, the processor drains an SQS endpoint 
   await waitFor(() => entries.some((e) => e.msg === 'write'), 60_000, 'the visit to be written');
   const write = entries.find((e) => e.msg === 'write');
   t.is(write.table, 'traffic_referrer');
-  t.deepEqual(write.rows.map((r: any) => r.visit_id), [visitId]);
-  await waitFor(async () => {
-    const depth = await queueDepth(sqs.client, sqs.queueUrl);
-    return depth.visible === 0 && depth.invisible === 0;
-  }, 60_000, 'the message to be deleted');
+  t.deepEqual(
+    write.rows.map((r: any) => r.visit_id),
+    [visitId],
+  );
+  await waitFor(
+    async () => {
+      const depth = await queueDepth(sqs.client, sqs.queueUrl);
+      return depth.visible === 0 && depth.invisible === 0;
+    },
+    60_000,
+    'the message to be deleted',
+  );
 
   // The image's HEALTHCHECK, run from the same install.
   const health = spawnSync(process.execPath, ['src/processor/healthcheck.ts'], { cwd: dir, env: cleanEnv({ METRICS_PORT: metricsPort }), encoding: 'utf8' });

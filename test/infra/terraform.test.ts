@@ -25,7 +25,9 @@ const service = await load('terraform/modules/processor-service/main.tf');
 const stack = await load('terraform/modules/traffic/main.tf');
 const endpoints = await load('terraform/modules/vpc-endpoints/main.tf');
 /** Every Terraform file in the repository, parsed. */
-const allFiles = readdirSync('terraform', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.tf')).map((f) => `terraform/${f}`);
+const allFiles = readdirSync('terraform', { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.tf'))
+  .map((f) => `terraform/${f}`);
 const everything = await Promise.all(allFiles.map(async (file) => ({ file, hcl: await load(file) })));
 
 /** `${var.name_prefix}-x` with the dev prefix. */
@@ -57,7 +59,7 @@ test('redrive allow policy lets only the PIPELINE dead-letter into the DLQ', (t)
   t.regex(allow, /sourceQueueArns\s*=\s*\[aws_sqs_queue\.pipeline\.arn\]/);
 });
 
-test('the DLQ holds any message the PIPELINE accepts: both at SQS\'s 1 MiB maximum', (t) => {
+test("the DLQ holds any message the PIPELINE accepts: both at SQS's 1 MiB maximum", (t) => {
   const dlq = one(pipeline.resource.aws_sqs_queue.dlq);
   const queue = one(pipeline.resource.aws_sqs_queue.pipeline);
   t.is(dlq.max_message_size, 1048576);
@@ -65,10 +67,7 @@ test('the DLQ holds any message the PIPELINE accepts: both at SQS\'s 1 MiB maxim
 });
 
 test('SQS-managed encryption is on for every queue', (t) => {
-  const queues = [
-    ...Object.values(pipeline.resource.aws_sqs_queue),
-    ...Object.values(agent.resource.aws_sqs_queue),
-  ].map(one);
+  const queues = [...Object.values(pipeline.resource.aws_sqs_queue), ...Object.values(agent.resource.aws_sqs_queue)].map(one);
   t.true(queues.length >= 3);
   for (const queue of queues) t.true(queue.sqs_managed_sse_enabled, queue.name);
 });
@@ -105,8 +104,14 @@ test('the processor policy grants exactly the SQS actions the processor calls, o
   t.deepEqual(onPipeline.sort(), ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
   t.deepEqual(onDlq.sort(), ['sqs:GetQueueUrl', 'sqs:SendMessage']);
   for (const s of granted) {
-    t.false(s.actions.some((a) => a.includes('*')), 'no wildcard actions');
-    t.false(s.resources.some((r) => r.includes('*')), 'no wildcard resources');
+    t.false(
+      s.actions.some((a) => a.includes('*')),
+      'no wildcard actions',
+    );
+    t.false(
+      s.resources.some((r) => r.includes('*')),
+      'no wildcard resources',
+    );
   }
 });
 
@@ -117,7 +122,11 @@ test('the agent may only send to the PIPELINE (and its own DLQ), plus its logs',
   t.deepEqual(sqs.flatMap((s) => s.resources).sort(), ['${aws_sqs_queue.agent_dlq.arn}', '${var.queue_arn}']);
   const logs = granted.filter((s) => s.actions.some((a) => a.startsWith('logs:')));
   t.deepEqual(logs.flatMap((s) => s.actions).sort(), ['logs:CreateLogStream', 'logs:PutLogEvents']);
-  t.deepEqual(logs.flatMap((s) => s.resources), ['${aws_cloudwatch_log_group.agent.arn}:*'], 'its own log group only');
+  t.deepEqual(
+    logs.flatMap((s) => s.resources),
+    ['${aws_cloudwatch_log_group.agent.arn}:*'],
+    'its own log group only',
+  );
 });
 
 test('dev and prod deploy the same stack; the stack wires the agent and the processor policy to the pipeline', (t) => {
@@ -139,8 +148,6 @@ test('dev targets LocalStack, prod scales the processor on backlog per task', (t
   t.true(metrics.some((m: any) => String(m.expression).includes('visible / ')));
 });
 
-
-
 test('every module and environment requires the AWS provider >= 6.19 (nodejs24.x), below 7', (t) => {
   t.true(everything.length >= 8);
   for (const { file, hcl } of everything) {
@@ -161,7 +168,10 @@ test('prod scale-out has data: the cluster publishes the Container Insights metr
   t.truthy(insights, 'containerInsights is set on the cluster');
   t.true(['enabled', 'enhanced'].includes(insights.value), `containerInsights = ${insights?.value}`);
   const dimensions = [].concat(metric.dimensions).map(one);
-  t.deepEqual(dimensions.map((d: any) => d.value), ['${aws_ecs_cluster.traffic.name}', '${aws_ecs_service.processor.name}']);
+  t.deepEqual(
+    dimensions.map((d: any) => d.value),
+    ['${aws_ecs_cluster.traffic.name}', '${aws_ecs_service.processor.name}'],
+  );
 });
 
 /** The task definition's container_definitions expression, comments dropped. */

@@ -44,7 +44,11 @@ export const REJECTED_CLASSES: readonly RejectedClass[] = [
   { name: 'empty body', agent: { event: restEvent('POST', { body: '' }), status: 400, code: 'malformed_json' } },
   {
     name: 'body over the size limit',
-    agent: { event: restEvent('POST', { body: body({ type: 'referrer', url: `${CANARY}.com/${'b'.repeat(LIMITS.bodyBytes)}` }) }), status: 413, code: 'body_too_large' },
+    agent: {
+      event: restEvent('POST', { body: body({ type: 'referrer', url: `${CANARY}.com/${'b'.repeat(LIMITS.bodyBytes)}` }) }),
+      status: 413,
+      code: 'body_too_large',
+    },
     processor: { body: body({ type: 'referrer', created_at: NOW, url: `${CANARY}.com/${'b'.repeat(LIMITS.bodyBytes)}` }), code: 'body_too_large' },
   },
   {
@@ -101,7 +105,11 @@ export const REJECTED_CLASSES: readonly RejectedClass[] = [
   },
   {
     name: 'script url in the Referer header',
-    agent: { event: restEvent('GET', { query: { type: 'referrer' }, headers: { Referer: `JaVaScRiPt:alert('${CANARY}')` } }), status: 400, code: 'invalid_url' },
+    agent: {
+      event: restEvent('GET', { query: { type: 'referrer' }, headers: { Referer: `JaVaScRiPt:alert('${CANARY}')` } }),
+      status: 400,
+      code: 'invalid_url',
+    },
     processor: { body: body({ type: 'referrer', created_at: NOW, url: `JaVaScRiPt:alert('${CANARY}')` }), code: 'invalid_url' },
   },
   {
@@ -123,9 +131,16 @@ export const REJECTED_CLASSES: readonly RejectedClass[] = [
     agent: { event: httpEvent('POST', { body: body({ type: 'referrer', url: 'test.com', visit_id: CANARY }) }), status: 400, code: 'unexpected_field' },
     processor: { body: body({ type: 'referrer', created_at: NOW, visit_id: `../${CANARY}` }), code: 'invalid_visit_id' },
   },
-  { name: 'missing type', agent: { event: direct({ url: `${CANARY}.com` }), status: 400, code: 'missing_field' }, processor: { body: body({ created_at: NOW, url: `${CANARY}.com` }), code: 'schema_violation' } },
+  {
+    name: 'missing type',
+    agent: { event: direct({ url: `${CANARY}.com` }), status: 400, code: 'missing_field' },
+    processor: { body: body({ created_at: NOW, url: `${CANARY}.com` }), code: 'schema_violation' },
+  },
   { name: 'missing url and Referer', agent: { event: restEvent('GET', { query: { type: 'referrer', x: CANARY } }), status: 400, code: 'missing_field' } },
   { name: 'method not allowed', agent: { event: restEvent('PUT', { body: CANARY }), status: 400, code: 'method_not_allowed' } },
   { name: 'event of no known shape', agent: { event: { queryStringParameters: CANARY }, status: 400, code: 'invalid_event' } },
-  { name: 'query value that is not a string', agent: { event: { queryStringParameters: { type: 'type-in', ip: { [CANARY]: 1 } } }, status: 400, code: 'schema_violation' } },
+  {
+    name: 'query value that is not a string',
+    agent: { event: { queryStringParameters: { type: 'type-in', ip: { [CANARY]: 1 } } }, status: 400, code: 'schema_violation' },
+  },
 ];

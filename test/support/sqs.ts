@@ -101,7 +101,12 @@ export function startTestProcessor(
 }
 
 /** A test endpoint, stopped when the test ends, preloaded with `count` valid visits (a seeded burst). */
-export async function endpointWithBurst(t: ExecutionContext, count: number, seed: number, options?: TestEndpointOptions): Promise<{ sqs: TestEndpoint; burst: BurstMessage[] }> {
+export async function endpointWithBurst(
+  t: ExecutionContext,
+  count: number,
+  seed: number,
+  options?: TestEndpointOptions,
+): Promise<{ sqs: TestEndpoint; burst: BurstMessage[] }> {
   const sqs = await startTestEndpoint(options);
   t.teardown(() => sqs.stop());
   const burst = makeBurst(count, 0, seededRandom(seed));

@@ -103,10 +103,17 @@ test('a slow write has its lease extended on every heartbeat, before the visibil
   t.is(calls.extend.length, 0, 'no extension before the first heartbeat');
   clock.increment(1);
   await settle();
-  t.deepEqual(calls.extend.map(({ at, seconds }) => ({ at, seconds })), [{ at: 10_000, seconds: 30 }]);
+  t.deepEqual(
+    calls.extend.map(({ at, seconds }) => ({ at, seconds })),
+    [{ at: 10_000, seconds: 30 }],
+  );
   clock.increment(10_000);
   await settle();
-  t.deepEqual(calls.extend.map((c) => c.at), [10_000, 20_000], 'each extension lands within the previous lease');
+  t.deepEqual(
+    calls.extend.map((c) => c.at),
+    [10_000, 20_000],
+    'each extension lands within the previous lease',
+  );
   finish();
   await settle();
   t.deepEqual(calls.acknowledge, [['r0', 'r1', 'r2']]);
@@ -126,7 +133,11 @@ test('buffered visits are covered from receipt: the first heartbeat comes linger
   t.is(calls.extend.length, 0);
   clock.increment(1);
   await settle();
-  t.deepEqual(calls.extend.map((c) => c.at), [6_000], 'heartbeat 10 s after receipt, 6 s after the flush');
+  t.deepEqual(
+    calls.extend.map((c) => c.at),
+    [6_000],
+    'heartbeat 10 s after receipt, 6 s after the flush',
+  );
   actor.stop();
 });
 
@@ -139,7 +150,11 @@ test('a slow extension counts against the lease: the next one comes early', asyn
   });
   actor.start();
   await run(clock, () => calls.extend.length >= 2, 100, 400);
-  t.deepEqual(calls.extend.map((c) => c.at), [10_000, 14_000], 'stale 15 - 10 (write deadline) - 1 (margin) = 4 s after it, and extended at once');
+  t.deepEqual(
+    calls.extend.map((c) => c.at),
+    [10_000, 14_000],
+    'stale 15 - 10 (write deadline) - 1 (margin) = 4 s after it, and extended at once',
+  );
   actor.stop();
 });
 
@@ -229,7 +244,11 @@ test('failed writes are retried with growing delays; if both halves fail too, th
   for (let i = 0; i < gaps.length; i++) t.true(gaps[i] >= delays[i]);
   t.deepEqual(calls.written, [], 'nothing written');
   t.is(calls.writes.length, settings.writeMaxAttempts + 2, 'then each half once ([m0 m1], [m2]); no further splitting');
-  t.deepEqual(calls.release.map((ids) => [...ids].sort()), [['r0', 'r1', 'r2']], 'released for a later receive');
+  t.deepEqual(
+    calls.release.map((ids) => [...ids].sort()),
+    [['r0', 'r1', 'r2']],
+    'released for a later receive',
+  );
   t.true(reports.some((r) => r.kind === 'released' && /both halves/.test(r.reason)));
   t.deepEqual(calls.acknowledge, [], 'nothing deleted');
   t.deepEqual(calls.deadLettered, [], 'not dead-lettered before their last receive');
@@ -245,7 +264,11 @@ test('storage refusing every row at their last receive: split to single rows, ea
   });
   actor.start();
   await run(clock, () => actor.getSnapshot().status === 'done', 1_000);
-  t.deepEqual(calls.deadLettered.map((l) => [l.messageId, l.reason.code]).sort(), [['m0', 'write_failed'], ['m1', 'write_failed'], ['m2', 'write_failed']]);
+  t.deepEqual(calls.deadLettered.map((l) => [l.messageId, l.reason.code]).sort(), [
+    ['m0', 'write_failed'],
+    ['m1', 'write_failed'],
+    ['m2', 'write_failed'],
+  ]);
   t.deepEqual(calls.release, []);
 });
 

@@ -7,7 +7,13 @@ const field = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.
 // Each field is mostly of the right type, so about a fifth of the objects pass and the rest miss by one field.
 const likely = <T>(right: fc.Arbitrary<T>) => fc.oneof({ arbitrary: right, weight: 6 }, { arbitrary: field, weight: 1 });
 const nearBody = fc.record(
-  { type: likely(fc.string()), created_at: likely(fc.oneof(fc.integer(), fc.double())), visit_id: likely(fc.string()), ip: likely(fc.string()), url: likely(fc.string()) },
+  {
+    type: likely(fc.string()),
+    created_at: likely(fc.oneof(fc.integer(), fc.double())),
+    visit_id: likely(fc.string()),
+    ip: likely(fc.string()),
+    url: likely(fc.string()),
+  },
   { requiredKeys: [] },
 );
 

@@ -19,7 +19,10 @@ test('a machine importing an adapter, the SDK or a logger is reported', (t) => {
   ].join('\n');
   const problems = checkFile('machines/poller.ts', source);
   t.is(problems.length, 3, problems.join('\n'));
-  t.regex(problems[0], /^machines\/poller\.ts imports '\.\.\/src\/processor\/sqs-queue\.ts': machines\/ imports only from machines\/, src\/contract\/, xstate \(the machines are pure/);
+  t.regex(
+    problems[0],
+    /^machines\/poller\.ts imports '\.\.\/src\/processor\/sqs-queue\.ts': machines\/ imports only from machines\/, src\/contract\/, xstate \(the machines are pure/,
+  );
   t.regex(problems[1], /imports '@aws-sdk\/client-sqs'/);
   t.regex(problems[2], /imports 'pino'/);
 });

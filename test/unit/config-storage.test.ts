@@ -1,4 +1,3 @@
-
 import test from 'ava';
 import { backoffDelay } from '../../machines/backoff.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
@@ -25,7 +24,10 @@ const bad: Array<[Record<string, string>, RegExp]> = [
   [{ TRAFFIC_DLQ_URL: 'http://127.0.0.1:4566/000000000000/dlq' }, /^TRAFFIC_DLQ_URL is set but TRAFFIC_QUEUE_URL is not/],
   [{ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }, /^AWS_ENDPOINT_URL is set but TRAFFIC_QUEUE_URL is not/],
   [{ METRICS_PORT: '4566' }, /^METRICS_PORT=4566 is invalid: the embedded SQS endpoint listens on that port/],
-  [{ TRAFFIC_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/q', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', EMBEDDED_SQS_PORT: '4567' }, /^EMBEDDED_SQS_PORT is set but so is TRAFFIC_QUEUE_URL/],
+  [
+    { TRAFFIC_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/q', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', EMBEDDED_SQS_PORT: '4567' },
+    /^EMBEDDED_SQS_PORT is set but so is TRAFFIC_QUEUE_URL/,
+  ],
   [{ STORAGE_BACKEND: 'postgres' }, /^STORAGE_BACKEND="postgres" is invalid: expected one of mysql, cassandra$/],
   [{ TRAFFIC_QUEUE_URL: 'not a url' }, /^TRAFFIC_QUEUE_URL=.*http\(s\) URL$/],
   [{ VISIBILITY_TIMEOUT_SECONDS: '30', HEARTBEAT_SECONDS: '30' }, /^HEARTBEAT_SECONDS=30 is invalid: it must be below VISIBILITY_TIMEOUT_SECONDS/],

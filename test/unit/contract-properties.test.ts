@@ -5,7 +5,15 @@ import { LIMITS } from '../../src/contract/limits.ts';
 import { parseVisitBody, type RejectionCode } from '../../src/contract/visit.ts';
 
 const CODES: ReadonlySet<RejectionCode> = new Set([
-  'body_too_large', 'invalid_character', 'malformed_json', 'schema_violation', 'unexpected_field', 'invalid_type', 'invalid_ip', 'invalid_url', 'invalid_visit_id',
+  'body_too_large',
+  'invalid_character',
+  'malformed_json',
+  'schema_violation',
+  'unexpected_field',
+  'invalid_type',
+  'invalid_ip',
+  'invalid_url',
+  'invalid_visit_id',
 ]);
 
 /** Bodies near the contract: right keys, wrong or odd values, extra keys including __proto__. */

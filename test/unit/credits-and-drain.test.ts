@@ -12,7 +12,6 @@ import { loadConfig } from '../../src/processor/config.ts';
 import { supervisorInput } from '../../src/processor/processor.ts';
 import { settle, simulatedProcessor } from '../support/simulated-processor.ts';
 
-
 test('every failed receive gives back all the credits it took', async (t) => {
   const clock = new SimulatedClock();
   const credits = new CreditPool(20, Date.now);
@@ -31,7 +30,10 @@ test('every failed receive gives back all the credits it took', async (t) => {
     },
     actions: { returnCredits: ({ self }, n: number) => credits.giveBack(n, self.id) },
   });
-  const actor = createActor(poller, { clock, input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 100, backoffMaxMs: 100, stopGraceMs: 500 } } }).start();
+  const actor = createActor(poller, {
+    clock,
+    input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 100, backoffMaxMs: 100, stopGraceMs: 500 } },
+  }).start();
   for (let i = 0; i < 50 && receives < 7; i++) {
     await settle();
     clock.increment(100);
@@ -97,7 +99,11 @@ test('SHUTDOWN lets in-flight batches finish within the grace period instead of 
     clock.increment(10);
   }
   t.deepEqual(actor.getSnapshot().output, { status: 'stopped' });
-  t.deepEqual(reports.filter((r) => r.kind === 'released' && !r.source.startsWith('poller-')), [], 'no batch released: they finished within the grace period');
+  t.deepEqual(
+    reports.filter((r) => r.kind === 'released' && !r.source.startsWith('poller-')),
+    [],
+    'no batch released: they finished within the grace period',
+  );
   t.true(written.size > writtenBefore, 'batches in flight at SHUTDOWN were written');
   t.is(queue.invisible, 0, 'nothing left invisible');
   t.is(written.size + queue.messages.size, 400, 'every visit written or still queued');

@@ -11,7 +11,6 @@ import { ConfigError, loadConfig } from '../../src/processor/config.ts';
 import { FakeQueue } from '../support/fake-queue.ts';
 import { runUntil as runClockUntil, simulatedProcessor } from '../support/simulated-processor.ts';
 
-
 /** `valid` referrer visits with an invalid body (unknown type) after every `every` of them. */
 function fill(queue: FakeQueue, valid: number, every: number): number {
   let invalid = 0;
@@ -50,7 +49,10 @@ test('rejected messages of all pollers share DLQ calls, ten at most a call, each
   t.is(queue.deadLettered.length, invalid, 'one DLQ copy per invalid message');
   t.is(new Set(queue.deadLettered.map((d) => d.body)).size, invalid, 'no message copied twice');
   t.true(queue.deadLettered.every((d) => d.reason === 'invalid_type'));
-  t.true(calls.every((n) => n <= 10), `batches of ${calls.join(', ')}`);
+  t.true(
+    calls.every((n) => n <= 10),
+    `batches of ${calls.join(', ')}`,
+  );
   // Sent per receive this would be one call per invalid message (one in each receive holding one).
   t.true(calls.length <= Math.ceil(invalid / 10) + 3, `${calls.length} DLQ calls for ${invalid} messages: ${calls.join(', ')}`);
   const letters = reports.flatMap((r) => (r.kind === 'dead-lettered' ? r.letters : []));
@@ -104,7 +106,10 @@ test('a DLQ call that fails leaves the messages on the PIPELINE, reports it, and
 test('DEAD_LETTER_LINGER_MS is checked: a range, and room in the lease for the DLQ calls', (t) => {
   t.is(loadConfig({}).deadLetterLingerMs, 200);
   t.is(loadConfig({ DEAD_LETTER_LINGER_MS: '0' }).deadLetterLingerMs, 0);
-  t.throws(() => loadConfig({ DEAD_LETTER_LINGER_MS: '-1' }), { instanceOf: ConfigError, message: /^DEAD_LETTER_LINGER_MS="-1" is invalid: expected an integer from 0 to 60000/ });
+  t.throws(() => loadConfig({ DEAD_LETTER_LINGER_MS: '-1' }), {
+    instanceOf: ConfigError,
+    message: /^DEAD_LETTER_LINGER_MS="-1" is invalid: expected an integer from 0 to 60000/,
+  });
   t.throws(() => loadConfig({ DEAD_LETTER_LINGER_MS: 'soon' }), { instanceOf: ConfigError, message: /^DEAD_LETTER_LINGER_MS=/ });
   t.throws(() => loadConfig({ VISIBILITY_TIMEOUT_SECONDS: '30', DEAD_LETTER_LINGER_MS: '25000' }), {
     instanceOf: ConfigError,

@@ -36,7 +36,10 @@ test('an abandoned call that settles late is counted as settled and its error is
 
 test('a call that finishes in time returns its value; a failing one its own error', async (t) => {
   t.is(await withDeadline(async () => 42, { ms: 1_000, what: 'x' }), 42);
-  await t.throwsAsync(withDeadline(async () => Promise.reject(new Error('storage down')), { ms: 1_000, what: 'x' }), { message: 'storage down' });
+  await t.throwsAsync(
+    withDeadline(async () => Promise.reject(new Error('storage down')), { ms: 1_000, what: 'x' }),
+    { message: 'storage down' },
+  );
 });
 
 test('the caller stopping abandons the call at once', async (t) => {

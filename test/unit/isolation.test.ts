@@ -36,8 +36,14 @@ test('a writer keeps what fits in its share and defers the rest, longer when its
     { seconds: 4, deliveries: [incoming[2]] },
   ]);
   const failing = admit(incoming, 10, true, share);
-  t.deepEqual(failing.keep.map((d) => d.messageId), ['m4']);
-  t.deepEqual(failing.defer.map((g) => g.seconds), [30, 60]);
+  t.deepEqual(
+    failing.keep.map((d) => d.messageId),
+    ['m4'],
+  );
+  t.deepEqual(
+    failing.defer.map((g) => g.seconds),
+    [30, 60],
+  );
   t.is(deferDelaySeconds(10, true, share), 900, 'capped');
   t.deepEqual(admit(incoming, 0, true, share).defer, [], 'room for all: nothing deferred');
 });

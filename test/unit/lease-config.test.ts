@@ -13,9 +13,15 @@ import { supervisorInput } from '../../src/processor/processor.ts';
 import { testRefusedConfigs } from '../support/refused-config.ts';
 
 const refused: Array<[Record<string, string>, RegExp]> = [
-  [{ BATCH_LINGER_MS: '45000' }, /^BATCH_LINGER_MS=45000 is invalid: it must be at most \(VISIBILITY_TIMEOUT_SECONDS 30 - HEARTBEAT_SECONDS 10\) x 1000 - 1000 = 19000 so buffered visits/],
+  [
+    { BATCH_LINGER_MS: '45000' },
+    /^BATCH_LINGER_MS=45000 is invalid: it must be at most \(VISIBILITY_TIMEOUT_SECONDS 30 - HEARTBEAT_SECONDS 10\) x 1000 - 1000 = 19000 so buffered visits/,
+  ],
   [{ WRITE_TIMEOUT_MS: '25000' }, /^WRITE_TIMEOUT_MS=25000 is invalid: it must be at most .* = 19000 so a write never outlives its lease$/],
-  [{ VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '4' }, /^HEARTBEAT_SECONDS=4 is invalid: with VISIBILITY_TIMEOUT_SECONDS=5 it leaves 0 ms of lease for a write/],
+  [
+    { VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '4' },
+    /^HEARTBEAT_SECONDS=4 is invalid: with VISIBILITY_TIMEOUT_SECONDS=5 it leaves 0 ms of lease for a write/,
+  ],
 ];
 testRefusedConfigs(refused, (env) => `a lease that cannot hold ${JSON.stringify(env)} is refused with one line`);
 
@@ -47,7 +53,12 @@ test('a visit lingering in the writer has its lease extended 10 s after receipt,
   const writer = writerMachine.provide({ actors: { batch } });
   const { writerSettings } = supervisorInput(loadConfig({ BATCH_LINGER_MS: '15000', BATCH_SIZE: '10' }));
   const actor = createActor(writer, { clock, input: { type: 'referrer', settings: writerSettings } }).start();
-  const delivery: Delivery = { visit: { visitId: 'v1', type: 'referrer', createdAt: 1, url: 'test.com' }, messageId: 'm1', receiptHandle: 'r1', receiveCount: 1 };
+  const delivery: Delivery = {
+    visit: { visitId: 'v1', type: 'referrer', createdAt: 1, url: 'test.com' },
+    messageId: 'm1',
+    receiptHandle: 'r1',
+    receiveCount: 1,
+  };
   actor.send({ type: 'VISITS', deliveries: [delivery] });
   for (let at = 0; at < 16_000; at += 500) {
     await new Promise((resolve) => setImmediate(resolve));

@@ -7,7 +7,10 @@ const rejected: Array<[Record<string, string>, RegExp]> = [
   // 20,000 batch actors of one visit each: RSS past 1 GB and leases lapsing.
   [{ MAX_IN_FLIGHT: '20000', BATCH_SIZE: '1' }, /^MAX_IN_FLIGHT=20000 is invalid with BATCH_SIZE=1: up to 20000 batches/],
   // Few enough batches, but 1,000 visibility calls per second to keep their leases.
-  [{ MAX_IN_FLIGHT: '2000', BATCH_SIZE: '1', HEARTBEAT_SECONDS: '1', SQS_CONCURRENCY: '4' }, /^MAX_IN_FLIGHT=2000 is invalid with BATCH_SIZE=1, HEARTBEAT_SECONDS=1 and SQS_CONCURRENCY=4: .* leases would lapse/],
+  [
+    { MAX_IN_FLIGHT: '2000', BATCH_SIZE: '1', HEARTBEAT_SECONDS: '1', SQS_CONCURRENCY: '4' },
+    /^MAX_IN_FLIGHT=2000 is invalid with BATCH_SIZE=1, HEARTBEAT_SECONDS=1 and SQS_CONCURRENCY=4: .* leases would lapse/,
+  ],
   [{ SQS_CALL_TIMEOUT_MS: '1000', SQS_CONNECT_TIMEOUT_MS: '2000' }, /^SQS_CONNECT_TIMEOUT_MS=2000 is invalid: it must not exceed SQS_CALL_TIMEOUT_MS/],
   [{ SQS_CALL_TIMEOUT_MS: '0' }, /^SQS_CALL_TIMEOUT_MS="0" is invalid: expected an integer from 100/],
   [{ HEALTH_MAX_SILENCE_SECONDS: '24', RECEIVE_WAIT_SECONDS: '20' }, /^HEALTH_MAX_SILENCE_SECONDS=24 is invalid: it must exceed RECEIVE_WAIT_SECONDS/],

@@ -32,7 +32,15 @@ test('metrics count reports, observe latency from created_at, and serve over HTT
     source: 'poller-1',
     letters: [{ messageId: 'm', reason: { code: 'malformed_json', message: 'bad' }, reasonKept: 'full' }],
   });
-  metrics.observe({ kind: 'entries-failed', call: 'extend', source: 'referrer', failures: [{ messageId: 'm1', code: 'ReceiptHandleIsInvalid' }, { messageId: 'm2', code: 'ReceiptHandleIsInvalid' }] });
+  metrics.observe({
+    kind: 'entries-failed',
+    call: 'extend',
+    source: 'referrer',
+    failures: [
+      { messageId: 'm1', code: 'ReceiptHandleIsInvalid' },
+      { messageId: 'm2', code: 'ReceiptHandleIsInvalid' },
+    ],
+  });
   metrics.observe({ kind: 'entries-failed', call: 'dlq-send', source: 'poller-1', failures: [{ messageId: 'm3', code: 'QueueDoesNotExist' }] });
   metrics.observe({ kind: 'write-failed', type: 'referrer', count: 2, attempt: 1, willRetry: true, delayMs: 100, error: new Error('x') });
   metrics.observe({ kind: 'acknowledged', type: 'referrer', count: 10, failed: 2 });

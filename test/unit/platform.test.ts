@@ -1,4 +1,3 @@
-
 import test from 'ava';
 import { AgentConfigError } from '../../src/agent/config.ts';
 import { createAgentLogger } from '../../src/agent/logger.ts';

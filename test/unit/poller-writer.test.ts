@@ -3,7 +3,16 @@ import test from 'ava';
 import { createActor, fromPromise, setup, SimulatedClock, assign } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
 import { pollerMachine } from '../../machines/poller.ts';
-import { writerSystemId, type DeadLetterResult, type Delivery, type EntryResult, type Lease, type QueueMessage, type RejectedMessage, type Report } from '../../machines/types.ts';
+import {
+  writerSystemId,
+  type DeadLetterResult,
+  type Delivery,
+  type EntryResult,
+  type Lease,
+  type QueueMessage,
+  type RejectedMessage,
+  type Report,
+} from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
 
 const settle = async () => {
@@ -43,7 +52,10 @@ function pollerHarness(receive: (call: number) => Promise<QueueMessage[]>, credi
     entry: assign(({ spawn }) => {
       spawn('fakeWriter', { systemId: writerSystemId('type-in') });
       spawn('fakeWriter', { systemId: writerSystemId('referrer') });
-      spawn('poller', { id: 'p', input: { id: 'poller-1', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1_000, backoffMaxMs: 8_000, stopGraceMs: 500 } } });
+      spawn('poller', {
+        id: 'p',
+        input: { id: 'poller-1', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1_000, backoffMaxMs: 8_000, stopGraceMs: 500 } },
+      });
       return {};
     }),
   });
@@ -81,8 +93,20 @@ test('valid visits go to their writer, invalid ones to the DLQ with their reason
   const { released, deadLettered, routed, actor } = pollerHarness(async (call) => (call === 1 ? batch : new Promise(() => {})));
   actor.start();
   await settle();
-  t.deepEqual(routed.map((d) => [d.messageId, d.visit.type]), [['m1', 'type-in'], ['m2', 'referrer']]);
-  t.deepEqual(deadLettered.flat().map((r) => [r.message.messageId, r.rejection.code]), [['m3', 'malformed_json'], ['m4', 'invalid_type']]);
+  t.deepEqual(
+    routed.map((d) => [d.messageId, d.visit.type]),
+    [
+      ['m1', 'type-in'],
+      ['m2', 'referrer'],
+    ],
+  );
+  t.deepEqual(
+    deadLettered.flat().map((r) => [r.message.messageId, r.rejection.code]),
+    [
+      ['m3', 'malformed_json'],
+      ['m4', 'invalid_type'],
+    ],
+  );
   // 10 credits taken: 6 unused back at once, 2 after dead-lettering, 2 travel with the visits.
   t.deepEqual(released, [6, 2]);
 });
@@ -99,7 +123,10 @@ test('a poller without credits does not receive (paused)', async (t) => {
       }),
     },
   });
-  const actor = createActor(poller, { clock, input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1, backoffMaxMs: 1, stopGraceMs: 500 } } }).start();
+  const actor = createActor(poller, {
+    clock,
+    input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1, backoffMaxMs: 1, stopGraceMs: 500 } },
+  }).start();
   await settle();
   clock.increment(60_000);
   await settle();
@@ -174,6 +201,9 @@ test('a draining writer flushes what it buffers and stops when every batch is do
   actor.send({ type: 'VISITS', deliveries: deliveries(1, 2) });
   actor.send({ type: 'DRAIN' });
   await settle();
-  t.deepEqual(writes.map((w) => w.ids), [['m1', 'm2']]);
+  t.deepEqual(
+    writes.map((w) => w.ids),
+    [['m1', 'm2']],
+  );
   t.is(actor.getSnapshot().status, 'done');
 });

@@ -2,12 +2,7 @@
  * The SQS adapter's batch bookkeeping with a scripted client: partial failures are answered per
  * message id, and the PIPELINE loses exactly the messages the DLQ accepted.
  */
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  SendMessageBatchCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import test from 'ava';
 import PQueue from 'p-queue';
 import type { DeadLetter } from '../../machines/types.ts';
@@ -37,11 +32,23 @@ test('a partial DeleteMessageBatch answers the failed entries by message id, acr
   const { queue, calls } = scripted((command) => {
     if (!(command instanceof DeleteMessageBatchCommand)) throw new Error('unexpected');
     const entries = command.input.Entries!;
-    return { Successful: entries.filter((e) => e.Id !== 'msg-3' && e.Id !== 'msg-12').map((e) => ({ Id: e.Id })), Failed: [{ Id: 'msg-3', Code: 'InternalError' }, { Id: 'msg-12', Code: 'InternalError' }].filter((f) => entries.some((e) => e.Id === f.Id)) };
+    return {
+      Successful: entries.filter((e) => e.Id !== 'msg-3' && e.Id !== 'msg-12').map((e) => ({ Id: e.Id })),
+      Failed: [
+        { Id: 'msg-3', Code: 'InternalError' },
+        { Id: 'msg-12', Code: 'InternalError' },
+      ].filter((f) => entries.some((e) => e.Id === f.Id)),
+    };
   });
   const { failed } = await queue.deleteMessages(leases(15), never);
-  t.deepEqual(failed.map((f) => [f.messageId, f.code]).sort(), [['msg-12', 'InternalError'], ['msg-3', 'InternalError']]);
-  t.deepEqual(calls.map((c) => c.ids.length), [10, 5]);
+  t.deepEqual(failed.map((f) => [f.messageId, f.code]).sort(), [
+    ['msg-12', 'InternalError'],
+    ['msg-3', 'InternalError'],
+  ]);
+  t.deepEqual(
+    calls.map((c) => c.ids.length),
+    [10, 5],
+  );
   t.deepEqual(calls[0].ids.slice(0, 3), ['msg-0', 'msg-1', 'msg-2'], 'entry Id is the message id');
 });
 
@@ -88,13 +95,18 @@ test('a DLQ copy whose PIPELINE delete failed is not sent again when the message
     if (command instanceof DeleteMessageBatchCommand) {
       deletes += 1;
       // The first three delete calls (one try and two retries) fail.
-      return deletes <= 3 ? { Successful: [], Failed: command.input.Entries!.map((e) => ({ Id: e.Id, Code: 'InternalError' })) } : { Successful: command.input.Entries!.map((e) => ({ Id: e.Id })), Failed: [] };
+      return deletes <= 3
+        ? { Successful: [], Failed: command.input.Entries!.map((e) => ({ Id: e.Id, Code: 'InternalError' })) }
+        : { Successful: command.input.Entries!.map((e) => ({ Id: e.Id })), Failed: [] };
     }
     throw new Error('unexpected');
   });
   const first = await queue.deadLetter(letters(1), () => 60, never);
   t.is(first.notDeleted.length, 1);
   const again = await queue.deadLetter(letters(1), () => 60, never);
-  t.deepEqual(again.sent.map((s) => s.messageId), ['msg-0']);
+  t.deepEqual(
+    again.sent.map((s) => s.messageId),
+    ['msg-0'],
+  );
   t.is(sends, 1, 'one copy in the DLQ');
 });

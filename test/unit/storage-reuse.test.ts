@@ -1,4 +1,3 @@
-
 import test from 'ava';
 import type { Visit } from '../../src/contract/visit.ts';
 import { visitType } from '../../src/contract/visit-types.ts';
@@ -65,7 +64,10 @@ test('the same writes leave the same rows on MySQL and Cassandra: the last write
 test('a visit_id arriving with different content is warned about (ids only); the same content again is not', async (t) => {
   const { lines } = await tableAfter('mysql');
   const warnings = lines.filter((l) => l.msg.startsWith('visit_id arrived again'));
-  t.deepEqual(warnings.map((w) => w.visitIds), [['v1'], ['v2']]);
+  t.deepEqual(
+    warnings.map((w) => w.visitIds),
+    [['v1'], ['v2']],
+  );
   t.false(JSON.stringify(warnings).includes('10.0.0'), 'no visitor data in the warning');
   const { lines: again, logger } = capture();
   const storage = createStorage('cassandra', logger);

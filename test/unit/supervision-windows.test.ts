@@ -6,7 +6,6 @@
 import test from 'ava';
 import { mixedVisits, runUntil, simulatedProcessor } from '../support/simulated-processor.ts';
 
-
 /** Crash points, each used once: `received:poller-1` crashes that poller as it reports a receive. */
 type CrashPoint = `received:${string}` | `written:${string}`;
 
@@ -74,7 +73,10 @@ test('a writer crashing while draining: its credits come back and the supervisor
   const shutdownAt = s.clock.now();
   s.actor.send({ type: 'SHUTDOWN' });
   await runUntil(s.clock, () => s.actor.getSnapshot().status !== 'active');
-  t.true(s.crashes().some((r) => r.kind === 'child-crashed' && r.child === 'writer-type-in' && r.delayMs === -1), 'crash reported, not restarted');
+  t.true(
+    s.crashes().some((r) => r.kind === 'child-crashed' && r.child === 'writer-type-in' && r.delayMs === -1),
+    'crash reported, not restarted',
+  );
   t.true(s.clock.now() - shutdownAt < 60_000, 'stopped before the grace period ran out');
   assertCleanStop(t, s);
 });

@@ -7,7 +7,6 @@ import { loadConfig } from '../../src/processor/config.ts';
 import { supervisorInput } from '../../src/processor/processor.ts';
 import { mixedVisits, runUntil, settle, simulatedProcessor } from '../support/simulated-processor.ts';
 
-
 test('a crashed child is restarted after a backoff delay, and only then', async (t) => {
   const clock = new SimulatedClock();
   let spawns = 0;

@@ -11,7 +11,24 @@ import { parseVisitBody } from '../../src/contract/visit.ts';
 
 const RUNS = 10_000;
 
-const DANGEROUS = ['javascript', 'vbscript', 'livescript', 'data', 'file', 'ftp', 'blob', 'about', 'mailto', 'ws', 'wss', 'jar', 'intent', 'view-source', 'chrome', 'filesystem'];
+const DANGEROUS = [
+  'javascript',
+  'vbscript',
+  'livescript',
+  'data',
+  'file',
+  'ftp',
+  'blob',
+  'about',
+  'mailto',
+  'ws',
+  'wss',
+  'jar',
+  'intent',
+  'view-source',
+  'chrome',
+  'filesystem',
+];
 /** Any other scheme a parser would accept: a letter, then letters, digits, + . - (http and https excluded). */
 const randomScheme = fc
   .tuple(fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz'), fc.string({ unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz0123456789+.-'), maxLength: 12 }))
@@ -47,7 +64,8 @@ const payload = fc.oneof(
   fc.string({ maxLength: 20 }),
 );
 /** Digits after the colon make `scheme:1` look like `host:port`. */
-const afterColon = fc.tuple(fc.option(fc.integer({ min: 0, max: 99_999 }).map(String), { freq: 2 }), fc.constantFrom('', '/', '//'), payload)
+const afterColon = fc
+  .tuple(fc.option(fc.integer({ min: 0, max: 99_999 }).map(String), { freq: 2 }), fc.constantFrom('', '/', '//'), payload)
   .map(([digits, slashes, rest]) => `${digits ?? ''}${slashes}${rest}`);
 
 /** A non-http(s) url, disguised. */
@@ -63,10 +81,19 @@ const disguisedScheme = fc
 /** http and https spelled the same ways, plus hosts, bare hosts with ports and random strings. */
 const anyUrl = fc.oneof(
   disguisedScheme,
-  fc.tuple(fc.constantFrom('http', 'https').chain(spelled), fc.constantFrom(...COLONS), fc.constantFrom('', '/', '//', '///', '\\\\'), fc.oneof(fc.domain(), fc.constant('javascript:1')), afterColon)
+  fc
+    .tuple(
+      fc.constantFrom('http', 'https').chain(spelled),
+      fc.constantFrom(...COLONS),
+      fc.constantFrom('', '/', '//', '///', '\\\\'),
+      fc.oneof(fc.domain(), fc.constant('javascript:1')),
+      afterColon,
+    )
     .map(([scheme, colon, slashes, host, rest]) => `${scheme}${colon}${slashes}${host}/${rest}`),
   fc.webUrl({ withQueryParameters: true, withFragments: true }),
-  fc.tuple(fc.domain(), fc.option(fc.integer({ min: 0, max: 70_000 })), fc.webPath()).map(([host, port, path]) => `${host}${port === null ? '' : `:${port}`}${path}`),
+  fc
+    .tuple(fc.domain(), fc.option(fc.integer({ min: 0, max: 70_000 })), fc.webPath())
+    .map(([host, port, path]) => `${host}${port === null ? '' : `:${port}`}${path}`),
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
 );

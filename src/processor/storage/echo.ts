@@ -32,7 +32,10 @@ export function createEchoStorage(backend: string, plan: (type: VisitTypeDefinit
       const changed = memory.record(all);
       if (changed.length > 0) {
         // Ids only: the content is the visitor's data.
-        logger.warn({ backend, table: type.table, count: changed.length, visitIds: changed.slice(0, 20) }, 'visit_id arrived again with different content: the last write wins');
+        logger.warn(
+          { backend, table: type.table, count: changed.length, visitIds: changed.slice(0, 20) },
+          'visit_id arrived again with different content: the last write wins',
+        );
       }
       const rows = lastRowPerVisitId(all);
       logger.info({ backend, table: type.table, ...plan(type, rows.length), rows }, 'write');

@@ -5,7 +5,6 @@
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
 import type { Visit } from '../../contract/visit.ts';
 
-
 /** A row as stored: column names of the schema files in schema/. */
 export interface VisitRow {
   visit_id: string;

@@ -1,4 +1,3 @@
-
 import { createAgent, type AgentHandler, type OutgoingMessage, type SendVisit } from '../../../src/agent/agent.ts';
 import type { AgentResponse } from '../../../src/agent/responses.ts';
 import { capturedLogger } from '../../support/captured-logger.ts';
