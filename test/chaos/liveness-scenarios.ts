@@ -5,7 +5,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBurst } from '../../scripts/support/burst.ts';
+import type { BurstMessage } from '../../scripts/support/burst.ts';
 import { waitFor } from '../support/sqs.ts';
 import { OutageProxy } from './proxy.ts';
 import { account, drained, endpoint, ledger, preloaded, startWorker, stopAll, type Endpoint, type Scale, type ScenarioResult } from './scenarios.ts';
@@ -151,7 +151,7 @@ export async function oneTypeDown(scale: Scale): Promise<ScenarioResult> {
     // The quick run is shorter than the default deferral (30 s) of a failing type.
     ...(full(scale) ? {} : { DEFER_SECONDS: '3' }),
   };
-  const measure = async (down: boolean): Promise<{ ep: Endpoint; rate: number; burst: ReturnType<typeof makeBurst> }> => {
+  const measure = async (down: boolean): Promise<{ ep: Endpoint; rate: number; burst: BurstMessage[] }> => {
     const ep = await endpoint();
     const burst = await preloaded(ep, count, 1205);
     const startedAt = Date.now();
