@@ -59,7 +59,8 @@ if (import.meta.main) {
   try {
     const built = await buildAgent(process.argv[2] ? resolve(process.argv[2]) : AGENT_ZIP);
     process.stdout.write(
-      `${relative(process.cwd(), built.zipPath) || built.zipPath}: ${kib(built.zipBytes)} (index.js ${kib(built.bundleBytes)}), handler ${AGENT_HANDLER}, runtime nodejs24.x\n`,
+      `${relative(process.cwd(), built.zipPath) || built.zipPath}: ${kib(built.zipBytes)} (index.js ${kib(built.bundleBytes)}), ` +
+        `handler ${AGENT_HANDLER}, runtime nodejs24.x\n`,
     );
   } catch (error) {
     process.stderr.write(`build:agent: ${(error as Error).message}\n`);

@@ -76,7 +76,8 @@ if (import.meta.main) {
     process.exitCode = 1;
   } else {
     console.log(
-      `check:deps: ${count} locked packages, all from the registry with sha512 integrity; install scripts only in ${Object.keys(INSTALL_SCRIPTS_ALLOWED).join(', ')}`,
+      `check:deps: ${count} locked packages, all from the registry with sha512 integrity; ` +
+        `install scripts only in ${Object.keys(INSTALL_SCRIPTS_ALLOWED).join(', ')}`,
     );
   }
 }

@@ -107,7 +107,8 @@ test('the MySQL adapter logs one upsert per batch with its rows', async (t) => {
   t.like(line, { msg: 'write', backend: 'mysql', table: 'traffic_type_in', prepared: false, executions: 1, concurrent: false });
   t.is(
     line.statement,
-    'INSERT INTO `traffic_type_in` (`visit_id`, `created_at`, `ip`) VALUES (?, ?, ?), (?, ?, ?) AS `new` ON DUPLICATE KEY UPDATE `created_at` = `new`.`created_at`, `ip` = `new`.`ip`',
+    'INSERT INTO `traffic_type_in` (`visit_id`, `created_at`, `ip`) VALUES (?, ?, ?), (?, ?, ?) ' +
+      'AS `new` ON DUPLICATE KEY UPDATE `created_at` = `new`.`created_at`, `ip` = `new`.`ip`',
   );
   t.deepEqual(line.rows, ROWS);
 });
