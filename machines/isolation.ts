@@ -40,16 +40,15 @@ export function admit(deliveries: readonly Delivery[], holding: number, degraded
   const keep: Delivery[] = [];
   const bySeconds = new Map<number, Delivery[]>();
   for (const delivery of deliveries) {
-    if (delivery.receiveCount > settings.deferUpToReceive) {
+    if (room > 0 || delivery.receiveCount > settings.deferUpToReceive) {
       keep.push(delivery);
       room -= 1;
-    } else if (room > 0) {
-      keep.push(delivery);
-      room -= 1;
-    } else {
-      const seconds = deferDelaySeconds(delivery.receiveCount, degraded, settings);
-      bySeconds.set(seconds, [...(bySeconds.get(seconds) ?? []), delivery]);
+      continue;
     }
+    const seconds = deferDelaySeconds(delivery.receiveCount, degraded, settings);
+    const group = bySeconds.get(seconds);
+    if (group) group.push(delivery);
+    else bySeconds.set(seconds, [delivery]);
   }
   return { keep, defer: [...bySeconds].map(([seconds, list]) => ({ seconds, deliveries: list })) };
 }
