@@ -22,7 +22,7 @@ import { assign, raise, setup, stateIn } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay } from './backoff.ts';
 import { notProvided } from './not-provided.ts';
-import type { BatchSettings, DeadLetter, DeadLetterResult, Delivery, EntryResult, ExtendResult, Lease, Report } from './types.ts';
+import type { BatchSettings, DeadLetter, DeadLetterReason, DeadLetterResult, Delivery, EntryResult, ExtendResult, Lease, Report } from './types.ts';
 
 export interface BatchInput {
   readonly type: VisitTypeName;
@@ -64,9 +64,9 @@ interface BatchContext extends BatchInput {
   unacked: Delivery[];
   ackAttempt: number;
   lastError: unknown;
-  /** Rows that kept failing alone: released, or dead-lettered with the storage error. */
+  /** Rows that kept failing alone: released, or dead-lettered with the storage error as their reason (worked out once). */
   toRelease: Delivery[];
-  toDeadLetter: Array<{ delivery: Delivery; error: unknown }>;
+  toDeadLetter: Array<{ delivery: Delivery; reason: DeadLetterReason }>;
   renewed: boolean;
   /** How long the last successful extension call took: SQS may have applied it at its start. */
   renewalLagMs: number;
@@ -353,7 +353,12 @@ export const batchMachine = setup({
                           groups: rest,
                           attempt: 1,
                           attemptsAllowed: context.split ? 1 : context.settings.writeMaxAttempts,
-                          toDeadLetter: dead ? [...context.toDeadLetter, { delivery: row, error: event.error }] : context.toDeadLetter,
+                          toDeadLetter: dead
+                            ? [
+                                ...context.toDeadLetter,
+                                { delivery: row, reason: { code: 'write_failed' as const, message: writeFailedReason(event.error, row) } },
+                              ]
+                            : context.toDeadLetter,
                           toRelease: dead ? context.toRelease : [...context.toRelease, row],
                         };
                       }),
@@ -450,11 +455,11 @@ export const batchMachine = setup({
               invoke: {
                 src: 'deadLetter',
                 input: ({ context }) => ({
-                  letters: context.toDeadLetter.map(({ delivery, error }) => ({
+                  letters: context.toDeadLetter.map(({ delivery, reason }) => ({
                     ...leaseOf(delivery),
                     body: delivery.body,
                     receiveCount: delivery.receiveCount,
-                    reason: { code: 'write_failed' as const, message: writeFailedReason(error, delivery) },
+                    reason,
                   })),
                 }),
                 onDone: {
@@ -465,14 +470,11 @@ export const batchMachine = setup({
                       params: ({ context, event }) => ({
                         kind: 'dead-lettered',
                         source: context.type,
-                        letters: event.output.sent.map((s) => {
-                          const entry = context.toDeadLetter.find((d) => d.delivery.messageId === s.messageId)!;
-                          return {
-                            messageId: s.messageId,
-                            reasonKept: s.reasonKept,
-                            reason: { code: 'write_failed' as const, message: writeFailedReason(entry.error, entry.delivery) },
-                          };
-                        }),
+                        letters: event.output.sent.map((s) => ({
+                          messageId: s.messageId,
+                          reasonKept: s.reasonKept,
+                          reason: context.toDeadLetter.find((d) => d.delivery.messageId === s.messageId)!.reason,
+                        })),
                       }),
                     },
                     {
