@@ -63,7 +63,6 @@ interface BatchContext extends BatchInput {
   /** Written rows of the current group not yet deleted. */
   unacked: Delivery[];
   ackAttempt: number;
-  lastError: unknown;
   /** Rows that kept failing alone: released, or dead-lettered with the storage error as their reason (worked out once). */
   toRelease: Delivery[];
   toDeadLetter: Array<{ delivery: Delivery; reason: DeadLetterReason }>;
@@ -187,7 +186,6 @@ export const batchMachine = setup({
     retryDelayMs: 0,
     unacked: [],
     ackAttempt: 0,
-    lastError: undefined,
     toRelease: [],
     toDeadLetter: [],
     renewed: false,
