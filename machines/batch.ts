@@ -18,9 +18,10 @@
  * may have it); if the whole lease lapses, nothing more is written or deleted.
  * All I/O is in the invoked actors named in setup(); the writer spawns one of these per flush.
  */
-import { assign, raise, setup, stateIn } from 'xstate';
+import { assign, enqueueActions, raise, setup, stateIn } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay } from './backoff.ts';
+import { deadLetterReports } from './dead-letter-reports.ts';
 import { notProvided } from './not-provided.ts';
 import type { BatchSettings, DeadLetter, DeadLetterReason, DeadLetterResult, Delivery, EntryResult, ExtendResult, Lease, Report } from './types.ts';
 
@@ -463,26 +464,10 @@ export const batchMachine = setup({
                 onDone: {
                   target: 'settling',
                   actions: [
-                    {
-                      type: 'report',
-                      params: ({ context, event }) => ({
-                        kind: 'dead-lettered',
-                        source: context.type,
-                        letters: event.output.sent.map((s) => ({
-                          messageId: s.messageId,
-                          reasonKept: s.reasonKept,
-                          reason: context.toDeadLetter.find((d) => d.delivery.messageId === s.messageId)!.reason,
-                        })),
-                      }),
-                    },
-                    {
-                      type: 'report',
-                      params: ({ context, event }) => ({ kind: 'entries-failed', call: 'dlq-send', source: context.type, failures: event.output.notSent }),
-                    },
-                    {
-                      type: 'report',
-                      params: ({ context, event }) => ({ kind: 'entries-failed', call: 'dlq-delete', source: context.type, failures: event.output.notDeleted }),
-                    },
+                    enqueueActions(({ context, event, enqueue }) => {
+                      const reasonOf = (messageId: string) => context.toDeadLetter.find((d) => d.delivery.messageId === messageId)!.reason;
+                      for (const report of deadLetterReports(context.type, event.output, reasonOf)) enqueue({ type: 'report', params: report });
+                    }),
                     // Whatever the DLQ did not take waits on the PIPELINE (hidden by the queue adapter), not released.
                     assign(({ context, event }) => ({ deadLettered: context.deadLettered + event.output.sent.length, toDeadLetter: [] })),
                   ],

@@ -13,6 +13,7 @@
  * when a send finishes, whatever its outcome.
  */
 import { assign, enqueueActions, setup } from 'xstate';
+import { deadLetterReports } from './dead-letter-reports.ts';
 import { lingerBufferStates } from './linger-buffer.ts';
 import { notProvided } from './not-provided.ts';
 import type { DeadLetterResult, RejectedMessage, Report } from './types.ts';
@@ -88,20 +89,8 @@ const sendDone = deadLettererSetup.enqueueActions(({ context, event, enqueue }) 
   if (!rejected) return;
   if (event.type.startsWith('xstate.done.actor.')) {
     const output = (event as { output: DeadLetterResult }).output;
-    enqueue({
-      type: 'report',
-      params: {
-        kind: 'dead-lettered',
-        source: DEAD_LETTERER_ID,
-        letters: output.sent.map(({ messageId, reasonKept }) => ({
-          messageId,
-          reasonKept,
-          reason: rejected.find((r) => r.message.messageId === messageId)!.rejection,
-        })),
-      },
-    });
-    enqueue({ type: 'report', params: { kind: 'entries-failed', call: 'dlq-send', source: DEAD_LETTERER_ID, failures: output.notSent } });
-    enqueue({ type: 'report', params: { kind: 'entries-failed', call: 'dlq-delete', source: DEAD_LETTERER_ID, failures: output.notDeleted } });
+    const reasonOf = (messageId: string) => rejected.find((r) => r.message.messageId === messageId)!.rejection;
+    for (const report of deadLetterReports(DEAD_LETTERER_ID, output, reasonOf)) enqueue({ type: 'report', params: report });
   } else {
     // Not deleted from the PIPELINE, so they are received again after their lease and retried.
     const error = (event as { error: unknown }).error;

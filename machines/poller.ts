@@ -16,6 +16,7 @@ import { assign, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { parseVisitBody } from '../src/contract/visit.ts';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay } from './backoff.ts';
+import { deadLetterReports } from './dead-letter-reports.ts';
 import { DEAD_LETTERER_ID, type DeadLettererEvent } from './dead-letterer.ts';
 import { notProvided } from './not-provided.ts';
 import {
@@ -216,28 +217,10 @@ export const pollerMachine = setup({
         // Per message: what the DLQ took is gone from the PIPELINE; the rest waits there and is tried again.
         onDone: {
           target: 'afterDeadLetter',
-          actions: [
-            {
-              type: 'report',
-              params: ({ context, event }) => ({
-                kind: 'dead-lettered',
-                source: context.id,
-                letters: event.output.sent.map(({ messageId, reasonKept }) => ({
-                  messageId,
-                  reasonKept,
-                  reason: context.rejected.find((r) => r.message.messageId === messageId)!.rejection,
-                })),
-              }),
-            },
-            {
-              type: 'report',
-              params: ({ context, event }) => ({ kind: 'entries-failed', call: 'dlq-send', source: context.id, failures: event.output.notSent }),
-            },
-            {
-              type: 'report',
-              params: ({ context, event }) => ({ kind: 'entries-failed', call: 'dlq-delete', source: context.id, failures: event.output.notDeleted }),
-            },
-          ],
+          actions: enqueueActions(({ context, event, enqueue }) => {
+            const reasonOf = (messageId: string) => context.rejected.find((r) => r.message.messageId === messageId)!.rejection;
+            for (const report of deadLetterReports(context.id, event.output, reasonOf)) enqueue({ type: 'report', params: report });
+          }),
         },
         // Not deleted from the PIPELINE, so they are received again after their lease and retried.
         onError: {
