@@ -87,9 +87,16 @@ export const LEASE_MARGIN_MS = 1_000;
  * heartbeat and a margin to spare. An unset write deadline adapts to the lease; a set one that
  * does not fit stops the process.
  */
-function leaseFit(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number) {
+function leaseRoom(visibilityTimeoutSeconds: number, heartbeatSeconds: number): { roomMs: number; why: string } {
   const roomMs = (visibilityTimeoutSeconds - heartbeatSeconds) * 1000 - LEASE_MARGIN_MS;
-  const why = `(VISIBILITY_TIMEOUT_SECONDS ${visibilityTimeoutSeconds} - HEARTBEAT_SECONDS ${heartbeatSeconds}) x 1000 - ${LEASE_MARGIN_MS} = ${roomMs}`;
+  return {
+    roomMs,
+    why: `(VISIBILITY_TIMEOUT_SECONDS ${visibilityTimeoutSeconds} - HEARTBEAT_SECONDS ${heartbeatSeconds}) x 1000 - ${LEASE_MARGIN_MS} = ${roomMs}`,
+  };
+}
+
+function leaseFit(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number) {
+  const { roomMs, why } = leaseRoom(visibilityTimeoutSeconds, heartbeatSeconds);
   if (roomMs < 100) {
     throw new ConfigError(
       `HEARTBEAT_SECONDS=${heartbeatSeconds} is invalid: with VISIBILITY_TIMEOUT_SECONDS=${visibilityTimeoutSeconds} it leaves ${roomMs} ms of lease for a write; it must leave at least 100 ms`,
@@ -180,12 +187,10 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
  * visits, the wait must leave the lease a heartbeat and a margin for the DLQ calls.
  */
 function deadLetterLinger(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number): number {
-  const roomMs = (visibilityTimeoutSeconds - heartbeatSeconds) * 1000 - LEASE_MARGIN_MS;
+  const { roomMs, why } = leaseRoom(visibilityTimeoutSeconds, heartbeatSeconds);
   const lingerMs = integer(env, 'DEAD_LETTER_LINGER_MS', Math.max(0, Math.min(200, roomMs)), 0, 60_000);
   if (lingerMs > roomMs) {
-    throw new ConfigError(
-      `DEAD_LETTER_LINGER_MS=${lingerMs} is invalid: it must be at most (VISIBILITY_TIMEOUT_SECONDS ${visibilityTimeoutSeconds} - HEARTBEAT_SECONDS ${heartbeatSeconds}) x 1000 - ${LEASE_MARGIN_MS} = ${roomMs} so rejected messages reach the DLQ before their lease ends`,
-    );
+    throw new ConfigError(`DEAD_LETTER_LINGER_MS=${lingerMs} is invalid: it must be at most ${why} so rejected messages reach the DLQ before their lease ends`);
   }
   return lingerMs;
 }
