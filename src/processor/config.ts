@@ -87,9 +87,16 @@ export const LEASE_MARGIN_MS = 1_000;
  * heartbeat and a margin to spare. An unset write deadline adapts to the lease; a set one that
  * does not fit stops the process.
  */
-function leaseFit(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number) {
+function leaseRoom(visibilityTimeoutSeconds: number, heartbeatSeconds: number): { roomMs: number; why: string } {
   const roomMs = (visibilityTimeoutSeconds - heartbeatSeconds) * 1000 - LEASE_MARGIN_MS;
-  const why = `(VISIBILITY_TIMEOUT_SECONDS ${visibilityTimeoutSeconds} - HEARTBEAT_SECONDS ${heartbeatSeconds}) x 1000 - ${LEASE_MARGIN_MS} = ${roomMs}`;
+  return {
+    roomMs,
+    why: `(VISIBILITY_TIMEOUT_SECONDS ${visibilityTimeoutSeconds} - HEARTBEAT_SECONDS ${heartbeatSeconds}) x 1000 - ${LEASE_MARGIN_MS} = ${roomMs}`,
+  };
+}
+
+function leaseFit(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number) {
+  const { roomMs, why } = leaseRoom(visibilityTimeoutSeconds, heartbeatSeconds);
   if (roomMs < 100) {
     throw new ConfigError(
       `HEARTBEAT_SECONDS=${heartbeatSeconds} is invalid: with VISIBILITY_TIMEOUT_SECONDS=${visibilityTimeoutSeconds} it leaves ${roomMs} ms of lease for a write; it must leave at least 100 ms`,
@@ -136,7 +143,7 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
       `HEALTH_MAX_SILENCE_SECONDS=${healthMaxSilenceSeconds} is invalid: it must exceed RECEIVE_WAIT_SECONDS (${receiveWaitSeconds}) plus RECEIVE_DEADLINE_MARGIN_MS (${liveness.receiveDeadlineMarginMs}), the longest a healthy receive takes`,
     );
   }
-  const { retryBaseMs, retryMaxMs, metricsPort, statsIntervalMs } = checkStartupKnobs(env);
+  const { retryBaseMs, retryMaxMs, metricsPort, embeddedPort, statsIntervalMs } = checkStartupKnobs(env);
   const { endpoint, region } = sqsConnection(env);
   const queueUrl = httpUrl(env, 'TRAFFIC_QUEUE_URL');
   return {
@@ -148,7 +155,7 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     localCredentials: localCredentialsFor(endpoint ?? (queueUrl ? undefined : 'embedded'), env),
     queueUrl,
     dlqUrl: httpUrl(env, 'TRAFFIC_DLQ_URL'),
-    embeddedPort: integer(env, 'EMBEDDED_SQS_PORT', 4566, 0, 65_535),
+    embeddedPort,
     storageBackend: oneOf(env, 'STORAGE_BACKEND', 'mysql', ['mysql', 'cassandra'] as const),
     pollers: integer(env, 'POLLERS', 8, 1, 256),
     receiveWaitSeconds,
@@ -180,12 +187,10 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
  * visits, the wait must leave the lease a heartbeat and a margin for the DLQ calls.
  */
 function deadLetterLinger(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number): number {
-  const roomMs = (visibilityTimeoutSeconds - heartbeatSeconds) * 1000 - LEASE_MARGIN_MS;
+  const { roomMs, why } = leaseRoom(visibilityTimeoutSeconds, heartbeatSeconds);
   const lingerMs = integer(env, 'DEAD_LETTER_LINGER_MS', Math.max(0, Math.min(200, roomMs)), 0, 60_000);
   if (lingerMs > roomMs) {
-    throw new ConfigError(
-      `DEAD_LETTER_LINGER_MS=${lingerMs} is invalid: it must be at most (VISIBILITY_TIMEOUT_SECONDS ${visibilityTimeoutSeconds} - HEARTBEAT_SECONDS ${heartbeatSeconds}) x 1000 - ${LEASE_MARGIN_MS} = ${roomMs} so rejected messages reach the DLQ before their lease ends`,
-    );
+    throw new ConfigError(`DEAD_LETTER_LINGER_MS=${lingerMs} is invalid: it must be at most ${why} so rejected messages reach the DLQ before their lease ends`);
   }
   return lingerMs;
 }
@@ -259,12 +264,8 @@ function isolationConfig(env: Env, limits: { maxInFlight: number; batchSize: num
  * accepted silently and misbehave later (a retry cap below its base, a stats line every
  * millisecond, a DLQ that the embedded endpoint would ignore, two servers on one port).
  */
-function checkStartupKnobs(env: Env): { retryBaseMs: number; retryMaxMs: number; metricsPort: number; statsIntervalMs: number } {
-  const retryBaseMs = integer(env, 'RETRY_BASE_MS', 200, 1, 600_000);
-  const retryMaxMs = integer(env, 'RETRY_MAX_MS', 10_000, 1, 3_600_000);
-  if (retryMaxMs < retryBaseMs) {
-    throw new ConfigError(`RETRY_MAX_MS=${retryMaxMs} is invalid: it must be at least RETRY_BASE_MS (${retryBaseMs}), the first retry delay it caps`);
-  }
+function checkStartupKnobs(env: Env): { retryBaseMs: number; retryMaxMs: number; metricsPort: number; embeddedPort: number; statsIntervalMs: number } {
+  const [retryBaseMs, retryMaxMs] = backoffPair(env, 'RETRY', 200, 10_000);
   const statsIntervalMs = integer(env, 'STATS_INTERVAL_MS', 60_000, 0, 86_400_000);
   if (statsIntervalMs > 0 && statsIntervalMs < 1_000) {
     throw new ConfigError(`STATS_INTERVAL_MS=${statsIntervalMs} is invalid: expected 0 (off) or an integer from 1000 to 86400000`);
@@ -287,7 +288,7 @@ function checkStartupKnobs(env: Env): { retryBaseMs: number; retryMaxMs: number;
   if (!queueSet && metricsPort !== 0 && metricsPort === embeddedPort) {
     throw new ConfigError(`METRICS_PORT=${metricsPort} is invalid: the embedded SQS endpoint listens on that port (EMBEDDED_SQS_PORT); choose another`);
   }
-  return { retryBaseMs, retryMaxMs, metricsPort, statsIntervalMs };
+  return { retryBaseMs, retryMaxMs, metricsPort, embeddedPort, statsIntervalMs };
 }
 
 /** A base delay and its cap, both in milliseconds, the cap at least the base. */

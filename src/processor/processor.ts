@@ -166,6 +166,13 @@ export function provideMachines(deps: MachineDeps) {
   const transferCredits = ({ self }: { self: { id: string } }, { to, count }: { to: string; count: number }) => credits.transfer(self.id, to, count);
   const returnCreditsOf = (_: unknown, owner: string) => void credits.giveBackAll(owner);
   const deferSeconds = (receiveCount: number) => deadLetterRetrySeconds(receiveCount, config.deadLetterRetrySeconds);
+  // Shared by the batches and the pollers, and by the pollers and the dead-letterer.
+  const release = fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) =>
+    queue.changeVisibility(input.leases, 0, signal),
+  );
+  const deadLetterRejected = fromPromise(({ input, signal }: { input: { rejected: readonly RejectedMessage[] }; signal: AbortSignal }) =>
+    queue.deadLetter(input.rejected.map(toDeadLetter), deferSeconds, signal),
+  );
   const batch = batchMachine.provide({
     actors: {
       writeBatch: fromPromise(async ({ input, signal }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
@@ -211,9 +218,7 @@ export function provideMachines(deps: MachineDeps) {
         },
       ),
       acknowledge: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) => queue.deleteMessages(input.leases, signal)),
-      release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) =>
-        queue.changeVisibility(input.leases, 0, signal),
-      ),
+      release,
       deadLetter: fromPromise(({ input, signal }: { input: { letters: readonly DeadLetter[] }; signal: AbortSignal }) =>
         queue.deadLetter(input.letters, deferSeconds, signal),
       ),
@@ -253,20 +258,14 @@ export function provideMachines(deps: MachineDeps) {
       receiveMessages: fromPromise(({ input, signal }: { input: { maxMessages: number; waitSeconds: number }; signal: AbortSignal }) =>
         queue.receive(input.maxMessages, input.waitSeconds, signal),
       ),
-      deadLetter: fromPromise(({ input, signal }: { input: { rejected: readonly RejectedMessage[] }; signal: AbortSignal }) =>
-        queue.deadLetter(input.rejected.map(toDeadLetter), deferSeconds, signal),
-      ),
-      release: fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) =>
-        queue.changeVisibility(input.leases, 0, signal),
-      ),
+      deadLetter: deadLetterRejected,
+      release,
     },
     actions: { report: reportAction, returnCredits, transferCredits },
   });
   const deadLetterer = deadLettererMachine.provide({
     actors: {
-      deadLetter: fromPromise(({ input, signal }: { input: { rejected: readonly RejectedMessage[] }; signal: AbortSignal }) =>
-        queue.deadLetter(input.rejected.map(toDeadLetter), deferSeconds, signal),
-      ),
+      deadLetter: deadLetterRejected,
     },
     actions: { report: reportAction, returnCredits },
   });
