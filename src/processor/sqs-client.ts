@@ -6,6 +6,7 @@
  * destroyed, and the next call opens a new connection.
  */
 import { ReceiveMessageCommand, type SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { SqsConnection } from '../platform/config.ts';
 import { createSqsClient } from '../platform/sqs.ts';
 import type { ProcessorConfig } from './config.ts';
@@ -33,28 +34,84 @@ export function deadlineOf(command: unknown, deadlines: SqsDeadlines): number {
 type Send = SQSClient['send'];
 
 /**
+ * Each call's abort signal, by its input object. The SDK caches the middleware chain per command
+ * (`cacheMiddleware`) only for calls sent without options, so the signal cannot travel as
+ * `abortSignal`: a middleware puts it on each attempt's HTTP request, where the handler reads it.
+ */
+const callSignals = new WeakMap<object, AbortSignal>();
+const CALL_SIGNAL = Symbol('traffic.callSignal');
+const TAG_MIDDLEWARE = 'trafficCallSignal';
+
+/** The SDK's Node HTTP handler, aborting each request by the signal of the call it belongs to. */
+export class CallSignalHttpHandler extends NodeHttpHandler {
+  override handle(...[request, options = {}]: Parameters<NodeHttpHandler['handle']>) {
+    const abortSignal = (request as unknown as Record<symbol, AbortSignal | undefined>)[CALL_SIGNAL];
+    return super.handle(request, abortSignal ? { ...options, abortSignal } : options);
+  }
+}
+
+/** Rejects with the signal's reason once it aborts. */
+function onAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+}
+
+/**
  * Wraps `client.send` so each call is aborted at its deadline (as well as by the caller's
  * signal) and fails with a DeadlineError naming the call and the endpoint.
  */
 export function withDeadlines(client: SQSClient, deadlines: SqsDeadlines, endpoint = 'the SQS endpoint'): SQSClient {
   const send = client.send.bind(client) as (command: unknown, options?: { abortSignal?: AbortSignal }) => Promise<unknown>;
+  // Only a client built with CallSignalHttpHandler can take signals from the tag; others get them as options.
+  const tagged = client.config.requestHandler instanceof CallSignalHttpHandler;
+  if (tagged && !client.middlewareStack.identify().some((name) => name.startsWith(TAG_MIDDLEWARE))) {
+    client.middlewareStack.add(
+      (next) => (args) => {
+        const signal = callSignals.get(args.input as object);
+        if (signal) (args.request as Record<symbol, unknown>)[CALL_SIGNAL] = signal;
+        return next(args);
+      },
+      // Last before the handler: after the retry middleware, so every attempt's request is tagged.
+      { step: 'finalizeRequest', priority: 'low', name: TAG_MIDDLEWARE },
+    );
+  }
   const timedSend = async (command: unknown, options?: unknown) => {
     if (typeof options === 'function') throw new TypeError('callback-style send is not supported');
     const callerSignal = (options as { abortSignal?: AbortSignal } | undefined)?.abortSignal;
     const ms = deadlineOf(command, deadlines);
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(), ms);
-    const signal = callerSignal ? AbortSignal.any([callerSignal, deadline.signal]) : deadline.signal;
+    // One controller per call, aborted by its deadline or by the caller's signal. Forwarding by a
+    // listener, not AbortSignal.any: that one makes WeakRefs per call, which V8 keeps until the
+    // event loop turn ends (and caps per turn), and costs a few µs a call.
+    const call = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      call.abort();
+    }, ms);
+    const forward = () => call.abort(callerSignal?.reason);
+    if (callerSignal?.aborted) forward();
+    else callerSignal?.addEventListener('abort', forward, { once: true });
+    const input = (command as { input: object }).input;
+    // The same input sent twice at once would share one tag: the second call takes the options path.
+    const byTag = tagged && !callSignals.has(input) && Object.keys((options as object | undefined) ?? {}).every((k) => k === 'abortSignal');
     try {
-      return await send(command, { ...(options as object), abortSignal: signal });
+      let answer: Promise<unknown>;
+      if (byTag) {
+        callSignals.set(input, call.signal);
+        answer = send(command);
+      } else answer = send(command, { ...(options as object), abortSignal: call.signal });
+      // The deadline holds even while the SDK waits between retries, where it does not see the tag.
+      answer.catch(() => {});
+      return await Promise.race([answer, onAbort(call.signal)]);
     } catch (error) {
-      if (deadline.signal.aborted && !callerSignal?.aborted) {
+      if (timedOut && !callerSignal?.aborted) {
         const name = (command as { constructor: { name: string } }).constructor.name.replace(/Command$/, '');
         throw new DeadlineError(`${name} to ${endpoint} got no answer within ${ms} ms`, { cause: error });
       }
       throw error;
     } finally {
       clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', forward);
+      if (byTag) callSignals.delete(input);
     }
   };
   return new Proxy(client, {
@@ -99,11 +156,13 @@ export function sqsClientConfig(options: SqsClientOptions): Omit<SQSClientConfig
   const socketTimeoutMs = Math.max(deadlines.callTimeoutMs, options.maxWaitSeconds * 1000 + deadlines.receiveMarginMs) + 1_000;
   const agent = { keepAlive: true, maxSockets: options.maxSockets };
   return {
-    requestHandler: {
+    // The middleware chain of each command is built once, not on every call (withDeadlines sends without options).
+    cacheMiddleware: true,
+    requestHandler: new CallSignalHttpHandler({
       connectionTimeout: deadlines.connectTimeoutMs,
       requestTimeout: socketTimeoutMs,
       httpAgent: agent,
       httpsAgent: agent,
-    },
+    }),
   };
 }

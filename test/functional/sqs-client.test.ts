@@ -1,0 +1,122 @@
+/**
+ * The processor's SQS client against a server that accepts connections and never answers
+ * (a half-open peer): each call ends at its own deadline or its caller's abort, and the
+ * request's socket is closed, even though the SDK builds each command's middleware once.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import test from 'ava';
+import { createProcessorSqsClient, DeadlineError } from '../../src/processor/sqs-client.ts';
+import { queueDepth, startTestEndpoint } from '../support/sqs.ts';
+
+interface SilentServer {
+  readonly endpoint: string;
+  readonly opened: Socket[];
+  readonly closedAt: Map<Socket, number>;
+  readonly server: Server;
+}
+
+async function silentServer(): Promise<SilentServer> {
+  const opened: Socket[] = [];
+  const closedAt = new Map<Socket, number>();
+  const server = createServer((socket) => {
+    opened.push(socket);
+    // Reads (and drops) the request, so the peer's close is seen; never answers.
+    socket.resume();
+    socket.on('close', () => closedAt.set(socket, Date.now()));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { endpoint: `http://127.0.0.1:${port}`, opened, closedAt, server };
+}
+
+function client(endpoint: string, callTimeoutMs: number) {
+  return createProcessorSqsClient({
+    connection: { region: 'us-east-1', endpoint, localCredentials: true },
+    deadlines: { callTimeoutMs, connectTimeoutMs: 1_000, receiveMarginMs: 300 },
+    maxWaitSeconds: 1,
+    maxSockets: 8,
+  });
+}
+
+const deleteCall = () => new DeleteMessageBatchCommand({ QueueUrl: 'http://127.0.0.1/000000000000/q', Entries: [{ Id: 'a', ReceiptHandle: 'h' }] });
+
+const until = async (condition: () => boolean, ms: number) => {
+  const end = Date.now() + ms;
+  while (!condition() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 10));
+};
+
+test('a call to a peer that never answers fails at its deadline and its socket is closed; the next call opens a new one', async (t) => {
+  const silent = await silentServer();
+  const sqs = client(silent.endpoint, 400);
+  t.teardown(() => {
+    sqs.destroy();
+    silent.server.close();
+  });
+  const started = Date.now();
+  const error = await t.throwsAsync(sqs.send(deleteCall()), { instanceOf: DeadlineError });
+  const took = Date.now() - started;
+  t.regex(error.message, /DeleteMessageBatch to http:\/\/127\.0\.0\.1:\d+ got no answer within 400 ms/);
+  t.true(took >= 390 && took < 3_000, `failed after ${took} ms`);
+  await until(() => silent.closedAt.size === 1, 2_000);
+  t.is(silent.closedAt.size, 1, 'the request was aborted and its socket closed');
+  // The same command class again: its middleware chain is cached, and the new call's own signal still reaches its request.
+  await t.throwsAsync(sqs.send(deleteCall()), { instanceOf: DeadlineError });
+  await until(() => silent.closedAt.size === 2, 2_000);
+  t.is(silent.opened.length, 2, 'a new connection for the next call');
+  t.is(silent.closedAt.size, 2);
+});
+
+test('calls in flight at once keep their own signals: the one its caller aborts ends then, the other at its deadline', async (t) => {
+  const silent = await silentServer();
+  const sqs = client(silent.endpoint, 1_500);
+  t.teardown(() => {
+    sqs.destroy();
+    silent.server.close();
+  });
+  const caller = new AbortController();
+  const started = Date.now();
+  const aborted = sqs.send(deleteCall(), { abortSignal: caller.signal }).then(
+    () => 'answered',
+    () => Date.now() - started,
+  );
+  const timed = sqs.send(deleteCall()).then(
+    () => 'answered',
+    (error: Error) => ({ name: error.name, ms: Date.now() - started }),
+  );
+  await until(() => silent.opened.length === 2, 2_000);
+  setTimeout(() => caller.abort(), 200);
+  const abortedAfter = await aborted;
+  t.true(typeof abortedAfter === 'number' && abortedAfter < 1_000, `the aborted call ended after ${abortedAfter} ms`);
+  await until(() => silent.closedAt.size === 1, 1_000);
+  t.is(silent.closedAt.size, 1, 'only the aborted call closed its socket so far');
+  const other = (await timed) as { name: string; ms: number };
+  t.is(other.name, 'DeadlineError');
+  t.true(other.ms >= 1_450, `the other call ran to its own deadline (${other.ms} ms)`);
+  await until(() => silent.closedAt.size === 2, 2_000);
+  t.is(silent.closedAt.size, 2);
+});
+
+test('against a real endpoint each call of a cached command class gets its own answer', async (t) => {
+  const sqs = await startTestEndpoint();
+  t.teardown(() => sqs.stop());
+  const processorClient = client(sqs.endpoint, 2_000);
+  t.teardown(() => processorClient.destroy());
+  for (const body of ['one', 'two', 'three']) await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: body }));
+  const bodies: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const { Messages = [] } = await processorClient.send(new ReceiveMessageCommand({ QueueUrl: sqs.queueUrl, MaxNumberOfMessages: 1, WaitTimeSeconds: 0 }));
+    t.is(Messages.length, 1);
+    bodies.push(Messages[0].Body!);
+    const { Successful = [] } = await processorClient.send(
+      new DeleteMessageBatchCommand({ QueueUrl: sqs.queueUrl, Entries: [{ Id: `e${i}`, ReceiptHandle: Messages[0].ReceiptHandle! }] }),
+    );
+    t.deepEqual(
+      Successful.map((s) => s.Id),
+      [`e${i}`],
+    );
+  }
+  t.deepEqual(bodies.sort(), ['one', 'three', 'two']);
+  t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 });
+});
