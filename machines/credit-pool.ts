@@ -63,7 +63,7 @@ export class CreditPool {
    */
   acquire(max: number, signal?: AbortSignal, min = Math.min(max, this.capacity), owner: string = UNOWNED): Promise<number> {
     signal?.throwIfAborted();
-    if (this.#waiters.length === 0 && this.#available >= min) return Promise.resolve(this.#take(max, owner));
+    if (this.canTake(min)) return Promise.resolve(this.#take(max, owner));
     return new Promise<number>((resolve, reject) => {
       const waiter = { min, max, owner, resolve };
       this.#waiters.push(waiter);
@@ -77,6 +77,16 @@ export class CreditPool {
         { once: true },
       );
     });
+  }
+
+  /** Whether `min` credits can be taken now without overtaking a waiter. */
+  canTake(min: number): boolean {
+    return this.#waiters.length === 0 && this.#available >= Math.min(min, this.capacity);
+  }
+
+  /** Takes up to `max` credits now, if `min` of them are free and nobody waits; 0 otherwise. */
+  tryAcquire(max: number, min: number, owner: string): number {
+    return this.canTake(min) ? this.#take(max, owner) : 0;
   }
 
   /**

@@ -98,8 +98,12 @@ export const pollerMachine = setup({
     /** Credits follow visits from this poller to the writer (by actor id) that now holds them. */
     transferCredits: (_, _params: { to: string; count: number }) => {},
     report: (_, _report: Report) => {},
+    /** Takes a full receive's credits at once (only after `creditsFree`); provided by the processor. */
+    takeCredits: assign({ holding: 0 }),
   },
   guards: {
+    /** Whether a full receive's credits are free now, so the poller need not wait for them; provided by the processor. */
+    creditsFree: () => false,
     hasRejected: ({ context }) => context.rejected.length > 0,
     stopRequested: ({ context }) => context.stopRequested,
     nothingReceived: ({ context }) => context.messages.length === 0,
@@ -206,7 +210,8 @@ export const pollerMachine = setup({
         enqueue({ type: 'returnCredits', params: context.holding - handedOn - rejected.length });
         enqueue.assign({ holding: kept.length, messages: [], rejected: kept });
       }),
-      always: [{ guard: 'hasRejected', target: 'deadLettering' }, { target: 'paused' }],
+      // Credits free: straight to the next receive, without a waiting actor.
+      always: [{ guard: 'hasRejected', target: 'deadLettering' }, { guard: 'creditsFree', target: 'receiving', actions: 'takeCredits' }, { target: 'paused' }],
     },
     deadLettering: {
       // Finish this even when asked to stop: the messages are in hand.

@@ -5,7 +5,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import { createActor, fromPromise, toPromise, type Actor, type InspectionEvent } from 'xstate';
+import { assign, createActor, fromPromise, toPromise, type Actor, type InspectionEvent } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
 import { CircuitBreaker } from '../../machines/circuit-breaker.ts';
 import type { ShareSettings } from '../../machines/isolation.ts';
@@ -261,7 +261,13 @@ export function provideMachines(deps: MachineDeps) {
       deadLetter: deadLetterRejected,
       release,
     },
-    actions: { report: reportAction, returnCredits, transferCredits },
+    actions: {
+      report: reportAction,
+      returnCredits,
+      transferCredits,
+      takeCredits: assign({ holding: ({ context, self }) => credits.tryAcquire(context.settings.maxMessages, context.settings.maxMessages, self.id) }),
+    },
+    guards: { creditsFree: ({ context }) => credits.canTake(context.settings.maxMessages) },
   });
   const deadLetterer = deadLettererMachine.provide({
     actors: {
