@@ -3,8 +3,8 @@
  * contract, hands valid visits to the writer of their type and the rest to the dead-letterer
  * (or, when there is none, dead-letters them itself).
  *
- *   paused (waiting for credits) -> receiving -> dispatching -> paused ...
- *                                       |            \-> deadLettering -> paused
+ *   paused (waiting for credits) -> receiving -> (dispatch) -> receiving again when credits are free, else paused
+ *                                       |            \-> deadLettering -> paused   (no dead-letterer to hand them to)
  *                                       \-> backoff (SQS error: growing delay, reported) -> paused
  *   STOP: a receive in flight gets a short grace (stopGraceMs): on a busy queue it answers at
  *   once and what it returns is released (visibility 0). One still waiting after that is an
@@ -50,6 +50,8 @@ export type PollerEvent = { type: 'STOP' };
 
 type ReceiveInput = { maxMessages: number; waitSeconds: number };
 type WriterVisitsEvent = { type: 'VISITS'; deliveries: readonly Delivery[] };
+/** The answer of a receive. */
+type ReceivedEvent = { type: string; output: QueueMessage[] };
 
 /** Checks each message against the contract: a delivery for each valid one, a rejection for the rest. */
 export function validateMessages(messages: readonly QueueMessage[]): { valid: Delivery[]; rejected: RejectedMessage[] } {
@@ -81,7 +83,16 @@ export function groupByType(deliveries: readonly Delivery[]): Map<VisitTypeName,
   return byType;
 }
 
-export const pollerMachine = setup({
+const reportReceived = {
+  type: 'report',
+  params: ({ context, event }: { context: PollerContext; event: ReceivedEvent }): Report => ({
+    kind: 'received',
+    poller: context.id,
+    count: event.output.length,
+  }),
+} as const;
+
+const pollerSetup = setup({
   types: {
     input: {} as PollerInput,
     context: {} as PollerContext,
@@ -98,8 +109,8 @@ export const pollerMachine = setup({
     /** Credits follow visits from this poller to the writer (by actor id) that now holds them. */
     transferCredits: (_, _params: { to: string; count: number }) => {},
     report: (_, _report: Report) => {},
-    /** Takes a full receive's credits at once (only after `creditsFree`); provided by the processor. */
-    takeCredits: assign({ holding: 0 }),
+    /** Takes a full receive's credits at once, on top of what the poller holds (only after `creditsFree`); provided by the processor. */
+    takeCredits: assign({}),
   },
   guards: {
     /** Whether a full receive's credits are free now, so the poller need not wait for them; provided by the processor. */
@@ -112,13 +123,48 @@ export const pollerMachine = setup({
     backoff: ({ context }) => context.delayMs,
     stopGrace: ({ context }) => context.settings.stopGraceMs,
   },
-}).createMachine({
+});
+
+/**
+ * Hands the received messages on: valid visits (with their credits) to the writer of their type,
+ * rejected ones to the dead-letterer, or keeps them to dead-letter itself when there is none.
+ * Unused and unroutable credits go back to the pool.
+ */
+const dispatch = pollerSetup.enqueueActions(({ context, event, enqueue, system }) => {
+  const { valid, rejected } = validateMessages((event as ReceivedEvent).output);
+  let handedOn = 0;
+  for (const [type, deliveries] of groupByType(valid)) {
+    const writer = system.get(writerSystemId(type)) as AnyActorRef | undefined;
+    if (writer) {
+      const visits: WriterVisitsEvent = { type: 'VISITS', deliveries };
+      enqueue({ type: 'transferCredits', params: { to: writer.id, count: deliveries.length } });
+      enqueue.sendTo(writer, visits);
+      handedOn += deliveries.length;
+    } else {
+      // Writer restarting: the messages come back when their lease expires.
+      enqueue({ type: 'report', params: { kind: 'unroutable', poller: context.id, type, count: deliveries.length } });
+    }
+  }
+  // Rejected messages go to the dead-letterer, which sends them with others' in one DLQ call;
+  // without it (restarting, or a poller on its own) this poller sends them itself.
+  const deadLetterer = rejected.length > 0 ? (system.get(DEAD_LETTERER_ID) as AnyActorRef | undefined) : undefined;
+  if (deadLetterer) {
+    enqueue({ type: 'transferCredits', params: { to: deadLetterer.id, count: rejected.length } });
+    enqueue.sendTo(deadLetterer, { type: 'REJECTED', rejected } satisfies DeadLettererEvent);
+  }
+  const kept = deadLetterer ? [] : rejected;
+  enqueue({ type: 'returnCredits', params: context.holding - handedOn - rejected.length });
+  enqueue.assign({ holding: kept.length, rejected: kept, failures: 0 });
+});
+
+export const pollerMachine = pollerSetup.createMachine({
   id: 'poller',
   context: ({ input }) => ({ ...input, holding: 0, messages: [], rejected: [], failures: 0, delayMs: 0, stopRequested: false }),
   initial: 'paused',
   states: {
     paused: {
       on: { STOP: 'stopped' },
+      always: { guard: 'hasRejected', target: 'deadLettering' },
       invoke: {
         src: 'acquireCredits',
         input: ({ context, self }) => ({ max: context.settings.maxMessages, owner: self.id }),
@@ -126,6 +172,8 @@ export const pollerMachine = setup({
       },
     },
     receiving: {
+      // Rejected messages kept by the last dispatch (no dead-letterer to take them) are sent first.
+      always: { guard: 'hasRejected', target: 'deadLettering' },
       initial: 'polling',
       states: {
         polling: { on: { STOP: 'stopping' } },
@@ -140,18 +188,11 @@ export const pollerMachine = setup({
       invoke: {
         src: 'receiveMessages',
         input: ({ context }) => ({ maxMessages: context.holding, waitSeconds: context.settings.waitSeconds }),
+        // Dispatching is an action of the answer's transition, not a state of its own: one step per receive.
         onDone: [
           { guard: 'stopRequested', target: 'releasing', actions: assign({ messages: ({ event }) => event.output }) },
-          {
-            target: 'dispatching',
-            actions: [
-              assign({ messages: ({ event }) => event.output, failures: 0 }),
-              {
-                type: 'report',
-                params: ({ context, event }) => ({ kind: 'received', poller: context.id, count: event.output.length }),
-              },
-            ],
-          },
+          { guard: 'creditsFree', target: 'receiving', reenter: true, actions: [reportReceived, dispatch, 'takeCredits'] },
+          { target: 'paused', actions: [reportReceived, dispatch] },
         ],
         onError: [
           { guard: 'stopRequested', target: 'stopped', actions: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
@@ -179,39 +220,6 @@ export const pollerMachine = setup({
           },
         ],
       },
-    },
-    dispatching: {
-      // Credits follow valid visits to the writers; unused and unroutable ones return now,
-      // those of rejected messages once they are dead-lettered.
-      entry: enqueueActions(({ context, enqueue, system }) => {
-        const { valid, rejected } = validateMessages(context.messages);
-        const byType = groupByType(valid);
-        let handedOn = 0;
-        for (const [type, deliveries] of byType) {
-          const writer = system.get(writerSystemId(type)) as AnyActorRef | undefined;
-          if (writer) {
-            const event: WriterVisitsEvent = { type: 'VISITS', deliveries };
-            enqueue({ type: 'transferCredits', params: { to: writer.id, count: deliveries.length } });
-            enqueue.sendTo(writer, event);
-            handedOn += deliveries.length;
-          } else {
-            // Writer restarting: the messages come back when their lease expires.
-            enqueue({ type: 'report', params: { kind: 'unroutable', poller: context.id, type, count: deliveries.length } });
-          }
-        }
-        // Rejected messages go to the dead-letterer, which sends them with others' in one DLQ call;
-        // without it (restarting, or a poller on its own) this poller sends them itself.
-        const deadLetterer = rejected.length > 0 ? (system.get(DEAD_LETTERER_ID) as AnyActorRef | undefined) : undefined;
-        if (deadLetterer) {
-          enqueue({ type: 'transferCredits', params: { to: deadLetterer.id, count: rejected.length } });
-          enqueue.sendTo(deadLetterer, { type: 'REJECTED', rejected } satisfies DeadLettererEvent);
-        }
-        const kept = deadLetterer ? [] : rejected;
-        enqueue({ type: 'returnCredits', params: context.holding - handedOn - rejected.length });
-        enqueue.assign({ holding: kept.length, messages: [], rejected: kept });
-      }),
-      // Credits free: straight to the next receive, without a waiting actor.
-      always: [{ guard: 'hasRejected', target: 'deadLettering' }, { guard: 'creditsFree', target: 'receiving', actions: 'takeCredits' }, { target: 'paused' }],
     },
     deadLettering: {
       // Finish this even when asked to stop: the messages are in hand.

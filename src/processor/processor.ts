@@ -265,7 +265,9 @@ export function provideMachines(deps: MachineDeps) {
       report: reportAction,
       returnCredits,
       transferCredits,
-      takeCredits: assign({ holding: ({ context, self }) => credits.tryAcquire(context.settings.maxMessages, context.settings.maxMessages, self.id) }),
+      takeCredits: assign({
+        holding: ({ context, self }) => context.holding + credits.tryAcquire(context.settings.maxMessages, context.settings.maxMessages, self.id),
+      }),
     },
     guards: { creditsFree: ({ context }) => credits.canTake(context.settings.maxMessages) },
   });

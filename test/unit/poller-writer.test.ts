@@ -22,7 +22,8 @@ const settle = async () => {
 const now = 1_764_000_000_000;
 const message = (i: number, body: string): QueueMessage => ({ messageId: `m${i}`, receiptHandle: `r${i}`, body, receiveCount: 1 });
 
-function pollerHarness(receive: (call: number) => Promise<QueueMessage[]>, credits = 10) {
+/** `freeCredits`: the pool always has a receive's credits free, so the poller takes them without waiting. */
+function pollerHarness(receive: (call: number) => Promise<QueueMessage[]>, credits = 10, freeCredits = false) {
   const clock = new SimulatedClock();
   const reports: Report[] = [];
   const released: number[] = [];
@@ -42,7 +43,9 @@ function pollerHarness(receive: (call: number) => Promise<QueueMessage[]>, credi
     actions: {
       report: (_, r: Report) => void reports.push(r),
       returnCredits: (_, n: number) => void released.push(n),
+      takeCredits: assign({ holding: ({ context }) => context.holding + credits }),
     },
+    guards: { creditsFree: () => freeCredits },
   });
   // A parent that registers a stand-in writer for each type, as the supervisor does.
   const fakeWriter = setup({ types: { events: {} as { type: 'VISITS'; deliveries: readonly Delivery[] } } }).createMachine({
@@ -109,6 +112,25 @@ test('valid visits go to their writer, invalid ones to the DLQ with their reason
   );
   // 10 credits taken: 6 unused back at once, 2 after dead-lettering, 2 travel with the visits.
   t.deepEqual(released, [6, 2]);
+});
+
+test('with credits free, a poller with no dead-letterer to hand them to dead-letters rejected messages itself before its next receive', async (t) => {
+  const batch = [message(1, JSON.stringify({ type: 'direct', created_at: now, ip: '10.0.0.1' })), message(2, 'not json')];
+  const { released, deadLettered, routed, actor, calls } = pollerHarness(async (call) => (call === 1 ? batch : new Promise(() => {})), 10, true);
+  actor.start();
+  await settle();
+  t.deepEqual(
+    routed.map((d) => d.messageId),
+    ['m1'],
+  );
+  t.deepEqual(
+    deadLettered.flat().map((r) => [r.message.messageId, r.rejection.code]),
+    [['m2', 'malformed_json']],
+  );
+  // 8 unused back at once; the rejected one's credit and the next receive's 10 taken at once come back after dead-lettering.
+  t.deepEqual(released, [8, 11]);
+  t.is(Object.keys((actor.getSnapshot().children.p?.getSnapshot() as { value: object }).value)[0], 'receiving', 'receiving again');
+  t.true(calls() >= 2);
 });
 
 test('a poller without credits does not receive (paused)', async (t) => {
