@@ -48,27 +48,62 @@ test('a writer keeps what fits in its share and defers the rest, longer when its
   t.deepEqual(admit(incoming, 0, true, share).defer, [], 'room for all: nothing deferred');
 });
 
-test('the circuit opens after N failures in a row, lets one probe through when its time is over, and doubles on a failed probe', (t) => {
-  let now = 0;
-  const breaker = new CircuitBreaker({ failureThreshold: 3, baseOpenMs: 1_000, maxOpenMs: 30_000 }, () => now);
-  t.deepEqual(breaker.request(), { go: true, probe: false });
+const breakerAt = (clock: { now: number }) => new CircuitBreaker({ failureThreshold: 3, baseOpenMs: 1_000, maxOpenMs: 30_000 }, () => clock.now);
+
+test('the circuit opens after N failures in a row; a success in between starts the count again', (t) => {
+  const breaker = breakerAt({ now: 0 });
   t.false(breaker.failure(false));
   t.false(breaker.failure(false));
-  t.true(breaker.failure(false), 'third failure opens it');
-  t.is(breaker.state, 'open');
-  t.deepEqual(breaker.request(), { go: false, waitMs: 1_000 });
-  now = 1_000;
-  t.deepEqual(breaker.request(), { go: true, probe: true });
-  t.false(breaker.request().go, 'only one probe at a time');
-  t.true(breaker.failure(true), 'a failed probe opens it again');
-  t.deepEqual(breaker.request(), { go: false, waitMs: 2_000 });
-  now = 3_000;
-  t.deepEqual(breaker.request(), { go: true, probe: true });
-  breaker.cancelProbe();
-  t.deepEqual(breaker.request(), { go: true, probe: true }, 'a cancelled probe lets another one go');
   breaker.success();
-  t.is(breaker.state, 'closed');
-  t.deepEqual(breaker.request(), { go: true, probe: false });
+  t.false(breaker.failure(false));
+  t.false(breaker.failure(false));
+  t.is(breaker.state, 'closed', 'two failures since the last success');
+  t.true(breaker.failure(false), 'third failure in a row opens it');
+  t.is(breaker.state, 'open');
+  t.is(breaker.openMs, 1_000);
+});
+
+test('the circuit goes from open to half-open by the clock and stays not closed while failures go on', (t) => {
+  const clock = { now: 0 };
+  const breaker = breakerAt(clock);
+  for (let i = 0; i < 3; i++) breaker.failure(false);
+  clock.now = 999;
+  t.is(breaker.state, 'open');
+  t.is(breaker.openMs, 1);
+  clock.now = 1_000;
+  t.is(breaker.state, 'half-open', 'its open time is over');
+  t.is(breaker.openMs, 0);
+  t.false(breaker.failure(false), 'an unmarked failure does not open it again');
+  clock.now = 60_000;
+  t.is(breaker.state, 'half-open', 'still not closed: no write has succeeded');
+});
+
+test('each failed probe opens the circuit for twice as long, up to the maximum', (t) => {
+  const clock = { now: 0 };
+  const breaker = breakerAt(clock);
+  for (let i = 0; i < 3; i++) breaker.failure(false);
+  const periods = [breaker.openMs];
+  for (let i = 0; i < 6; i++) {
+    clock.now += breaker.openMs;
+    t.true(breaker.failure(true));
+    t.is(breaker.state, 'open');
+    periods.push(breaker.openMs);
+  }
+  t.deepEqual(periods, [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+});
+
+test('a success closes the circuit, and the next opening starts again from the base period', (t) => {
+  const clock = { now: 0 };
+  const breaker = breakerAt(clock);
+  for (let i = 0; i < 3; i++) breaker.failure(false);
+  breaker.failure(true);
+  t.is(breaker.openMs, 2_000);
+  breaker.success();
+  t.is(breaker.state, 'closed', 'closed at once, before its open time is over');
+  t.false(breaker.failure(false), 'a closed circuit needs N failures in a row again');
+  t.false(breaker.failure(false));
+  t.true(breaker.failure(false));
+  t.is(breaker.openMs, 1_000);
 });
 
 const settle = async () => {
