@@ -377,7 +377,8 @@ export const batchMachine = setup({
             acknowledging: {
               invoke: {
                 src: 'acknowledge',
-                input: ({ context }) => ({ leases: context.unacked.map(leaseOf) }),
+                // A delivery is a lease (message id and receipt handle): no copy per message.
+                input: ({ context }) => ({ leases: context.unacked }),
                 onDone: [
                   {
                     guard: ({ context, event }) => event.output.failed.length > 0 && context.ackAttempt < context.settings.ackRetries,

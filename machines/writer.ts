@@ -58,6 +58,8 @@ const writerSetup = setup({
     /** Spawns batches of at most batchSize; `all` also flushes a partial batch. */
     flush: enqueueActions(({ context, enqueue }, params: { all: boolean }) => {
       const { batchSize } = context.settings;
+      // Most visits arrive without filling a batch: nothing to spawn, nothing to assign.
+      if (context.buffer.length < batchSize && !(params.all && context.buffer.length > 0)) return;
       let buffer = context.buffer;
       const batches = [...context.batches];
       let next = context.nextBatch;
@@ -101,7 +103,8 @@ const admitVisits = writerSetup.enqueueActions(({ context, event, enqueue, check
   const { deliveries } = event as Extract<WriterEvent, { type: 'VISITS' }>;
   const share = context.settings.share;
   // Alone on the queue a type may use the whole budget; the share is there to leave room for others.
-  if (!share || !check('othersActive')) {
+  // Within its share nothing is deferred, whatever the others do.
+  if (!share || context.holding + deliveries.length <= share.maxHolding || !check('othersActive')) {
     enqueue.assign({ buffer: context.buffer.concat(deliveries), holding: context.holding + deliveries.length });
     return;
   }

@@ -50,6 +50,12 @@ export class CallSignalHttpHandler extends NodeHttpHandler {
   }
 }
 
+/** Whether send options carry nothing but an abort signal (what the tag can carry instead). */
+function onlySignal(options: object | undefined): boolean {
+  for (const key in options) if (key !== 'abortSignal') return false;
+  return true;
+}
+
 /** Rejects with the signal's reason once it aborts. */
 function onAbort(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
@@ -92,7 +98,7 @@ export function withDeadlines(client: SQSClient, deadlines: SqsDeadlines, endpoi
     else callerSignal?.addEventListener('abort', forward, { once: true });
     const input = (command as { input: object }).input;
     // The same input sent twice at once would share one tag: the second call takes the options path.
-    const byTag = tagged && !callSignals.has(input) && Object.keys((options as object | undefined) ?? {}).every((k) => k === 'abortSignal');
+    const byTag = tagged && !callSignals.has(input) && onlySignal(options as object | undefined);
     try {
       let answer: Promise<unknown>;
       if (byTag) {
