@@ -5,7 +5,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { createProcessorSqsClient, DeadlineError } from '../../src/processor/sqs-client.ts';
 import { queueDepth, startTestEndpoint } from '../support/sqs.ts';
 
@@ -40,6 +40,17 @@ function client(endpoint: string, callTimeoutMs: number) {
   });
 }
 
+/** The processor's client (call deadline `callTimeoutMs`) to a silent peer; both closed when the test ends. */
+async function clientOfSilentPeer(t: ExecutionContext, callTimeoutMs: number) {
+  const silent = await silentServer();
+  const sqs = client(silent.endpoint, callTimeoutMs);
+  t.teardown(() => {
+    sqs.destroy();
+    silent.server.close();
+  });
+  return { silent, sqs };
+}
+
 const deleteCall = () => new DeleteMessageBatchCommand({ QueueUrl: 'http://127.0.0.1/000000000000/q', Entries: [{ Id: 'a', ReceiptHandle: 'h' }] });
 
 const until = async (condition: () => boolean, ms: number) => {
@@ -48,12 +59,7 @@ const until = async (condition: () => boolean, ms: number) => {
 };
 
 test('a call to a peer that never answers fails at its deadline and its socket is closed; the next call opens a new one', async (t) => {
-  const silent = await silentServer();
-  const sqs = client(silent.endpoint, 400);
-  t.teardown(() => {
-    sqs.destroy();
-    silent.server.close();
-  });
+  const { silent, sqs } = await clientOfSilentPeer(t, 400);
   const started = Date.now();
   const error = await t.throwsAsync(sqs.send(deleteCall()), { instanceOf: DeadlineError });
   const took = Date.now() - started;
@@ -69,12 +75,7 @@ test('a call to a peer that never answers fails at its deadline and its socket i
 });
 
 test('calls in flight at once keep their own signals: the one its caller aborts ends then, the other at its deadline', async (t) => {
-  const silent = await silentServer();
-  const sqs = client(silent.endpoint, 1_500);
-  t.teardown(() => {
-    sqs.destroy();
-    silent.server.close();
-  });
+  const { silent, sqs } = await clientOfSilentPeer(t, 1_500);
   const caller = new AbortController();
   const started = Date.now();
   const aborted = sqs.send(deleteCall(), { abortSignal: caller.signal }).then(
