@@ -104,6 +104,9 @@ export function withDeadlines(client: SQSClient, deadlines: SqsDeadlines, endpoi
       if (byTag) {
         callSignals.set(input, call.signal);
         answer = send(command);
+        // Untagged only once the SDK is done: an attempt it starts after the deadline must still see the signal.
+        const untag = () => callSignals.delete(input);
+        answer.then(untag, untag);
       } else answer = send(command, { ...(options as object), abortSignal: call.signal });
       // The deadline holds even while the SDK waits between retries, where it does not see the tag.
       answer.catch(() => {});
@@ -117,7 +120,6 @@ export function withDeadlines(client: SQSClient, deadlines: SqsDeadlines, endpoi
     } finally {
       clearTimeout(timer);
       callerSignal?.removeEventListener('abort', forward);
-      if (byTag) callSignals.delete(input);
     }
   };
   return new Proxy(client, {

@@ -121,3 +121,28 @@ test('against a real endpoint each call of a cached command class gets its own a
   t.deepEqual(bodies.sort(), ['one', 'three', 'two']);
   t.deepEqual(await queueDepth(sqs.client, sqs.queueUrl), { visible: 0, invisible: 0 });
 });
+
+test('an attempt the SDK starts after the deadline (its retry) is aborted too: no request outlives the call', async (t) => {
+  // Two quick 500s, so the SDK retries after short random delays: its third attempt starts after
+  // the call's 30 ms deadline. It must not reach the peer and hang there.
+  const opened: Socket[] = [];
+  const closed = new Set<Socket>();
+  const server = createServer((socket) => {
+    const n = opened.push(socket);
+    socket.on('close', () => closed.add(socket));
+    socket.on('error', () => {});
+    socket.on('data', () => {
+      if (n <= 2) socket.end('HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const sqs = client(`http://127.0.0.1:${(server.address() as { port: number }).port}`, 30);
+  t.teardown(() => {
+    sqs.destroy();
+    server.close();
+  });
+  await t.throwsAsync(sqs.send(deleteCall()), { instanceOf: DeadlineError });
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  t.log(`${opened.length} connections opened`);
+  t.is(closed.size, opened.length, 'every connection closed 0.8 s after the deadline');
+});
