@@ -84,8 +84,6 @@ function held(context: BatchContext): Delivery[] {
   return [...context.groups.flat(), ...context.toRelease, ...context.toDeadLetter.map((d) => d.delivery)];
 }
 
-const leaseOf = (d: Delivery): Lease => ({ messageId: d.messageId, receiptHandle: d.receiptHandle });
-
 /** Milliseconds of lease left at the start of a lease period: from receipt, or from the last extension. */
 function leaseLeftMs(context: BatchContext): number {
   const full = context.settings.visibilityTimeoutSeconds * 1000;
@@ -377,7 +375,6 @@ export const batchMachine = setup({
             acknowledging: {
               invoke: {
                 src: 'acknowledge',
-                // A delivery is a lease (message id and receipt handle): no copy per message.
                 input: ({ context }) => ({ leases: context.unacked }),
                 onDone: [
                   {
@@ -456,7 +453,8 @@ export const batchMachine = setup({
                 src: 'deadLetter',
                 input: ({ context }) => ({
                   letters: context.toDeadLetter.map(({ delivery, reason }) => ({
-                    ...leaseOf(delivery),
+                    messageId: delivery.messageId,
+                    receiptHandle: delivery.receiptHandle,
                     body: delivery.body,
                     receiveCount: delivery.receiveCount,
                     reason,
@@ -494,7 +492,7 @@ export const batchMachine = setup({
             releasingRest: {
               invoke: {
                 src: 'release',
-                input: ({ context }) => ({ leases: context.toRelease.map(leaseOf) }),
+                input: ({ context }) => ({ leases: context.toRelease }),
                 onDone: {
                   target: '#batch.done',
                   actions: [
@@ -538,7 +536,7 @@ export const batchMachine = setup({
             extending: {
               invoke: {
                 src: 'extendVisibility',
-                input: ({ context }) => ({ leases: held(context).map(leaseOf), seconds: context.settings.visibilityTimeoutSeconds }),
+                input: ({ context }) => ({ leases: held(context), seconds: context.settings.visibilityTimeoutSeconds }),
                 onDone: {
                   target: 'waiting',
                   actions: [
@@ -619,7 +617,7 @@ export const batchMachine = setup({
     releasing: {
       invoke: {
         src: 'release',
-        input: ({ context }) => ({ leases: held(context).map(leaseOf) }),
+        input: ({ context }) => ({ leases: held(context) }),
         // Either way the message comes back: at once when released, or when its lease expires.
         onDone: {
           target: 'done',

@@ -39,6 +39,7 @@ export interface PollerInput {
 interface PollerContext extends PollerInput {
   /** Credits taken from the pool and not yet handed on (booked under this poller's id, so a crash returns them without reading this). */
   holding: number;
+  /** What a receive returned after STOP: released, not dispatched. */
   messages: readonly QueueMessage[];
   rejected: readonly RejectedMessage[];
   failures: number;
@@ -258,7 +259,7 @@ export const pollerMachine = pollerSetup.createMachine({
       always: { guard: 'nothingReceived', target: 'stopped' },
       invoke: {
         src: 'release',
-        input: ({ context }) => ({ leases: context.messages.map(({ messageId, receiptHandle }) => ({ messageId, receiptHandle })) }),
+        input: ({ context }) => ({ leases: context.messages }),
         onDone: {
           target: 'stopped',
           actions: { type: 'report', params: ({ context }) => ({ kind: 'released', source: context.id, count: context.messages.length, reason: 'shutdown' }) },

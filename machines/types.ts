@@ -36,7 +36,10 @@ export interface RejectedMessage {
   readonly rejection: Rejection;
 }
 
-/** What a batch call on the PIPELINE needs of a message: its id (the entry Id) and its lease. */
+/**
+ * What a batch call on the PIPELINE needs of a message: its id (the entry Id) and its lease.
+ * Queue messages and deliveries are leases as they are: they are passed to batch calls without a copy.
+ */
 export interface Lease {
   readonly messageId: string;
   readonly receiptHandle: string;

@@ -58,12 +58,13 @@ const writerSetup = setup({
     /** Spawns batches of at most batchSize; `all` also flushes a partial batch. */
     flush: enqueueActions(({ context, enqueue }, params: { all: boolean }) => {
       const { batchSize } = context.settings;
+      const due = (buffer: readonly Delivery[]) => buffer.length >= batchSize || (params.all && buffer.length > 0);
       // Most visits arrive without filling a batch: nothing to spawn, nothing to assign.
-      if (context.buffer.length < batchSize && !(params.all && context.buffer.length > 0)) return;
+      if (!due(context.buffer)) return;
       let buffer = context.buffer;
       const batches = [...context.batches];
       let next = context.nextBatch;
-      while (buffer.length >= batchSize || (params.all && buffer.length > 0)) {
+      while (due(buffer)) {
         const deliveries = buffer.slice(0, batchSize);
         buffer = buffer.slice(batchSize);
         const id = `batch-${context.type}-${next++}`;
@@ -113,8 +114,7 @@ const admitVisits = writerSetup.enqueueActions(({ context, event, enqueue, check
   enqueue.assign({ buffer: context.buffer.concat(keep), holding: context.holding + keep.length });
   const deferred = defer.reduce((sum, group) => sum + group.deliveries.length, 0);
   defer.forEach((group, i) => {
-    const leases = group.deliveries.map(({ messageId, receiptHandle }) => ({ messageId, receiptHandle }));
-    enqueue.spawnChild('defer', { id: `defer-${context.type}-${context.nextBatch}-${i}`, input: { leases, seconds: group.seconds } });
+    enqueue.spawnChild('defer', { id: `defer-${context.type}-${context.nextBatch}-${i}`, input: { leases: group.deliveries, seconds: group.seconds } });
   });
   if (defer.length > 0) enqueue.assign({ nextBatch: context.nextBatch + 1 });
   if (deferred > 0) {
