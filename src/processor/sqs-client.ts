@@ -10,6 +10,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { SqsConnection } from '../platform/config.ts';
 import { createSqsClient } from '../platform/sqs.ts';
 import type { ProcessorConfig } from './config.ts';
+import { Md5, Sha256 } from './sqs-hashes.ts';
 
 export interface SqsDeadlines {
   /** Deadline of every call but a long poll. */
@@ -166,6 +167,9 @@ export function sqsClientConfig(options: SqsClientOptions): Omit<SQSClientConfig
   return {
     // The middleware chain of each command is built once, not on every call (withDeadlines sends without options).
     cacheMiddleware: true,
+    // Signing and the MD5 checks of bodies, without a new Node key object or hash copy per digest.
+    sha256: Sha256,
+    md5: Md5,
     requestHandler: new CallSignalHttpHandler({
       connectionTimeout: deadlines.connectTimeoutMs,
       requestTimeout: socketTimeoutMs,
