@@ -3,8 +3,8 @@
  * and the MD5 checks of message bodies. The same digests as the SDK's defaults, at a fraction
  * of their cost: the defaults build a Hash object per digest and copy it before finishing, and
  * hand HMAC its key as bytes, which Node 24 turns into a new key object on every call (about
- * 10 µs). Here a digest is one call to Node's one-shot `crypto.hash`, and an HMAC key given as
- * bytes becomes a key object once.
+ * 10 µs). Here a digest is one call to Node's one-shot `crypto.hash`, and an HMAC key becomes
+ * a key object once.
  */
 import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 
@@ -13,7 +13,7 @@ type SourceData = string | ArrayBuffer | ArrayBufferView;
 type Encoding = 'utf8' | 'ascii' | 'latin1';
 type Chunk = string | Uint8Array;
 
-/** HMAC key objects by the key's bytes (SigV4 signs a day's calls with one derived key). */
+/** HMAC key objects by the key (SigV4 hashes the secret key and signs a day's calls with one derived key). */
 const hmacKeys = new Map<string, KeyObject>();
 /** Keys rotate with credentials and dates: a few live at once, the rest are dropped. */
 const MAX_HMAC_KEYS = 16;
@@ -25,10 +25,9 @@ function toChunk(data: SourceData, encoding?: Encoding): Chunk {
   return new Uint8Array(data);
 }
 
-function hmacKey(secret: Chunk): string | KeyObject {
-  // Node takes a string key as fast as a key object; only bytes are worth keeping.
-  if (typeof secret === 'string') return secret;
-  const bytes = Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength);
+function hmacKey(secret: Chunk): KeyObject {
+  // Kept by the key's bytes, not by the object that holds them (a string key is its UTF-8 bytes).
+  const bytes = typeof secret === 'string' ? Buffer.from(secret) : Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength);
   const id = bytes.toString('latin1');
   let key = hmacKeys.get(id);
   if (!key) {
@@ -67,7 +66,7 @@ abstract class OneShotHash {
 /** SHA-256, or HMAC-SHA-256 when constructed with a secret: the client's `sha256` option. */
 export class Sha256 extends OneShotHash {
   readonly digestLength = 32;
-  readonly #key: string | KeyObject | undefined;
+  readonly #key: KeyObject | undefined;
 
   constructor(secret?: SourceData) {
     super();
