@@ -11,6 +11,7 @@
  *   idle long poll: it is aborted, so an idle processor stops without waiting for it. A message
  *   the endpoint handed out in that instant is not lost: it becomes visible again when its
  *   visibility timeout ends.
+ * The receives are made by one receiver actor for the poller's lifetime (./receiver.ts).
  */
 import { assign, enqueueActions, setup, type AnyActorRef } from 'xstate';
 import { parseVisitBody } from '../src/contract/visit.ts';
@@ -19,6 +20,7 @@ import { backoffDelay } from './backoff.ts';
 import { deadLetterReports } from './dead-letter-reports.ts';
 import { DEAD_LETTERER_ID, type DeadLettererEvent } from './dead-letterer.ts';
 import { notProvided } from './not-provided.ts';
+import { receiverOf, type ReceiverAnswer, type ReceiverEvent } from './receiver.ts';
 import {
   writerSystemId,
   type DeadLetterResult,
@@ -47,12 +49,11 @@ interface PollerContext extends PollerInput {
   stopRequested: boolean;
 }
 
-export type PollerEvent = { type: 'STOP' };
+export type PollerEvent = { type: 'STOP' } | ReceiverAnswer;
 
-type ReceiveInput = { maxMessages: number; waitSeconds: number };
 type WriterVisitsEvent = { type: 'VISITS'; deliveries: readonly Delivery[] };
-/** The answer of a receive. */
-type ReceivedEvent = { type: string; output: QueueMessage[] };
+type ReceivedEvent = Extract<ReceiverAnswer, { type: 'RECEIVED' }>;
+const RECEIVER_ID = 'receiver';
 
 /** Checks each message against the contract: a delivery for each valid one, a rejection for the rest. */
 export function validateMessages(messages: readonly QueueMessage[]): { valid: Delivery[]; rejected: RejectedMessage[] } {
@@ -101,11 +102,18 @@ const pollerSetup = setup({
   },
   actors: {
     acquireCredits: notProvided<number, { max: number; owner: string }>('acquireCredits'),
-    receiveMessages: notProvided<QueueMessage[], ReceiveInput>('receiveMessages'),
+    /** The receiver (receiverOf around the SQS adapter's receive); provided by the processor. */
+    receiveMessages: receiverOf(() => Promise.reject(new Error('actor receiveMessages was not provided'))),
     deadLetter: notProvided<DeadLetterResult, { rejected: readonly RejectedMessage[] }>('deadLetter'),
     release: notProvided<EntryResult, { leases: readonly Lease[] }>('release'),
   },
   actions: {
+    /** Asks the receiver for a receive of the credits held, unless kept rejections go first (then there is none to answer). */
+    startReceive: enqueueActions(({ context, enqueue }) => {
+      if (context.rejected.length > 0) return;
+      const receive: ReceiverEvent = { type: 'RECEIVE', maxMessages: context.holding, waitSeconds: context.settings.waitSeconds };
+      enqueue.sendTo(RECEIVER_ID, receive);
+    }),
     returnCredits: (_, _count: number) => {},
     /** Credits follow visits from this poller to the writer (by actor id) that now holds them. */
     transferCredits: (_, _params: { to: string; count: number }) => {},
@@ -162,6 +170,8 @@ export const pollerMachine = pollerSetup.createMachine({
   id: 'poller',
   context: ({ input }) => ({ ...input, holding: 0, messages: [], rejected: [], failures: 0, delayMs: 0, stopRequested: false }),
   initial: 'paused',
+  // Lives as long as the poller: stopping the poller aborts the receive in flight.
+  invoke: { id: RECEIVER_ID, src: 'receiveMessages' },
   states: {
     paused: {
       on: { STOP: 'stopped' },
@@ -173,6 +183,7 @@ export const pollerMachine = pollerSetup.createMachine({
       },
     },
     receiving: {
+      entry: 'startReceive',
       // Rejected messages kept by the last dispatch (no dead-letterer to take them) are sent first.
       always: { guard: 'hasRejected', target: 'deadLettering' },
       initial: 'polling',
@@ -180,22 +191,20 @@ export const pollerMachine = pollerSetup.createMachine({
         polling: { on: { STOP: 'stopping' } },
         stopping: {
           entry: assign({ stopRequested: true }),
-          // Still no answer: an idle long poll. Leaving aborts it (its signal); the credits go back.
+          // Still no answer: an idle long poll. Stopping the poller stops its receiver, which aborts it; the credits go back.
           after: {
             stopGrace: { target: '#poller.stopped', actions: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
           },
         },
       },
-      invoke: {
-        src: 'receiveMessages',
-        input: ({ context }) => ({ maxMessages: context.holding, waitSeconds: context.settings.waitSeconds }),
+      on: {
         // Dispatching is an action of the answer's transition, not a state of its own: one step per receive.
-        onDone: [
+        RECEIVED: [
           { guard: 'stopRequested', target: 'releasing', actions: assign({ messages: ({ event }) => event.output }) },
           { guard: 'creditsFree', target: 'receiving', reenter: true, actions: [reportReceived, dispatch, 'takeCredits'] },
           { target: 'paused', actions: [reportReceived, dispatch] },
         ],
-        onError: [
+        RECEIVE_FAILED: [
           { guard: 'stopRequested', target: 'stopped', actions: [{ type: 'returnCredits', params: ({ context }) => context.holding }, assign({ holding: 0 })] },
           {
             target: 'backoff',

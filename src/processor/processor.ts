@@ -12,6 +12,7 @@ import type { ShareSettings } from '../../machines/isolation.ts';
 import { deadLettererMachine } from '../../machines/dead-letterer.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
+import { receiverOf } from '../../machines/receiver.ts';
 import { deadLetterRetrySeconds } from '../../machines/backoff.ts';
 import { supervisorMachine, writerId, type SupervisorOutput } from '../../machines/supervisor.ts';
 import type { QueuePort, StoragePort } from '../../machines/ports.ts';
@@ -255,9 +256,7 @@ export function provideMachines(deps: MachineDeps) {
       acquireCredits: fromPromise(({ input, signal }: { input: { max: number; owner: string }; signal: AbortSignal }) =>
         credits.acquire(input.max, signal, undefined, input.owner),
       ),
-      receiveMessages: fromPromise(({ input, signal }: { input: { maxMessages: number; waitSeconds: number }; signal: AbortSignal }) =>
-        queue.receive(input.maxMessages, input.waitSeconds, signal),
-      ),
+      receiveMessages: receiverOf((input, signal) => queue.receive(input.maxMessages, input.waitSeconds, signal)),
       deadLetter: deadLetterRejected,
       release,
     },

@@ -6,6 +6,7 @@ import test from 'ava';
 import { assign, createActor, fromPromise, setup, SimulatedClock } from 'xstate';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
+import { receiverOf } from '../../machines/receiver.ts';
 import { supervisorMachine } from '../../machines/supervisor.ts';
 import type { EntryResult, QueueMessage } from '../../machines/types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
@@ -21,7 +22,7 @@ test('every failed receive gives back all the credits it took', async (t) => {
       acquireCredits: fromPromise(({ input, signal }: { input: { max: number; owner: string }; signal: AbortSignal }) =>
         credits.acquire(input.max, signal, undefined, input.owner),
       ),
-      receiveMessages: fromPromise(async (): Promise<QueueMessage[]> => {
+      receiveMessages: receiverOf(async (): Promise<QueueMessage[]> => {
         receives += 1;
         if (receives <= 6) throw new Error('endpoint down');
         return new Promise<QueueMessage[]>(() => {});

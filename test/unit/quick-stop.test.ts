@@ -6,6 +6,7 @@
 import test from 'ava';
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { pollerMachine } from '../../machines/poller.ts';
+import { receiverOf } from '../../machines/receiver.ts';
 import type { EntryResult, Lease, QueueMessage } from '../../machines/types.ts';
 
 const settle = async () => {
@@ -20,7 +21,7 @@ function harness(receive: (clock: SimulatedClock, signal: AbortSignal) => Promis
   const poller = pollerMachine.provide({
     actors: {
       acquireCredits: fromPromise(async () => 10),
-      receiveMessages: fromPromise(({ signal }: { signal: AbortSignal }) => {
+      receiveMessages: receiverOf((_, signal) => {
         receiveSignal = signal;
         return receive(clock, signal);
       }),
