@@ -160,7 +160,6 @@ export const batchMachine = setup({
     canRetryAck: ({ context }) => context.ackAttempt < context.settings.ackRetries,
     hasDeadLetters: ({ context }) => context.toDeadLetter.length > 0,
     hasReleases: ({ context }) => context.toRelease.length > 0,
-    nothingHeld: ({ context }) => held(context).length === 0,
     hasFreshTime: ({ context }) => leaseLeftMs(context) - context.settings.writeTimeoutMs - context.settings.leaseMarginMs > 0,
   },
   delays: {
