@@ -71,6 +71,12 @@ test('HMAC-SHA-256 with a string key, with key bytes, and with other bytes in th
   t.is(await hmac(key), createHmac('sha256', Buffer.from(key)).update(data).digest('hex'), 'still right after many other keys');
 });
 
+test('an empty string secret is no secret, as with the SDK default: a plain SHA-256', async (t) => {
+  const sha = new Sha256('');
+  sha.update('body');
+  t.is(hex(await sha.digest()), createHash('sha256').update('body').digest('hex'));
+});
+
 test('MD5 of a message body, as the SQS checks compute it', async (t) => {
   const body = JSON.stringify({ type: 'referrer', created_at: '2026-11-25T00:00:00Z', url: 'https://example.com/é' });
   const md5 = new Md5();
