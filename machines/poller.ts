@@ -109,8 +109,9 @@ const pollerSetup = setup({
   },
   actions: {
     /** Asks the receiver for a receive of the credits held, unless kept rejections go first (then there is none to answer). */
-    startReceive: enqueueActions(({ context, enqueue }) => {
-      if (context.rejected.length > 0) return;
+    startReceive: enqueueActions(({ context, enqueue, check }) => {
+      // The same guard that leaves 'receiving' for 'deadLettering': a receive is asked for only where its answer is taken.
+      if (check('hasRejected')) return;
       const receive: ReceiverEvent = { type: 'RECEIVE', maxMessages: context.holding, waitSeconds: context.settings.waitSeconds };
       enqueue.sendTo(RECEIVER_ID, receive);
     }),

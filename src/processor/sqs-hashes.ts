@@ -10,7 +10,6 @@ import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 
 /** What the SDK hands a hash (its `SourceData`). */
 type SourceData = string | ArrayBuffer | ArrayBufferView;
-type Encoding = 'utf8' | 'ascii' | 'latin1';
 type Chunk = string | Uint8Array;
 
 /** HMAC key objects by the key (SigV4 hashes the secret key and signs a day's calls with one derived key). */
@@ -18,8 +17,9 @@ const hmacKeys = new Map<string, KeyObject>();
 /** Keys rotate with credentials and dates: a few live at once, the rest are dropped. */
 const MAX_HMAC_KEYS = 16;
 
-function toChunk(data: SourceData, encoding?: Encoding): Chunk {
-  if (typeof data === 'string') return encoding && encoding !== 'utf8' ? Buffer.from(data, encoding) : data;
+/** Strings are hashed as UTF-8, as the SDK's defaults do (no SDK caller passes an encoding). */
+function toChunk(data: SourceData): Chunk {
+  if (typeof data === 'string') return data;
   if (data instanceof Uint8Array) return data;
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return new Uint8Array(data);
@@ -46,8 +46,8 @@ function asBytes(digest: Buffer): Uint8Array {
 abstract class OneShotHash {
   #chunks: Chunk[] = [];
 
-  update(data: SourceData, encoding?: Encoding): void {
-    this.#chunks.push(toChunk(data, encoding));
+  update(data: SourceData): void {
+    this.#chunks.push(toChunk(data));
   }
 
   reset(): void {

@@ -68,7 +68,8 @@ test('a failed call, rejected or thrown, is answered as RECEIVE_FAILED with its 
       ['RECEIVE_FAILED', failures[1]],
     ],
   );
-  t.is(actor.getSnapshot().status, 'active', 'the receiver lives on');
+  const receiver = actor.getSnapshot().children.receiver as { getSnapshot(): { status: string } } | undefined;
+  t.is(receiver?.getSnapshot().status, 'active', 'the receiver lives on');
 });
 
 test('stopping the receiver aborts the call in flight, and its late answer is dropped', async (t) => {

@@ -3,7 +3,7 @@
  * and a SigV4 signature made with them is the one made with hashes built the SDK's way.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { clearCredentialCache, SignatureV4 } from '@smithy/signature-v4';
 import test from 'ava';
 import { Md5, Sha256 } from '../../src/processor/sqs-hashes.ts';
 
@@ -13,11 +13,11 @@ const bytes = (text: string) => new Uint8Array(Buffer.from(text));
 type Data = string | ArrayBuffer | ArrayBufferView;
 const buffer = (data: Exclude<Data, string>) => (ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data));
 
-/** Hashes built as the SDK's defaults build them: a Node Hash or Hmac per digest. */
+/** Hashes built as the SDK's defaults build them: a Node Hash or Hmac per digest, HMAC only with a secret that is not empty. */
 class ReferenceSha256 {
   readonly #hash;
   constructor(secret?: Data) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', typeof secret === 'string' ? secret : buffer(secret));
+    this.#hash = secret ? createHmac('sha256', typeof secret === 'string' ? secret : buffer(secret)) : createHash('sha256');
   }
   update(data: Data) {
     this.#hash.update(typeof data === 'string' ? data : buffer(data));
@@ -30,7 +30,15 @@ class ReferenceSha256 {
 test('SHA-256 of strings, bytes, ArrayBuffers and views, in one piece or several', async (t) => {
   const text = 'visit é 🚦 '.repeat(50);
   const expected = createHash('sha256').update(text).digest('hex');
-  const inputs: Array<string | ArrayBuffer | ArrayBufferView> = [text, bytes(text), bytes(text).buffer, new DataView(bytes(text).buffer)];
+  const padded = new Uint8Array([1, 2, 3, ...bytes(text), 4]);
+  const inputs: Array<string | ArrayBuffer | ArrayBufferView> = [
+    text,
+    bytes(text),
+    bytes(text).buffer,
+    new DataView(bytes(text).buffer),
+    new DataView(padded.buffer, 3, padded.length - 4),
+    padded.subarray(3, -1),
+  ];
   for (const input of inputs) {
     const sha = new Sha256();
     sha.update(input);
@@ -44,12 +52,6 @@ test('SHA-256 of strings, bytes, ArrayBuffers and views, in one piece or several
   t.is(hex(await pieces.digest()), expected, 'a second digest gives the same');
   pieces.reset();
   t.is(hex(await pieces.digest()), createHash('sha256').digest('hex'), 'reset empties it');
-});
-
-test('a string with an encoding is hashed in that encoding', async (t) => {
-  const sha = new Sha256();
-  sha.update('caf\u00e9', 'latin1');
-  t.is(hex(await sha.digest()), createHash('sha256').update(Buffer.from('caf\u00e9', 'latin1')).digest('hex'));
 });
 
 test('HMAC-SHA-256 with a string key, with key bytes, and with other bytes in the same key object', async (t) => {
@@ -99,8 +101,11 @@ test('a SigV4 signature made with these hashes is the one made with the referenc
     const signed = await signer.sign(structuredClone(request), { signingDate: new Date('2026-11-25T12:00:00Z') });
     return signed.headers.authorization;
   };
+  // The signer keeps derived signing keys module-wide: cleared, each class derives its own.
+  clearCredentialCache();
   const expected = await sign(ReferenceSha256);
   t.regex(expected ?? '', /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20261125\/eu-west-1\/sqs\/aws4_request, .*Signature=[0-9a-f]{64}$/);
-  t.is(await sign(Sha256), expected);
-  t.is(await sign(Sha256), expected, 'again, with the derived key already kept');
+  clearCredentialCache();
+  t.is(await sign(Sha256), expected, 'signing key derived with these hashes');
+  t.is(await sign(Sha256), expected, 'again, with the signing key kept by the signer and its key object by the hashes');
 });
