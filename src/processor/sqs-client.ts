@@ -11,6 +11,7 @@ import type { SqsConnection } from '../platform/config.ts';
 import { createSqsClient } from '../platform/sqs.ts';
 import type { ProcessorConfig } from './config.ts';
 import { Md5, Sha256 } from './sqs-hashes.ts';
+import { cutPerCallCosts } from './sqs-per-call-costs.ts';
 
 export interface SqsDeadlines {
   /** Deadline of every call but a long poll. */
@@ -149,10 +150,14 @@ export function sqsClientOptions(config: ProcessorConfig, endpoint: string | und
   };
 }
 
-/** The processor's SQS client: connection and socket timeouts, keep-alive, and a deadline on every call. */
+/**
+ * The processor's SQS client: connection and socket timeouts, keep-alive, a deadline on every
+ * call, and the SDK's per-call work done once per client where it can be.
+ */
 export function createProcessorSqsClient(options: SqsClientOptions): SQSClient {
   const { endpoint, region } = options.connection;
-  return withDeadlines(createSqsClient(options.connection, sqsClientConfig(options)), options.deadlines, endpoint ?? `SQS in ${region}`);
+  const client = cutPerCallCosts(createSqsClient(options.connection, sqsClientConfig(options)));
+  return withDeadlines(client, options.deadlines, endpoint ?? `SQS in ${region}`);
 }
 
 /**

@@ -9,6 +9,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { localSqsClient } from '../../src/platform/sqs.ts';
 import { percentile } from '../../scripts/support/percentile.ts';
 import { sqsClientConfig, sqsClientOptions } from '../../src/processor/sqs-client.ts';
+import { cutPerCallCosts } from '../../src/processor/sqs-per-call-costs.ts';
 import { processorConfig, runCompetitor, type Competitor, type RunContext } from './competitors.ts';
 import { benchLogger, delayedClient, delayedStorage, type StorageVariant } from './harness.ts';
 
@@ -40,12 +41,11 @@ export interface WorkerResult {
 }
 
 const job = JSON.parse(process.argv[2]) as WorkerJob & { reportIds?: boolean };
-// The processor talks to SQS through the client it builds in production (timeouts, agent); the others through the SDK's default one.
-const counting = delayedClient(
-  job.endpoint,
-  job.rttMs,
-  job.competitor === 'processor' ? sqsClientConfig(sqsClientOptions(processorConfig(job.pollers), job.endpoint)) : {},
-);
+// The processor talks to SQS through the client it builds in production (timeouts, agent, per-call
+// costs cut); the others through the SDK's default one.
+const isProcessor = job.competitor === 'processor';
+const counting = delayedClient(job.endpoint, job.rttMs, isProcessor ? sqsClientConfig(sqsClientOptions(processorConfig(job.pollers), job.endpoint)) : {});
+if (isProcessor) cutPerCallCosts(counting.client);
 const logger = benchLogger();
 const storage = delayedStorage(job.storageMs, job.storageVariant, logger);
 const watcher = localSqsClient(job.endpoint);

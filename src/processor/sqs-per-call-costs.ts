@@ -1,0 +1,32 @@
+/**
+ * Two things the AWS SDK redoes on every call of a client, done once per client instead, with the
+ * same requests and the same results:
+ * - The SigV4 signer. By default each call builds a new one from a copy of the whole client
+ *   configuration. Here one is built from the client's own credential provider (which still
+ *   renews credentials before they expire) and kept.
+ * - The serde's copy of the configuration. The SDK's serializer and deserializer copy the client
+ *   configuration into their context on every call. That object is a slow one for V8 to copy (an
+ *   accessor, properties added one by one: dictionary mode), about 7 µs a copy. Here the SDK's own
+ *   serde plugin is set again, over a plain copy of the configuration made once (about 1 µs a copy).
+ * Apply before the client's first call: with `cacheMiddleware`, each command's chain is built then.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { getSchemaSerdePlugin } from '@smithy/core/schema';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+export function cutPerCallCosts(client: SQSClient): SQSClient {
+  const { config } = client;
+  // Region and service are given again on each call (from the endpoint's auth scheme); these are defaults.
+  const signer = new SignatureV4({
+    credentials: config.credentials,
+    region: config.region,
+    service: 'sqs',
+    sha256: config.sha256,
+    uriEscapePath: config.signingEscapePath,
+  });
+  // Read on every call by the SDK's SigV4 signing (from this same config object).
+  config.signer = () => Promise.resolve(signer);
+  // Same names as the SDK's serializer and deserializer: these replace them.
+  client.middlewareStack.use(getSchemaSerdePlugin({ ...config } as Parameters<typeof getSchemaSerdePlugin>[0]));
+  return client;
+}
