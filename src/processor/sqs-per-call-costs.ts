@@ -16,7 +16,9 @@ import { SignatureV4 } from '@smithy/signature-v4';
 
 export function cutPerCallCosts(client: SQSClient): SQSClient {
   const { config } = client;
-  // Region and service are given again on each call (from the endpoint's auth scheme); these are defaults.
+  // What the default signer is built with: the resolved region and the service's signing name (SQS
+  // endpoints name no other). The credential provider is the client's, read here once: a client whose
+  // `credentials` is set again later would need this run again.
   const signer = new SignatureV4({
     credentials: config.credentials,
     region: config.region,
@@ -26,7 +28,9 @@ export function cutPerCallCosts(client: SQSClient): SQSClient {
   });
   // Read on every call by the SDK's SigV4 signing (from this same config object).
   config.signer = () => Promise.resolve(signer);
-  // Same names as the SDK's serializer and deserializer: these replace them.
+  // Same names as the SDK's serializer and deserializer: these replace them. What they read from the
+  // configuration (endpoint, encoders, stream collector) does not change after construction; the clock
+  // offset and the signer, which do, are read by the signing middleware from the live configuration.
   client.middlewareStack.use(getSchemaSerdePlugin({ ...config } as Parameters<typeof getSchemaSerdePlugin>[0]));
   return client;
 }

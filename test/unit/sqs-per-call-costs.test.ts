@@ -187,17 +187,22 @@ test.serial('one signer for the client, which signs with the credentials its pro
 test.serial('the serde copies the configuration as it was when the costs were cut, not the live one on each call', async (t) => {
   const { client } = recordingClient();
   cutPerCallCosts(client);
-  const contexts: Array<Record<string, unknown>> = [];
-  const { protocol } = client.config as unknown as { protocol: { serializeRequest: (...args: unknown[]) => unknown } };
-  const serialize = protocol.serializeRequest.bind(protocol);
-  protocol.serializeRequest = (schema, input, context) => {
-    contexts.push(context as Record<string, unknown>);
-    return serialize(schema, input, context);
-  };
-  // Added after the cut: the SDK's own serializer would copy it into its context on the next call.
+  type Protocol = Record<'serializeRequest' | 'deserializeResponse', (...args: unknown[]) => unknown>;
+  const { protocol } = client.config as unknown as { protocol: Protocol };
+  const contexts: Record<string, Array<Record<string, unknown>>> = { serializeRequest: [], deserializeResponse: [] };
+  for (const step of ['serializeRequest', 'deserializeResponse'] as const) {
+    const original = protocol[step].bind(protocol);
+    protocol[step] = (schema, second, context) => {
+      contexts[step]!.push((step === 'serializeRequest' ? context : second) as Record<string, unknown>);
+      return original(schema, second, context);
+    };
+  }
+  // Added after the cut: the SDK's own serializer and deserializer would copy it into their context on the next call.
   (client.config as unknown as Record<string, unknown>).addedLater = true;
   await client.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: entries }));
-  t.is(contexts.length, 1);
-  t.is(contexts[0]!.addedLater, undefined);
-  t.is(contexts[0]!.protocol, protocol, 'the copy holds the client protocol');
+  for (const step of ['serializeRequest', 'deserializeResponse'] as const) {
+    t.is(contexts[step]!.length, 1, step);
+    t.is(contexts[step]![0]!.addedLater, undefined, step);
+    t.is(contexts[step]![0]!.protocol, protocol, `${step}: the copy holds the client's protocol`);
+  }
 });
