@@ -5,7 +5,7 @@
  * time to drain and the process's peak RSS.
  */
 import { Writable } from 'node:stream';
-import { parseArgs } from 'node:util';
+import { readOptions } from './support/cli.ts';
 import pino from 'pino';
 import { loadConfig } from '../src/processor/config.ts';
 import { startEmbeddedEndpoint } from '../src/processor/embedded.ts';
@@ -16,9 +16,12 @@ import { makeBurst, sendBurst } from './support/burst.ts';
 import { queueDepth } from './support/queue-depth.ts';
 import { seededRandom } from './support/random.ts';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '10000' }, pollers: { type: 'string', default: '8' } } });
-const count = Number(values.count);
-if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new Error('--count must be an integer from 1 to 1000000');
+const cli = readOptions('usage: npm run drain-burst [-- --count N] [--pollers P]', {
+  count: { type: 'string', default: '10000' },
+  pollers: { type: 'string', default: '8' },
+});
+const count = cli.wholeNumber('count', cli.values.count, 1, 1_000_000);
+const pollers = cli.wholeNumber('pollers', cli.values.pollers, 1, 256);
 
 const embedded = await startEmbeddedEndpoint(0);
 const client = localSqsClient(embedded.endpoint);
@@ -30,7 +33,7 @@ const rssBefore = process.memoryUsage().rss;
 let written = 0;
 const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
 const processor = startProcessor({
-  config: loadConfig({ POLLERS: values.pollers, RECEIVE_WAIT_SECONDS: '1' }),
+  config: loadConfig({ POLLERS: String(pollers), RECEIVE_WAIT_SECONDS: '1' }),
   endpoint: embedded.endpoint,
   queueUrl: embedded.queueUrl,
   storage: createStorage('mysql', pino(discard)),

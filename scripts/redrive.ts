@@ -6,19 +6,15 @@
  * a message dead-lettered again meanwhile (still invalid) is not moved round in a loop.
  * Sends are batched by bytes as well as by count (SQS refuses a batch over 1 MiB in total).
  */
-import { parseArgs } from 'node:util';
+import { readOptions } from './support/cli.ts';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { ConfigError, sqsConnection, type SqsConnection } from '../src/platform/config.ts';
 import { createSqsClient } from '../src/platform/sqs.ts';
 import { chunkByBytes } from '../src/processor/sqs-queue.ts';
 import { PIPELINE_DLQ_NAME, PIPELINE_QUEUE_NAME } from '../src/queues.ts';
 
-const { values } = parseArgs({ options: { max: { type: 'string', default: '10000' } } });
-const max = Number(values.max);
-if (!/^\d+$/.test(values.max) || !Number.isSafeInteger(max) || max < 1) {
-  console.error('redrive: --max needs a whole number of messages, at least 1');
-  process.exit(2);
-}
+const cli = readOptions('usage: npm run redrive [-- --max N]   (N: at most this many messages, default 10000)', { max: { type: 'string', default: '10000' } });
+const max = cli.wholeNumber('max', cli.values.max, 1);
 // The endpoint defaults to the embedded one (`npm start`).
 let connection: SqsConnection;
 try {

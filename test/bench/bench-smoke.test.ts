@@ -18,6 +18,8 @@ for (const competitor of COMPETITORS) {
       t.deepEqual([...(run.visitIds ?? [])].sort(), [...valid].sort(), 'every valid visit written, none twice');
     }
     t.true(run.callsPerMessage > 0);
+    t.true(run.receiveMs >= 2, `a receive waits at least the injected round trip (${run.receiveMs} ms)`);
+    t.true(Number.isFinite(run.loopDelayMs) && run.loopDelayMs >= 0, 'the competitor reports its event-loop delay');
     t.true(run.cpuUsPerMessage > 0, 'the competitor reports its CPU time');
     t.true(run.endpointCpuUsPerMessage > 0, 'the endpoint reports its CPU time');
   });

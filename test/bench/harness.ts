@@ -19,6 +19,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface CountingClient {
   readonly client: SQSClient;
   calls(): number;
+  /** Median ms of a ReceiveMessage call as the competitor sees it: the injected round trip, the endpoint, and the wait for its own event loop. */
+  receiveMs(): number;
 }
 
 /** `config` is the competitor's own client configuration (the processor's); by default the SDK's. */
@@ -33,7 +35,18 @@ export function delayedClient(endpoint: string, rttMs: number, config: Omit<SQSC
     },
     { step: 'finalizeRequest', name: 'benchRoundTrip' },
   );
-  return { client, calls: () => calls };
+  const receives: number[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'ReceiveMessageCommand') return next(args);
+      const started = performance.now();
+      const result = await next(args);
+      receives.push(performance.now() - started);
+      return result;
+    },
+    { step: 'initialize', priority: 'high', name: 'benchReceiveTime' },
+  );
+  return { client, calls: () => calls, receiveMs: () => median(receives) };
 }
 
 export interface BenchStorage extends StoragePort {

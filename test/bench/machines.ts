@@ -9,7 +9,7 @@
  * each write and acknowledgement wait, so batches overlap as they do against SQS. `--events`
  * also counts XState events and actors per message (the inspector slows that run).
  */
-import { parseArgs } from 'node:util';
+import { readOptions } from '../../scripts/support/cli.ts';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import PQueue from 'p-queue';
 import pino from 'pino';
@@ -28,17 +28,17 @@ import { makeBurst } from '../../scripts/support/burst.ts';
 import { seededRandom } from '../../scripts/support/random.ts';
 import { median } from './harness.ts';
 
-const { values } = parseArgs({
-  options: {
-    count: { type: 'string', default: '100000' },
-    reps: { type: 'string', default: '5' },
-    events: { type: 'boolean', default: false },
-    queue: { type: 'string', default: 'memory' },
-    'io-ms': { type: 'string', default: '0' },
-  },
+const cli = readOptions('usage: node test/bench/machines.ts [--count N] [--reps R] [--events] [--queue memory|adapter] [--io-ms MS]', {
+  count: { type: 'string', default: '100000' },
+  reps: { type: 'string', default: '5' },
+  events: { type: 'boolean', default: false },
+  queue: { type: 'string', default: 'memory' },
+  'io-ms': { type: 'string', default: '0' },
 });
-const count = Number(values.count);
-const reps = Number(values.reps);
+const { values } = cli;
+const count = cli.wholeNumber('count', values.count, 1);
+const reps = cli.wholeNumber('reps', values.reps, 1);
+if (values.queue !== 'memory' && values.queue !== 'adapter') cli.fail(`--queue must be memory or adapter, not "${values.queue}"`);
 const POLLERS = 16;
 
 /** A queue that answers at once: receives pop the next bodies, acknowledgements count. */
@@ -126,7 +126,7 @@ function instantClient(bodies: readonly string[], done: () => void): SQSClient {
   return { send, config: {}, destroy: () => {} } as unknown as SQSClient;
 }
 
-const delayMs = Number(values['io-ms']);
+const delayMs = cli.wholeNumber('io-ms', values['io-ms'], 0, 60_000);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const storage: StoragePort = {
   backend: 'none',

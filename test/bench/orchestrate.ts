@@ -88,6 +88,10 @@ export interface Run {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly callsPerMessage: number;
+  /** Median ms of a receive call (the slowest process's), injected round trip included. */
+  readonly receiveMs: number;
+  /** Mean event-loop delay over the drain, ms (the slowest process's). */
+  readonly loopDelayMs: number;
   /** CPU time of the competitor's process(es) per message, µs. */
   readonly cpuUsPerMessage: number;
   /** CPU time of the SQS endpoint's process per message over the same drain, µs. */
@@ -136,6 +140,8 @@ export async function measure(server: SqsServer, burst: Burst, options: MeasureO
     p50Ms: Math.max(...results.map((r) => r.p50Ms)),
     p99Ms: Math.max(...results.map((r) => r.p99Ms)),
     callsPerMessage: results.reduce((sum, r) => sum + r.sqsCalls, 0) / n,
+    receiveMs: Math.max(...results.map((r) => r.receiveMs)),
+    loopDelayMs: Math.max(...results.map((r) => r.loopDelayMs)),
     cpuUsPerMessage: results.reduce((sum, r) => sum + r.cpuUs, 0) / n,
     endpointCpuUsPerMessage: endpointCpuUs / n,
     peakRssMb: Math.max(...results.map((r) => r.peakRssMb)),

@@ -5,7 +5,7 @@
  * .window.json), only samples inside the drain count.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
+import { readOptions } from '../../scripts/support/cli.ts';
 
 interface ProfileNode {
   id: number;
@@ -18,9 +18,10 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
-const file = positionals[0];
-if (!file) throw new Error('usage: profile-table.ts FILE.cpuprofile [--top N]');
+const cli = readOptions('usage: node test/bench/profile-table.ts FILE.cpuprofile [--top N]', { top: { type: 'string', default: '25' } }, { positionals: true });
+const file = cli.positionals[0];
+if (!file || cli.positionals.length > 1) cli.fail('name one profile file');
+const topCount = cli.wholeNumber('top', cli.values.top, 1);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const windowFile = file.replace(/\.cpuprofile$/, '.window.json');
 const window = existsSync(windowFile) ? (JSON.parse(readFileSync(windowFile, 'utf8')) as { startUs: number; endUs: number }) : undefined;
@@ -68,7 +69,7 @@ for (const [id, us] of selfUs) {
 }
 const pct = (us: number) => `${((100 * us) / total).toFixed(1)} %`;
 const ms = (us: number) => (us / 1000).toFixed(0);
-const top = [...fns].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top));
+const top = [...fns].sort((a, b) => b[1] - a[1]).slice(0, topCount);
 console.log(`${file}: ${ms(total)} ms sampled${window ? ' in the drain window' : ''}\n`);
 console.log('| self ms | share | function | where |\n|---|---|---|---|');
 for (const [key, us] of top) {

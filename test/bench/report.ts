@@ -10,6 +10,8 @@ export interface Summary {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly callsPerMessage: number;
+  readonly receiveMs: number;
+  readonly loopDelayMs: number;
   readonly peakRssMb: number;
 }
 
@@ -24,6 +26,8 @@ export function table(rows: readonly Summary[]): string {
     'p50 ms',
     'p99 ms',
     'SQS calls/msg',
+    'receive ms',
+    'loop delay ms',
     'peak RSS MB',
   ];
   const body = rows.map((r) => [
@@ -36,6 +40,8 @@ export function table(rows: readonly Summary[]): string {
     Math.round(r.p50Ms).toString(),
     Math.round(r.p99Ms).toString(),
     r.callsPerMessage.toFixed(3),
+    r.receiveMs.toFixed(1),
+    r.loopDelayMs.toFixed(1),
     Math.round(r.peakRssMb).toString(),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--count N] [--reps R] [--only SECTIONS] [--storage-variant echo|record] [--profile DIR]`:
+ * `npm run bench [-- --help]` for its options:
  * bursts drained side by side. fauxqs runs in its own process; each competitor runs in its own
  * process with the same pollers, the same injected SQS round trip and the same storage (by
  * default the real MySQL echo adapter and its log line on every write). Each measurement is
@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { readOptions } from '../../scripts/support/cli.ts';
 import { COMPETITORS, type Competitor } from './competitors.ts';
 import { median, STORAGE_VARIANTS, type StorageVariant } from './harness.ts';
 import { measure, preload, startSqsServer, type MeasureOptions, type Run, type SqsServer } from './orchestrate.ts';
@@ -20,31 +20,34 @@ type Section = (typeof SECTIONS)[number];
 /** Competitors measured without injected latency: where CPU per message decides throughput. */
 const BARE: readonly Competitor[] = ['processor', 'sqs-consumer', 'loop', 'limit'];
 
-const { values } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    count: { type: 'string' },
-    reps: { type: 'string', default: '3' },
-    pollers: { type: 'string', default: '16' },
-    rtt: { type: 'string', default: '15' },
-    storage: { type: 'string', default: '5' },
-    'storage-variant': { type: 'string', default: 'echo' },
-    only: { type: 'string', default: SECTIONS.join(',') },
-    competitors: { type: 'string' },
-    profile: { type: 'string' },
-  },
+const USAGE = `usage: npm run bench [-- [--quick] [--count N] [--reps R] [--pollers P] [--rtt MS] [--storage MS] [--storage-variant ${STORAGE_VARIANTS.join('|')}]
+                       [--only ${SECTIONS.join(',')}] [--competitors ${COMPETITORS.join(',')}] [--profile DIR]]`;
+
+const cli = readOptions(USAGE, {
+  quick: { type: 'boolean', default: false },
+  count: { type: 'string' },
+  reps: { type: 'string', default: '3' },
+  pollers: { type: 'string', default: '16' },
+  rtt: { type: 'string', default: '15' },
+  storage: { type: 'string', default: '5' },
+  'storage-variant': { type: 'string', default: 'echo' },
+  only: { type: 'string', default: SECTIONS.join(',') },
+  competitors: { type: 'string' },
+  profile: { type: 'string' },
 });
-const count = Number(values.count ?? (values.quick ? 10_000 : 50_000));
-const reps = Number(values.reps);
-const pollers = Number(values.pollers);
-const rttMs = Number(values.rtt);
-const storageMs = Number(values.storage);
+const { values, fail } = cli;
+const count = cli.wholeNumber('count', values.count ?? (values.quick ? '10000' : '50000'), 1);
+const reps = cli.wholeNumber('reps', values.reps, 1);
+const pollers = cli.wholeNumber('pollers', values.pollers, 1, 256);
+const rttMs = cli.wholeNumber('rtt', values.rtt, 0, 60_000);
+const storageMs = cli.wholeNumber('storage', values.storage, 0, 60_000);
 const storageVariant = values['storage-variant'] as StorageVariant;
-if (!STORAGE_VARIANTS.includes(storageVariant)) throw new Error(`--storage-variant must be one of ${STORAGE_VARIANTS.join(', ')}`);
+if (!STORAGE_VARIANTS.includes(storageVariant)) fail(`--storage-variant must be one of ${STORAGE_VARIANTS.join(', ')}, not "${storageVariant}"`);
 const sections = new Set(values.only.split(',').map((s) => s.trim()));
-for (const s of sections) if (!SECTIONS.includes(s as Section)) throw new Error(`--only takes a list of ${SECTIONS.join(', ')}`);
+for (const s of sections) if (!SECTIONS.includes(s as Section)) fail(`--only takes a list of ${SECTIONS.join(', ')}; "${s}" is none of them`);
 const picked = values.competitors?.split(',').map((c) => c.trim());
-for (const c of picked ?? []) if (!COMPETITORS.includes(c as Competitor)) throw new Error(`--competitors takes a list of ${COMPETITORS.join(', ')}`);
+for (const c of picked ?? [])
+  if (!COMPETITORS.includes(c as Competitor)) fail(`--competitors takes a list of ${COMPETITORS.join(', ')}; "${c}" is none of them`);
 const keep = (list: readonly Competitor[]) => list.filter((c) => !picked || picked.includes(c));
 const scalingCount = values.quick ? 5_000 : 10_000;
 const memoryCounts = values.quick ? [10_000, 50_000] : [10_000, 100_000];
@@ -69,7 +72,7 @@ async function repeated(server: SqsServer, label: string, n: number, options: Om
   runs.push(run);
   log(
     `  ${label}: ${Math.round(run.throughput)} msg/s, CPU ${Math.round(run.cpuUsPerMessage)} µs/msg (endpoint ${Math.round(run.endpointCpuUsPerMessage)}), ` +
-      `p99 ${Math.round(run.p99Ms)} ms, ${run.callsPerMessage.toFixed(3)} calls/msg, RSS ${run.peakRssMb} MB, load ${loadavg()[0].toFixed(1)}`,
+      `p99 ${Math.round(run.p99Ms)} ms, ${run.callsPerMessage.toFixed(3)} calls/msg, receive ${run.receiveMs.toFixed(1)} ms, loop delay ${run.loopDelayMs.toFixed(1)} ms, RSS ${run.peakRssMb} MB, load ${loadavg()[0].toFixed(1)}`,
   );
 }
 
@@ -83,6 +86,8 @@ function summarise(label: string, runs: readonly Run[]): Summary {
     p50Ms: median(runs.map((r) => r.p50Ms)),
     p99Ms: median(runs.map((r) => r.p99Ms)),
     callsPerMessage: median(runs.map((r) => r.callsPerMessage)),
+    receiveMs: median(runs.map((r) => r.receiveMs)),
+    loopDelayMs: median(runs.map((r) => r.loopDelayMs)),
     peakRssMb: median(runs.map((r) => r.peakRssMb)),
   };
 }

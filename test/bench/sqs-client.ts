@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
+import { readOptions } from '../../scripts/support/cli.ts';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
 import { HttpResponse } from '@smithy/core/protocols';
 import { makeBurst } from '../../scripts/support/burst.ts';
@@ -17,9 +17,12 @@ import { Md5, Sha256 } from '../../src/processor/sqs-hashes.ts';
 import { cutPerCallCosts } from '../../src/processor/sqs-per-call-costs.ts';
 import { median } from './harness.ts';
 
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '4000' }, reps: { type: 'string', default: '7' } } });
-const calls = Number(values.calls);
-const reps = Number(values.reps);
+const cli = readOptions('usage: node test/bench/sqs-client.ts [--calls N] [--reps R]', {
+  calls: { type: 'string', default: '4000' },
+  reps: { type: 'string', default: '7' },
+});
+const calls = cli.wholeNumber('calls', cli.values.calls, 2);
+const reps = cli.wholeNumber('reps', cli.values.reps, 1);
 
 const messages = makeBurst(10, 0, seededRandom(1)).map(({ body: Body }, i) => ({
   MessageId: `m-${i}`,

@@ -4,6 +4,7 @@
  * figures as JSON once the queue is drained (nothing visible or in flight).
  */
 import { writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { localSqsClient } from '../../src/platform/sqs.ts';
@@ -33,6 +34,10 @@ export interface WorkerResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly sqsCalls: number;
+  /** Median ms of a receive call, injected round trip included. */
+  readonly receiveMs: number;
+  /** Mean delay of this process's event loop over the drain, ms: how long ready work waited for the thread. */
+  readonly loopDelayMs: number;
   /** CPU time (user + system) this process spent from "go" until the queue was drained. */
   readonly cpuUs: number;
   readonly peakRssMb: number;
@@ -74,6 +79,8 @@ process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) if (line.trim() === 'go') break;
 
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 const started = performance.now();
 const cpuAtStart = process.cpuUsage();
 const clockAtStart = process.hrtime.bigint();
@@ -88,7 +95,10 @@ const ctx: RunContext = {
   drained: drained(),
   discarded: 0,
 };
-const drainedAt = ctx.drained.then(() => ({ at: performance.now(), cpu: process.cpuUsage(cpuAtStart) }));
+const drainedAt = ctx.drained.then(() => {
+  loopDelay.disable();
+  return { at: performance.now(), cpu: process.cpuUsage(cpuAtStart) };
+});
 await runCompetitor(job.competitor, ctx);
 const end = await drainedAt;
 writeProfileWindow(clockAtStart, clockAtStart + BigInt(Math.round((end.at - started) * 1e6)));
@@ -103,6 +113,8 @@ const result: WorkerResult = {
   p50Ms: percentile(latencies, 50),
   p99Ms: percentile(latencies, 99),
   sqsCalls: counting.calls(),
+  receiveMs: counting.receiveMs(),
+  loopDelayMs: loopDelay.mean / 1e6,
   cpuUs: end.cpu.user + end.cpu.system,
   peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   ...(job.reportIds ? { visitIds: [...storage.latencies.keys()] } : {}),

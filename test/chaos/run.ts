@@ -3,7 +3,7 @@
  * rewrites, dead-lettered, lost) and exits non-zero if anything was lost, or if a visit was
  * written twice where no process died (a lease that lapsed).
  */
-import { parseArgs } from 'node:util';
+import { readOptions } from '../../scripts/support/cli.ts';
 import { failed, SCENARIOS, type Scale, type ScenarioResult } from './scenarios.ts';
 
 export const FULL: Scale = { count: 10_000, outageMs: 30_000, badInputs: 10_000, dlqOutageMs: 120_000 };
@@ -29,7 +29,7 @@ export function table(results: readonly ScenarioResult[]): string {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+  const { values } = readOptions('usage: npm run chaos [-- --quick]', { quick: { type: 'boolean', default: false } });
   const scale = values.quick ? QUICK : FULL;
   const results: ScenarioResult[] = [];
   const started = Date.now();

@@ -66,10 +66,36 @@ test('npm run redrive moves large dead letters: 12 of 300 KB, one near 1 MiB and
   t.deepEqual(await queueDepth(sqs.client, sqs.dlqUrl), { visible: 0, invisible: 0 }, 'DLQ empty');
 });
 
-test('npm run redrive refuses a --max that is not a whole number, with one line', async (t) => {
-  const child = spawn(process.execPath, ['scripts/redrive.ts', '--max', 'ten'], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function runRedrive(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['scripts/redrive.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
   let stderr = '';
+  child.stdout.on('data', (chunk) => (stdout += chunk));
   child.stderr.on('data', (chunk) => (stderr += chunk));
-  t.is(await new Promise<number | null>((resolve) => child.on('close', resolve)), 2);
-  t.is(stderr, 'redrive: --max needs a whole number of messages, at least 1\n');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stdout, stderr };
+}
+
+const REDRIVE_USAGE = 'usage: npm run redrive [-- --max N]   (N: at most this many messages, default 10000)\n';
+
+test('npm run redrive refuses a --max that is not a whole number: what was wrong, then the usage', async (t) => {
+  for (const max of ['ten', '0', '1.5', '']) {
+    const { code, stderr } = await runRedrive('--max', max);
+    t.is(code, 2, max);
+    t.is(stderr, `--max must be a whole number from 1 up, not "${max}"\n${REDRIVE_USAGE}`);
+  }
+});
+
+test('npm run redrive refuses an unknown option or argument without a stack trace, and prints its usage on --help', async (t) => {
+  const unknown = await runRedrive('--mx', '3');
+  t.is(unknown.code, 2);
+  t.true(unknown.stderr.startsWith("Unknown option '--mx'"), unknown.stderr);
+  t.true(unknown.stderr.endsWith(REDRIVE_USAGE));
+  t.false(unknown.stderr.includes('    at '), 'no stack trace');
+  const extra = await runRedrive('now');
+  t.is(extra.code, 2);
+  t.is(extra.stderr, `unexpected argument "now"\n${REDRIVE_USAGE}`);
+  const help = await runRedrive('--help');
+  t.is(help.code, 0);
+  t.is(help.stdout, REDRIVE_USAGE);
 });
