@@ -5,7 +5,6 @@
  * time to drain and the process's peak RSS.
  */
 import { Writable } from 'node:stream';
-import { readOptions } from './support/cli.ts';
 import pino from 'pino';
 import { loadConfig } from '../src/processor/config.ts';
 import { startEmbeddedEndpoint } from '../src/processor/embedded.ts';
@@ -13,10 +12,11 @@ import { startProcessor } from '../src/processor/processor.ts';
 import { createStorage } from '../src/processor/storage/index.ts';
 import { localSqsClient } from '../src/platform/sqs.ts';
 import { makeBurst, sendBurst } from './support/burst.ts';
+import { readOptions } from './support/cli.ts';
 import { queueDepth } from './support/queue-depth.ts';
 import { seededRandom } from './support/random.ts';
 
-const cli = readOptions('usage: npm run drain-burst [-- --count N] [--pollers P]', {
+const cli = readOptions('drain-burst', 'usage: npm run drain-burst [-- --count N] [--pollers P]', {
   count: { type: 'string', default: '10000' },
   pollers: { type: 'string', default: '8' },
 });

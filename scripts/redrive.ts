@@ -6,14 +6,16 @@
  * a message dead-lettered again meanwhile (still invalid) is not moved round in a loop.
  * Sends are batched by bytes as well as by count (SQS refuses a batch over 1 MiB in total).
  */
-import { readOptions } from './support/cli.ts';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { ConfigError, sqsConnection, type SqsConnection } from '../src/platform/config.ts';
 import { createSqsClient } from '../src/platform/sqs.ts';
 import { chunkByBytes } from '../src/processor/sqs-queue.ts';
 import { PIPELINE_DLQ_NAME, PIPELINE_QUEUE_NAME } from '../src/queues.ts';
+import { readOptions } from './support/cli.ts';
 
-const cli = readOptions('usage: npm run redrive [-- --max N]   (N: at most this many messages, default 10000)', { max: { type: 'string', default: '10000' } });
+const cli = readOptions('redrive', 'usage: npm run redrive [-- --max N]   (N: at most this many messages, default 10000)', {
+  max: { type: 'string', default: '10000' },
+});
 const max = cli.wholeNumber('max', cli.values.max, 1);
 // The endpoint defaults to the embedded one (`npm start`).
 let connection: SqsConnection;

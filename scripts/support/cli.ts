@@ -1,7 +1,7 @@
 /**
  * Command-line options of the project's scripts. `--help` prints the usage; an unknown option, a
- * missing value or a bad number ends the script with one line saying what was wrong and the
- * usage (exit 2), never a stack trace.
+ * missing value or a bad number ends the script with one line saying what was wrong (after the
+ * script's name, as its other errors) and the usage (exit 2), never a stack trace.
  */
 import { parseArgs, type ParseArgsOptionsConfig } from 'node:util';
 
@@ -18,12 +18,13 @@ export interface Cli<T extends ParseArgsOptionsConfig> {
 }
 
 export function readOptions<T extends ParseArgsOptionsConfig>(
+  name: string,
   usage: string,
   options: T,
   { positionals = false, args = process.argv.slice(2) }: { positionals?: boolean; args?: string[] } = {},
 ): Cli<T> {
   const fail = (message: string): never => {
-    process.stderr.write(`${message}\n${usage}\n`);
+    process.stderr.write(`${name}: ${message}\n${usage}\n`);
     process.exit(2);
   };
   let parsed: Parsed<T>;

@@ -28,7 +28,7 @@ import { makeBurst } from '../../scripts/support/burst.ts';
 import { seededRandom } from '../../scripts/support/random.ts';
 import { median } from './harness.ts';
 
-const cli = readOptions('usage: node test/bench/machines.ts [--count N] [--reps R] [--events] [--queue memory|adapter] [--io-ms MS]', {
+const cli = readOptions('machines', 'usage: node test/bench/machines.ts [--count N] [--reps R] [--events] [--queue memory|adapter] [--io-ms MS]', {
   count: { type: 'string', default: '100000' },
   reps: { type: 'string', default: '5' },
   events: { type: 'boolean', default: false },

@@ -18,7 +18,12 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const cli = readOptions('usage: node test/bench/profile-table.ts FILE.cpuprofile [--top N]', { top: { type: 'string', default: '25' } }, { positionals: true });
+const cli = readOptions(
+  'profile-table',
+  'usage: node test/bench/profile-table.ts FILE.cpuprofile [--top N]',
+  { top: { type: 'string', default: '25' } },
+  { positionals: true },
+);
 const file = cli.positionals[0];
 if (!file || cli.positionals.length > 1) cli.fail('name one profile file');
 const topCount = cli.wholeNumber('top', cli.values.top, 1);

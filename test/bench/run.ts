@@ -23,7 +23,7 @@ const BARE: readonly Competitor[] = ['processor', 'sqs-consumer', 'loop', 'limit
 const USAGE = `usage: npm run bench [-- [--quick] [--count N] [--reps R] [--pollers P] [--rtt MS] [--storage MS] [--storage-variant ${STORAGE_VARIANTS.join('|')}]
                        [--only ${SECTIONS.join(',')}] [--competitors ${COMPETITORS.join(',')}] [--profile DIR]]`;
 
-const cli = readOptions(USAGE, {
+const cli = readOptions('bench', USAGE, {
   quick: { type: 'boolean', default: false },
   count: { type: 'string' },
   reps: { type: 'string', default: '3' },

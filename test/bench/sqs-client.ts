@@ -17,7 +17,7 @@ import { Md5, Sha256 } from '../../src/processor/sqs-hashes.ts';
 import { cutPerCallCosts } from '../../src/processor/sqs-per-call-costs.ts';
 import { median } from './harness.ts';
 
-const cli = readOptions('usage: node test/bench/sqs-client.ts [--calls N] [--reps R]', {
+const cli = readOptions('sqs-client', 'usage: node test/bench/sqs-client.ts [--calls N] [--reps R]', {
   calls: { type: 'string', default: '4000' },
   reps: { type: 'string', default: '7' },
 });

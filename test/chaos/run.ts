@@ -29,7 +29,7 @@ export function table(results: readonly ScenarioResult[]): string {
 }
 
 if (import.meta.main) {
-  const { values } = readOptions('usage: npm run chaos [-- --quick]', { quick: { type: 'boolean', default: false } });
+  const { values } = readOptions('chaos', 'usage: npm run chaos [-- --quick]', { quick: { type: 'boolean', default: false } });
   const scale = values.quick ? QUICK : FULL;
   const results: ScenarioResult[] = [];
   const started = Date.now();

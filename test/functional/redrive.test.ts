@@ -82,19 +82,19 @@ test('npm run redrive refuses a --max that is not a whole number: what was wrong
   for (const max of ['ten', '0', '1.5', '']) {
     const { code, stderr } = await runRedrive('--max', max);
     t.is(code, 2, max);
-    t.is(stderr, `--max must be a whole number from 1 up, not "${max}"\n${REDRIVE_USAGE}`);
+    t.is(stderr, `redrive: --max must be a whole number from 1 up, not "${max}"\n${REDRIVE_USAGE}`);
   }
 });
 
 test('npm run redrive refuses an unknown option or argument without a stack trace, and prints its usage on --help', async (t) => {
   const unknown = await runRedrive('--mx', '3');
   t.is(unknown.code, 2);
-  t.true(unknown.stderr.startsWith("Unknown option '--mx'"), unknown.stderr);
+  t.true(unknown.stderr.startsWith("redrive: Unknown option '--mx'"), unknown.stderr);
   t.true(unknown.stderr.endsWith(REDRIVE_USAGE));
   t.false(unknown.stderr.includes('    at '), 'no stack trace');
   const extra = await runRedrive('now');
   t.is(extra.code, 2);
-  t.is(extra.stderr, `unexpected argument "now"\n${REDRIVE_USAGE}`);
+  t.is(extra.stderr, `redrive: unexpected argument "now"\n${REDRIVE_USAGE}`);
   const help = await runRedrive('--help');
   t.is(help.code, 0);
   t.is(help.stdout, REDRIVE_USAGE);
