@@ -6,7 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { loadConfig } from '../src/processor/config.ts';
+import { ConfigError, loadConfig, type ProcessorConfig } from '../src/processor/config.ts';
 import { startEmbeddedEndpoint } from '../src/processor/embedded.ts';
 import { startProcessor } from '../src/processor/processor.ts';
 import { createStorage } from '../src/processor/storage/index.ts';
@@ -16,12 +16,21 @@ import { readOptions } from './support/cli.ts';
 import { queueDepth } from './support/queue-depth.ts';
 import { seededRandom } from './support/random.ts';
 
-const cli = readOptions('drain-burst', 'usage: npm run drain-burst [-- --count N] [--pollers P]', {
+const cli = readOptions('drain-burst', 'usage: npm run drain-burst [-- [--count N] [--pollers P]]', {
   count: { type: 'string', default: '10000' },
   pollers: { type: 'string', default: '8' },
 });
 const count = cli.wholeNumber('count', cli.values.count, 1, 1_000_000);
-const pollers = cli.wholeNumber('pollers', cli.values.pollers, 1, 256);
+/** The processor's own configuration checks the pollers, as it checks POLLERS for npm start. */
+function processorConfig(): ProcessorConfig {
+  try {
+    return loadConfig({ POLLERS: cli.values.pollers, RECEIVE_WAIT_SECONDS: '1' });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return cli.fail(`--pollers: ${error.message}`);
+  }
+}
+const config = processorConfig();
 
 const embedded = await startEmbeddedEndpoint(0);
 const client = localSqsClient(embedded.endpoint);
@@ -33,7 +42,7 @@ const rssBefore = process.memoryUsage().rss;
 let written = 0;
 const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
 const processor = startProcessor({
-  config: loadConfig({ POLLERS: String(pollers), RECEIVE_WAIT_SECONDS: '1' }),
+  config,
   endpoint: embedded.endpoint,
   queueUrl: embedded.queueUrl,
   storage: createStorage('mysql', pino(discard)),

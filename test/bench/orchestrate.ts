@@ -88,10 +88,10 @@ export interface Run {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly callsPerMessage: number;
-  /** Median ms of a receive call (the slowest process's), injected round trip included. */
+  /** Mean ms of a receive that returned messages (the slowest process's), injected round trip included. */
   readonly receiveMs: number;
-  /** Mean event-loop delay over the drain, ms (the slowest process's). */
-  readonly loopDelayMs: number;
+  /** Share of the drain the event loop was busy (the busiest process's), 0 to 1. */
+  readonly loopBusy: number;
   /** CPU time of the competitor's process(es) per message, µs. */
   readonly cpuUsPerMessage: number;
   /** CPU time of the SQS endpoint's process per message over the same drain, µs. */
@@ -141,7 +141,7 @@ export async function measure(server: SqsServer, burst: Burst, options: MeasureO
     p99Ms: Math.max(...results.map((r) => r.p99Ms)),
     callsPerMessage: results.reduce((sum, r) => sum + r.sqsCalls, 0) / n,
     receiveMs: Math.max(...results.map((r) => r.receiveMs)),
-    loopDelayMs: Math.max(...results.map((r) => r.loopDelayMs)),
+    loopBusy: Math.max(...results.map((r) => r.loopBusy)),
     cpuUsPerMessage: results.reduce((sum, r) => sum + r.cpuUs, 0) / n,
     endpointCpuUsPerMessage: endpointCpuUs / n,
     peakRssMb: Math.max(...results.map((r) => r.peakRssMb)),

@@ -26,6 +26,7 @@ const cli = readOptions(
 );
 const file = cli.positionals[0];
 if (!file || cli.positionals.length > 1) cli.fail('name one profile file');
+if (!existsSync(file)) cli.fail(`no such file: ${file}`);
 const topCount = cli.wholeNumber('top', cli.values.top, 1);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const windowFile = file.replace(/\.cpuprofile$/, '.window.json');

@@ -11,7 +11,7 @@ export interface Summary {
   readonly p99Ms: number;
   readonly callsPerMessage: number;
   readonly receiveMs: number;
-  readonly loopDelayMs: number;
+  readonly loopBusy: number;
   readonly peakRssMb: number;
 }
 
@@ -27,7 +27,7 @@ export function table(rows: readonly Summary[]): string {
     'p99 ms',
     'SQS calls/msg',
     'receive ms',
-    'loop delay ms',
+    'loop busy %',
     'peak RSS MB',
   ];
   const body = rows.map((r) => [
@@ -41,7 +41,7 @@ export function table(rows: readonly Summary[]): string {
     Math.round(r.p99Ms).toString(),
     r.callsPerMessage.toFixed(3),
     r.receiveMs.toFixed(1),
-    r.loopDelayMs.toFixed(1),
+    Math.round(r.loopBusy * 100).toString(),
     Math.round(r.peakRssMb).toString(),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));

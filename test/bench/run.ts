@@ -72,7 +72,7 @@ async function repeated(server: SqsServer, label: string, n: number, options: Om
   runs.push(run);
   log(
     `  ${label}: ${Math.round(run.throughput)} msg/s, CPU ${Math.round(run.cpuUsPerMessage)} µs/msg (endpoint ${Math.round(run.endpointCpuUsPerMessage)}), ` +
-      `p99 ${Math.round(run.p99Ms)} ms, ${run.callsPerMessage.toFixed(3)} calls/msg, receive ${run.receiveMs.toFixed(1)} ms, loop delay ${run.loopDelayMs.toFixed(1)} ms, RSS ${run.peakRssMb} MB, load ${loadavg()[0].toFixed(1)}`,
+      `p99 ${Math.round(run.p99Ms)} ms, ${run.callsPerMessage.toFixed(3)} calls/msg, receive ${run.receiveMs.toFixed(1)} ms, loop busy ${Math.round(run.loopBusy * 100)} %, RSS ${run.peakRssMb} MB, load ${loadavg()[0].toFixed(1)}`,
   );
 }
 
@@ -87,7 +87,7 @@ function summarise(label: string, runs: readonly Run[]): Summary {
     p99Ms: median(runs.map((r) => r.p99Ms)),
     callsPerMessage: median(runs.map((r) => r.callsPerMessage)),
     receiveMs: median(runs.map((r) => r.receiveMs)),
-    loopDelayMs: median(runs.map((r) => r.loopDelayMs)),
+    loopBusy: median(runs.map((r) => r.loopBusy)),
     peakRssMb: median(runs.map((r) => r.peakRssMb)),
   };
 }

@@ -4,7 +4,7 @@
  * figures as JSON once the queue is drained (nothing visible or in flight).
  */
 import { writeFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { localSqsClient } from '../../src/platform/sqs.ts';
@@ -34,10 +34,10 @@ export interface WorkerResult {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly sqsCalls: number;
-  /** Median ms of a receive call, injected round trip included. */
+  /** Mean ms of a receive that returned messages, injected round trip included. */
   readonly receiveMs: number;
-  /** Mean delay of this process's event loop over the drain, ms: how long ready work waited for the thread. */
-  readonly loopDelayMs: number;
+  /** Share of the drain this process's event loop spent running code rather than waiting for I/O or timers. */
+  readonly loopBusy: number;
   /** CPU time (user + system) this process spent from "go" until the queue was drained. */
   readonly cpuUs: number;
   readonly peakRssMb: number;
@@ -79,8 +79,7 @@ process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 const lines = createInterface({ input: process.stdin });
 for await (const line of lines) if (line.trim() === 'go') break;
 
-const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-loopDelay.enable();
+const loopAtStart = performance.eventLoopUtilization();
 const started = performance.now();
 const cpuAtStart = process.cpuUsage();
 const clockAtStart = process.hrtime.bigint();
@@ -95,10 +94,11 @@ const ctx: RunContext = {
   drained: drained(),
   discarded: 0,
 };
-const drainedAt = ctx.drained.then(() => {
-  loopDelay.disable();
-  return { at: performance.now(), cpu: process.cpuUsage(cpuAtStart) };
-});
+const drainedAt = ctx.drained.then(() => ({
+  at: performance.now(),
+  cpu: process.cpuUsage(cpuAtStart),
+  loop: performance.eventLoopUtilization(loopAtStart),
+}));
 await runCompetitor(job.competitor, ctx);
 const end = await drainedAt;
 writeProfileWindow(clockAtStart, clockAtStart + BigInt(Math.round((end.at - started) * 1e6)));
@@ -114,7 +114,7 @@ const result: WorkerResult = {
   p99Ms: percentile(latencies, 99),
   sqsCalls: counting.calls(),
   receiveMs: counting.receiveMs(),
-  loopDelayMs: loopDelay.mean / 1e6,
+  loopBusy: end.loop.utilization,
   cpuUs: end.cpu.user + end.cpu.system,
   peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
   ...(job.reportIds ? { visitIds: [...storage.latencies.keys()] } : {}),

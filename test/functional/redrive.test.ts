@@ -79,14 +79,14 @@ async function runRedrive(...args: string[]): Promise<{ code: number | null; std
 const REDRIVE_USAGE = 'usage: npm run redrive [-- --max N]   (N: at most this many messages, default 10000)\n';
 
 test('npm run redrive refuses a --max that is not a whole number: what was wrong, then the usage', async (t) => {
-  for (const max of ['ten', '0', '1.5', '']) {
+  for (const max of ['ten', '0', '1.5', '', ' 5', '+5', '1e3']) {
     const { code, stderr } = await runRedrive('--max', max);
     t.is(code, 2, max);
-    t.is(stderr, `redrive: --max must be a whole number from 1 up, not "${max}"\n${REDRIVE_USAGE}`);
+    t.is(stderr, `redrive: --max must be a whole number of at least 1, not "${max}"\n${REDRIVE_USAGE}`);
   }
 });
 
-test('npm run redrive refuses an unknown option or argument without a stack trace, and prints its usage on --help', async (t) => {
+test('npm run redrive refuses an unknown option, an argument or a huge number in one line, and --help wins over the rest', async (t) => {
   const unknown = await runRedrive('--mx', '3');
   t.is(unknown.code, 2);
   t.true(unknown.stderr.startsWith("redrive: Unknown option '--mx'"), unknown.stderr);
@@ -95,7 +95,17 @@ test('npm run redrive refuses an unknown option or argument without a stack trac
   const extra = await runRedrive('now');
   t.is(extra.code, 2);
   t.is(extra.stderr, `redrive: unexpected argument "now"\n${REDRIVE_USAGE}`);
-  const help = await runRedrive('--help');
-  t.is(help.code, 0);
-  t.is(help.stdout, REDRIVE_USAGE);
+  // Node's own message for this one runs to three lines: only its first is kept.
+  const ambiguous = await runRedrive('--max', '-5');
+  t.is(ambiguous.code, 2);
+  t.is(ambiguous.stderr, `redrive: Option '--max' argument is ambiguous.\n${REDRIVE_USAGE}`);
+  const huge = await runRedrive('--max', '99999999999999999999');
+  t.is(huge.code, 2);
+  t.is(huge.stderr, `redrive: --max is too large: 99999999999999999999\n${REDRIVE_USAGE}`);
+  // Help wins over anything else on the line.
+  for (const args of [['--help'], ['-h', '--bogus'], ['--max', 'ten', '--help']]) {
+    const help = await runRedrive(...args);
+    t.is(help.code, 0, args.join(' '));
+    t.is(help.stdout, REDRIVE_USAGE);
+  }
 });
