@@ -1,7 +1,7 @@
 /**
  * `npm run agent:invoke -- '<event json>'`: runs the Lambda handler on this machine against the
  * configured queue (by default the embedded one `npm start` serves) and prints its response.
- * Exit status: 0 for a 2xx answer, 1 for any other answer or a handler error, 2 for a usage error.
+ * Exit status: 0 for a 2xx answer (and --help), 1 for any other answer or a handler error, 2 for a usage error.
  */
 import { readFileSync } from 'node:fs';
 import { localContext } from './context.ts';
@@ -18,7 +18,11 @@ function fail(message: string, code: number): never {
 }
 
 const args = process.argv.slice(2);
-if (args.length !== 1 || args[0] === '--help' || args[0] === '-h') fail(`expected one event argument\n${USAGE}`, 2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (args.length !== 1) fail(`expected one event argument\n${USAGE}`, 2);
 const text = args[0] === '-' ? readFileSync(0, 'utf8') : args[0]!;
 let event: unknown;
 try {

@@ -101,7 +101,7 @@ test.serial('agent:invoke prints the handler response and the visit is on the qu
   );
 });
 
-test.serial('agent:invoke: a rejected visit prints the 400 and exits 1; bad usage exits 2; no endpoint says npm start', async (t) => {
+test.serial('agent:invoke: a rejected visit prints the 400 and exits 1; bad usage exits 2, --help 0; no endpoint says npm start', async (t) => {
   const env = cleanEnv({ AWS_ENDPOINT_URL: pipeline.endpoint, LOG_LEVEL: 'silent' });
   const rejected = await runTool(INVOKE, ['{"queryStringParameters":{"type":"referrer","url":"javascript:alert(1)"}}'], env);
   t.is(rejected.code, 1);
@@ -109,6 +109,12 @@ test.serial('agent:invoke: a rejected visit prints the 400 and exits 1; bad usag
   const notJson = await runTool(INVOKE, ['{type:referrer}'], env);
   t.is(notJson.code, 2);
   t.regex(notJson.stderr, /^agent:invoke: the event is not valid JSON/);
+  const noEvent = await runTool(INVOKE, [], env);
+  t.is(noEvent.code, 2);
+  t.regex(noEvent.stderr, /^agent:invoke: expected one event argument\nusage: npm run agent:invoke/);
+  const help = await runTool(INVOKE, ['--help'], env);
+  t.is(help.code, 0);
+  t.regex(help.stdout, /^usage: npm run agent:invoke -- '<event json>'/);
   const down = await runTool(
     INVOKE,
     ['{"queryStringParameters":{"type":"referrer","url":"test.com"}}'],
