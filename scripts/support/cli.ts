@@ -53,12 +53,12 @@ export function readOptions<T extends ScriptOptions>(
     positionals: parsed.positionals,
     fail,
     wholeNumber(option, raw, min, max = Number.MAX_SAFE_INTEGER) {
+      const digits = /^\d+$/.test(raw);
       const n = Number(raw);
-      const unbounded = max === Number.MAX_SAFE_INTEGER;
-      if (!/^\d+$/.test(raw) || n < min || (!unbounded && n > max)) {
-        fail(`--${option} must be a whole number ${unbounded ? `of at least ${min}` : `from ${min} to ${max}`}, not "${raw}"`);
+      if (digits && n > Number.MAX_SAFE_INTEGER) fail(`--${option} is too large: ${raw}`);
+      if (!digits || n < min || n > max) {
+        fail(`--${option} must be a whole number ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}, not "${raw}"`);
       }
-      if (n > max) fail(`--${option} is too large: ${raw}`);
       return n;
     },
   };

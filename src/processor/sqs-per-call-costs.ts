@@ -26,8 +26,9 @@ export function cutPerCallCosts(client: SQSClient): SQSClient {
     sha256: config.sha256,
     uriEscapePath: config.signingEscapePath,
   });
-  // Read on every call by the SDK's SigV4 signing (from this same config object).
-  config.signer = () => Promise.resolve(signer);
+  // Read on every call by the SDK's SigV4 signing (from this same config object): one settled promise serves them all.
+  const signerPromise = Promise.resolve(signer);
+  config.signer = () => signerPromise;
   // Same names as the SDK's serializer and deserializer: these replace them. What they read from the
   // configuration (endpoint, encoders, stream collector) does not change after construction; the clock
   // offset and the signer, which do, are read by the signing middleware from the live configuration.
