@@ -1,7 +1,7 @@
 /**
  * A client whose per-call costs are cut sends the requests the SDK's default client sends,
  * signed alike, and reads the same answers and errors; its signer is built once and follows
- * the client's credential provider; its serde copies the configuration made once.
+ * the client's credential provider; its serde and its endpoint copy the configuration made once.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -205,4 +205,27 @@ test.serial('the serde copies the configuration as it was when the costs were cu
     t.is(contexts[step]![0]!.addedLater, undefined, step);
     t.is(contexts[step]![0]!.protocol, protocol, `${step}: the copy holds the client's protocol`);
   }
+});
+
+test.serial('the endpoint copies the configuration as it was when the costs were cut, not the live one on each call', async (t) => {
+  const { client } = recordingClient();
+  const live = client.config as unknown as Record<string, unknown> & { endpointProvider: (...args: unknown[]) => unknown };
+  // The endpoint middleware calls the provider on its per-call copy of the configuration: `this` is that copy.
+  const copies: Array<Record<string, unknown>> = [];
+  const provider = live.endpointProvider;
+  live.endpointProvider = function (this: Record<string, unknown>, ...args: unknown[]) {
+    copies.push(this);
+    return provider.apply(this, args);
+  };
+  cutPerCallCosts(client);
+  // Added after the cut to the configuration the client was built with, which the SDK's endpoint would copy on each call.
+  live.addedLater = true;
+  await client.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: entries }));
+  await client.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+  t.is(copies.length, 2);
+  for (const copy of copies) {
+    t.is(copy.addedLater, undefined);
+    t.is(copy.signer, live.signer, "the copy hands out the client's one signer");
+  }
+  t.is((client.config as unknown as Record<string, unknown>).addedLater, undefined);
 });
