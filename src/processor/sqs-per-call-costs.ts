@@ -36,9 +36,9 @@ export function cutPerCallCosts(client: SQSClient): SQSClient {
   // configuration (endpoint, encoders, stream collector) does not change after construction; the clock
   // offset and the signer, which do, are read by the signing middleware from the live configuration.
   client.middlewareStack.use(getSchemaSerdePlugin({ ...config } as Parameters<typeof getSchemaSerdePlugin>[0]));
-  // What commands are sent with. The client's own middleware keeps the object it was built with, where
-  // it reads and sets what changes (the clock offset); the endpoint reads nothing that changes. Set
-  // after the signer, so both objects hand out the same one.
+  // What commands are sent with, so what the endpoint middleware copies on each call. The client's own
+  // middleware keeps the live configuration above; the endpoint reads nothing that changes after
+  // construction. Made after the signer is set, so both objects hand out the same one.
   (client as { config: SQSClient['config'] }).config = { ...config };
   return client;
 }
