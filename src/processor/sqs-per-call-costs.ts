@@ -10,7 +10,11 @@
  *   serde plugin is set again, over a plain copy of the configuration made once (about 1 µs a copy).
  * - The endpoint's copy of the configuration. Each command adds the SDK's endpoint middleware with
  *   the configuration the client sends it with (`client.config`), which it copies on every call.
- *   Here `client.config` becomes a plain copy made once, like the serde's.
+ *   Here `client.config` becomes another plain copy made once.
+ * The two copies hold what does not change after construction (endpoint, region, encoders, stream
+ * collector). What does change, the clock offset, stays on the object the client was built with,
+ * where the client's own middleware (signing, retry, user agent) reads and sets it. So after this,
+ * `client.config` is a snapshot: set nothing through it. A client whose credentials change is built again.
  * Apply before the client's first call: with `cacheMiddleware`, each command's chain is built then.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -20,8 +24,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 export function cutPerCallCosts(client: SQSClient): SQSClient {
   const { config } = client;
   // What the default signer is built with: the resolved region and the service's signing name (SQS
-  // endpoints name no other). The credential provider is the client's, read here once: a client whose
-  // `credentials` is set again later would need this run again.
+  // endpoints name no other), and the client's credential provider.
   const signer = new SignatureV4({
     credentials: config.credentials,
     region: config.region,
@@ -29,16 +32,12 @@ export function cutPerCallCosts(client: SQSClient): SQSClient {
     sha256: config.sha256,
     uriEscapePath: config.signingEscapePath,
   });
-  // Read on every call by the SDK's SigV4 signing (from this same config object): one settled promise serves them all.
+  // Read on every call by the SDK's SigV4 signing, from the object the client was built with: one settled promise serves them all.
   const signerPromise = Promise.resolve(signer);
   config.signer = () => signerPromise;
-  // Same names as the SDK's serializer and deserializer: these replace them. What they read from the
-  // configuration (endpoint, encoders, stream collector) does not change after construction; the clock
-  // offset and the signer, which do, are read by the signing middleware from the live configuration.
+  // Same names as the SDK's serializer and deserializer: these replace them.
   client.middlewareStack.use(getSchemaSerdePlugin({ ...config } as Parameters<typeof getSchemaSerdePlugin>[0]));
-  // What commands are sent with, so what the endpoint middleware copies on each call. The client's own
-  // middleware keeps the live configuration above; the endpoint reads nothing that changes after
-  // construction. Made after the signer is set, so both objects hand out the same one.
+  // What commands are sent with. Copied after the signer is set, so it hands out the same one.
   (client as { config: SQSClient['config'] }).config = { ...config };
   return client;
 }
