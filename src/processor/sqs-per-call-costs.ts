@@ -10,8 +10,8 @@
  *   serde plugin is set again, over a plain copy of the configuration made once (about 1 µs a copy).
  * - The endpoint's copy of the configuration. Each command adds the SDK's endpoint middleware with
  *   the configuration the client sends it with (`client.config`), which it copies on every call.
- *   Here `client.config` becomes another plain copy made once.
- * The two copies hold what does not change after construction (endpoint, region, encoders, stream
+ *   Here `client.config` becomes that same plain copy.
+ * The copy holds what does not change after construction (endpoint, region, encoders, stream
  * collector). What does change, the clock offset, stays on the object the client was built with,
  * where the client's own middleware (signing, retry, user agent) reads and sets it. So after this,
  * `client.config` is a snapshot: set nothing through it. A client whose credentials change is built again.
@@ -35,9 +35,11 @@ export function cutPerCallCosts(client: SQSClient): SQSClient {
   // Read on every call by the SDK's SigV4 signing, from the object the client was built with: one settled promise serves them all.
   const signerPromise = Promise.resolve(signer);
   config.signer = () => signerPromise;
+  // Made after the signer is set, so it hands out the same one.
+  const plain = { ...config };
   // Same names as the SDK's serializer and deserializer: these replace them.
-  client.middlewareStack.use(getSchemaSerdePlugin({ ...config } as Parameters<typeof getSchemaSerdePlugin>[0]));
-  // What commands are sent with. Copied after the signer is set, so it hands out the same one.
-  (client as { config: SQSClient['config'] }).config = { ...config };
+  client.middlewareStack.use(getSchemaSerdePlugin(plain as Parameters<typeof getSchemaSerdePlugin>[0]));
+  // What commands are sent with, so what the endpoint middleware copies.
+  (client as { config: SQSClient['config'] }).config = plain;
   return client;
 }

@@ -1,8 +1,8 @@
 /**
  * A client whose per-call costs are cut sends the requests the SDK's default client sends,
  * signed alike, and reads the same answers and errors; its signer is built once and follows
- * the client's credential provider; its serde and its endpoint each copy, on every call, their
- * own plain copy of the configuration, made once.
+ * the client's credential provider; its serde and its endpoint copy, on every call, a plain copy
+ * of the configuration made once.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
