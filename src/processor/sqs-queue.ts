@@ -70,6 +70,10 @@ export class SqsQueue implements QueuePort {
 
   /** Checks the PIPELINE and its DLQ exist; returns the DLQ URL, maxReceiveCount and the queue's visibility timeout. */
   async prepare(signal?: AbortSignal): Promise<QueueFacts> {
+    // A configured DLQ is checked while the PIPELINE's attributes are asked for: one round trip
+    // less at start. The PIPELINE's answer is read first, so its error is the one reported.
+    const dlqChecked = this.#dlqUrl ? this.#checkConfiguredDlq(this.#dlqUrl, signal) : undefined;
+    dlqChecked?.catch(() => {});
     let Attributes: Record<string, string> | undefined;
     try {
       ({ Attributes } = await this.#client.send(
@@ -83,7 +87,8 @@ export class SqsQueue implements QueuePort {
     const policy = Attributes?.RedrivePolicy
       ? (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string; maxReceiveCount?: number | string })
       : undefined;
-    if (!this.#dlqUrl) {
+    if (dlqChecked) await dlqChecked;
+    else {
       if (!policy?.deadLetterTargetArn) {
         throw new SqsQueueError(`queue ${this.queueUrl} has no RedrivePolicy: give it one, or set TRAFFIC_DLQ_URL`);
       }
@@ -98,27 +103,29 @@ export class SqsQueue implements QueuePort {
           throw new SqsQueueError(`the DLQ ${policy.deadLetterTargetArn} named by the RedrivePolicy of ${this.queueUrl} does not exist`);
         throw error;
       }
-    } else {
-      // A configured DLQ that does not exist would make every invalid message loop. GetQueueUrl,
-      // which the processor may call on the DLQ anyway, answers whether it exists.
-      const [account, name] = new URL(this.#dlqUrl).pathname.split('/').filter(Boolean).slice(-2);
-      try {
-        await this.#client.send(
-          new GetQueueUrlCommand({ QueueName: name ?? account, ...(/^\d{12}$/.test(account ?? '') && name ? { QueueOwnerAWSAccountId: account } : {}) }),
-          {
-            abortSignal: signal,
-          },
-        );
-      } catch (error) {
-        if (isMissingQueue(error)) throw new SqsQueueError(`TRAFFIC_DLQ_URL=${this.#dlqUrl} names a queue that does not exist: create it or fix the URL`);
-        throw error;
-      }
     }
     return {
       dlqUrl: this.#dlqUrl!,
       maxReceiveCount: policy?.maxReceiveCount === undefined ? undefined : Number(policy.maxReceiveCount),
       queueVisibilityTimeoutSeconds: Number(Attributes?.VisibilityTimeout ?? 30),
     };
+  }
+
+  /**
+   * A configured DLQ that does not exist would make every invalid message loop. GetQueueUrl,
+   * which the processor may call on the DLQ anyway, answers whether it exists.
+   */
+  async #checkConfiguredDlq(dlqUrl: string, signal: AbortSignal | undefined): Promise<void> {
+    const [account, name] = new URL(dlqUrl).pathname.split('/').filter(Boolean).slice(-2);
+    try {
+      await this.#client.send(
+        new GetQueueUrlCommand({ QueueName: name ?? account, ...(/^\d{12}$/.test(account ?? '') && name ? { QueueOwnerAWSAccountId: account } : {}) }),
+        { abortSignal: signal },
+      );
+    } catch (error) {
+      if (isMissingQueue(error)) throw new SqsQueueError(`TRAFFIC_DLQ_URL=${dlqUrl} names a queue that does not exist: create it or fix the URL`);
+      throw error;
+    }
   }
 
   /** Long-polls up to `maxMessages` (1 to 10), each with the configured lease. */

@@ -1,6 +1,7 @@
 /**
  * The SQS adapter against a real endpoint (fauxqs): per-entry results by message id, exactly one
- * DLQ copy per message with its reason (1 MiB bodies included), the DLQ checked at start.
+ * DLQ copy per message with its reason (1 MiB bodies included), the DLQ checked at start (beside
+ * the PIPELINE, whose error comes first).
  */
 import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
@@ -108,6 +109,43 @@ test('a configured DLQ that does not exist stops the start with one clear line',
   const missing = sqs.dlqUrl.replace(/[^/]+$/, 'no-such-dlq');
   const error = await t.throwsAsync(adapter(sqs, missing).prepare());
   t.is(error?.message, `TRAFFIC_DLQ_URL=${missing} names a queue that does not exist: create it or fix the URL`);
+});
+
+test('with a configured DLQ, the start-up checks of the PIPELINE and of the DLQ are one round trip, not two', async (t) => {
+  const sqs = await startTestEndpoint();
+  t.teardown(() => sqs.stop());
+  // Each call waits 50 ms before it is sent: calls that overlap are seen in flight together.
+  let inFlight = 0;
+  let mostAtOnce = 0;
+  sqs.client.middlewareStack.add(
+    (next) => async (args) => {
+      inFlight += 1;
+      mostAtOnce = Math.max(mostAtOnce, inFlight);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return await next(args);
+      } finally {
+        inFlight -= 1;
+      }
+    },
+    { step: 'initialize', name: 'countInFlight' },
+  );
+  const facts = await adapter(sqs, sqs.dlqUrl).prepare();
+  t.is(facts.dlqUrl, sqs.dlqUrl);
+  t.is(mostAtOnce, 2, 'GetQueueAttributes and GetQueueUrl in flight together');
+});
+
+test('when both the PIPELINE and the configured DLQ are missing, the start names the PIPELINE', async (t) => {
+  const sqs = await startTestEndpoint();
+  t.teardown(() => sqs.stop());
+  const queue = new SqsQueue({
+    client: sqs.client,
+    queueUrl: sqs.queueUrl.replace(/[^/]+$/, 'no-such-queue'),
+    dlqUrl: sqs.dlqUrl.replace(/[^/]+$/, 'no-such-dlq'),
+    limiter: new PQueue({ concurrency: 4 }),
+  });
+  const error = await t.throwsAsync(queue.prepare());
+  t.regex(error?.message ?? '', /^queue .*no-such-queue does not exist: check TRAFFIC_QUEUE_URL$/);
 });
 
 test('while the DLQ is gone, messages wait on the PIPELINE (hidden, not deleted) and reach it once, with their reason, when it is back', async (t) => {
