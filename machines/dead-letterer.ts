@@ -3,11 +3,9 @@
  * in batches across receives. Invalid messages are a few per cent of a burst, so one receive
  * rarely holds more than one: sent per receive they cost a SendMessageBatch and a
  * DeleteMessageBatch each, sent together they share those two calls ten at a time. Pollers
- * hand their rejected messages here (with their credits) and go on receiving. The processor
- * sends FLUSH when the writers' last visits are acknowledged: with no traffic left to share a
- * call with, waiting out the linger would only keep the end of a burst on the PIPELINE.
+ * hand their rejected messages here (with their credits) and go on receiving.
  *
- *   open.idle -> open.filling -> (10 letters | linger | FLUSH) send -> open.idle
+ *   open.idle -> open.filling -> (10 letters | linger) send -> open.idle
  *   draining: send everything at once, wait for every send to finish -> stopped
  *
  * Each send is a child actor: what the DLQ accepted is deleted from the PIPELINE, the rest
@@ -41,8 +39,6 @@ interface DeadLettererContext extends DeadLettererInput {
 export type DeadLettererEvent =
   | { type: 'REJECTED'; rejected: readonly RejectedMessage[] }
   | { type: 'DRAIN' }
-  /** No visit is held any more: the burst that brought the buffered messages is over. */
-  | { type: 'FLUSH' }
   | { type: `xstate.done.actor.${string}`; output: DeadLetterResult; actorId: string }
   | { type: `xstate.error.actor.${string}`; error: unknown; actorId: string };
 

@@ -183,7 +183,7 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
 
 /**
  * Rejected messages of all pollers wait together up to DEAD_LETTER_LINGER_MS so one DLQ call
- * carries up to 10 of them (less once the writers hold no visit: the burst is over). They are not lease-extended while they wait, so, like buffered
+ * carries up to 10 of them. They are not lease-extended while they wait, so, like buffered
  * visits, the wait must leave the lease a heartbeat and a margin for the DLQ calls.
  */
 function deadLetterLinger(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number): number {

@@ -5,11 +5,11 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
-import { assign, createActor, fromPromise, toPromise, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { assign, createActor, fromPromise, toPromise, type Actor, type InspectionEvent } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
 import { CircuitBreaker } from '../../machines/circuit-breaker.ts';
 import type { ShareSettings } from '../../machines/isolation.ts';
-import { DEAD_LETTERER_ID, deadLettererMachine } from '../../machines/dead-letterer.ts';
+import { deadLettererMachine } from '../../machines/dead-letterer.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { pollerMachine } from '../../machines/poller.ts';
 import { receiverOf } from '../../machines/receiver.ts';
@@ -166,14 +166,6 @@ export function provideMachines(deps: MachineDeps) {
   const returnCredits = ({ self }: { self: { id: string } }, count: number) => credits.giveBack(count, self.id);
   const transferCredits = ({ self }: { self: { id: string } }, { to, count }: { to: string; count: number }) => credits.transfer(self.id, to, count);
   const returnCreditsOf = (_: unknown, owner: string) => void credits.giveBackAll(owner);
-  // Rejected messages linger to share DLQ calls with those received after them. Once the writers
-  // hold no visit, the receives have stopped bringing any: the dead-letterer sends what it holds.
-  const writerReturnCredits = (args: { self: { id: string }; system: { get(id: string): AnyActorRef | undefined } }, count: number) => {
-    returnCredits(args, count);
-    if (credits.heldBy(DEAD_LETTERER_ID) > 0 && VISIT_TYPES.every(({ name }) => credits.heldBy(writerId(name)) === 0)) {
-      args.system.get(DEAD_LETTERER_ID)?.send({ type: 'FLUSH' });
-    }
-  };
   const deferSeconds = (receiveCount: number) => deadLetterRetrySeconds(receiveCount, config.deadLetterRetrySeconds);
   // Shared by the batches and the pollers, and by the pollers and the dead-letterer.
   const release = fromPromise(({ input, signal }: { input: { leases: readonly Lease[] }; signal: AbortSignal }) =>
@@ -253,7 +245,7 @@ export function provideMachines(deps: MachineDeps) {
         },
       ),
     },
-    actions: { report: reportAction, returnCredits: writerReturnCredits },
+    actions: { report: reportAction, returnCredits },
     guards: {
       degraded: ({ context }) => breakers.get(context.type)!.state !== 'closed',
       othersActive: ({ context }) => VISIT_TYPES.some(({ name }) => name !== context.type && credits.activeWithin(writerId(name), OTHERS_ACTIVE_MS)),

@@ -71,8 +71,10 @@ export class SqsQueue implements QueuePort {
   /** Checks the PIPELINE and its DLQ exist; returns the DLQ URL, maxReceiveCount and the queue's visibility timeout. */
   async prepare(signal?: AbortSignal): Promise<QueueFacts> {
     // A configured DLQ is checked while the PIPELINE's attributes are asked for: one round trip
-    // less at start. The PIPELINE's answer is read first, so its error is the one reported.
-    const dlqChecked = this.#dlqUrl ? this.#checkConfiguredDlq(this.#dlqUrl, signal) : undefined;
+    // less at start. The PIPELINE's answer is read first, so its error is the one reported, and
+    // the DLQ's check is called off then (a retry of prepare starts its own).
+    const dlqCheck = new AbortController();
+    const dlqChecked = this.#dlqUrl ? this.#checkConfiguredDlq(this.#dlqUrl, signal ? AbortSignal.any([signal, dlqCheck.signal]) : dlqCheck.signal) : undefined;
     dlqChecked?.catch(() => {});
     let Attributes: Record<string, string> | undefined;
     try {
@@ -81,6 +83,7 @@ export class SqsQueue implements QueuePort {
         { abortSignal: signal },
       ));
     } catch (error) {
+      dlqCheck.abort();
       if (isMissingQueue(error)) throw new SqsQueueError(`queue ${this.queueUrl} does not exist: check TRAFFIC_QUEUE_URL`);
       throw error;
     }
@@ -115,7 +118,7 @@ export class SqsQueue implements QueuePort {
    * A configured DLQ that does not exist would make every invalid message loop. GetQueueUrl,
    * which the processor may call on the DLQ anyway, answers whether it exists.
    */
-  async #checkConfiguredDlq(dlqUrl: string, signal: AbortSignal | undefined): Promise<void> {
+  async #checkConfiguredDlq(dlqUrl: string, signal: AbortSignal): Promise<void> {
     const [account, name] = new URL(dlqUrl).pathname.split('/').filter(Boolean).slice(-2);
     try {
       await this.#client.send(

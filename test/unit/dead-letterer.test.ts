@@ -1,8 +1,7 @@
 /**
- * The dead-letterer: rejected messages of every poller share DLQ calls (up to 10 a call) while
- * visits are being written, each reaches the DLQ once with its reason, what waits goes at once
- * when the writers hold nothing more or on a drain, a failed send leaves the messages on the
- * PIPELINE, and every credit comes back.
+ * The dead-letterer: rejected messages of every poller share DLQ calls (up to 10 a call), each
+ * reaches the DLQ once with its reason, a drain sends what waits at once, a failed send leaves
+ * the messages on the PIPELINE, and every credit comes back.
  */
 import test from 'ava';
 import { SimulatedClock } from 'xstate';
@@ -66,69 +65,20 @@ test('rejected messages of all pollers share DLQ calls, ten at most a call, each
   t.is(credits.inFlight, 0, 'every credit back');
 });
 
-test('once the writers hold no visit, the rejected messages still lingering go to the DLQ at once, long before their linger ends', async (t) => {
+test('SHUTDOWN sends the rejected messages still waiting at once, long before their linger ends', async (t) => {
   const clock = new SimulatedClock();
   const queue = new FakeQueue(clock);
   const invalid = fill(queue, 40, 10);
   const { actor, credits } = start(queue, { VISIBILITY_TIMEOUT_SECONDS: '300', DEAD_LETTER_LINGER_MS: '60000' }, clock);
-  await runUntil(clock, () => queue.messages.size === 0);
-  t.is(queue.messages.size, 0, 'PIPELINE drained');
-  t.is(queue.deadLettered.length, invalid);
-  t.true(clock.now() < 5_000, `drained at ${clock.now()} ms, with a linger of 60000 ms`);
-  t.is(credits.heldBy(DEAD_LETTERER_ID), 0, 'the dead-letterer holds nothing once its sends are done');
-  actor.send({ type: 'SHUTDOWN' });
-  await runUntil(clock, () => actor.getSnapshot().status === 'done');
-  t.deepEqual(actor.getSnapshot().output, { status: 'stopped' });
-  t.is(credits.inFlight, 0);
-});
-
-test('while visits are still being written, rejected messages keep lingering: a steady stream shares DLQ calls ten at a time', async (t) => {
-  const clock = new SimulatedClock();
-  const queue = new FakeQueue(clock);
-  const calls: number[] = [];
-  const deadLetter = queue.deadLetter.bind(queue);
-  queue.deadLetter = (letters: readonly DeadLetter[]) => {
-    calls.push(letters.length);
-    return deadLetter(letters);
-  };
-  // Slow writes (1.5 s a batch): some visits are held from the first receive until the stream ends.
-  const { actor, credits } = simulatedProcessor(
-    { env: { MAX_IN_FLIGHT: '200', VISIBILITY_TIMEOUT_SECONDS: '300', DEAD_LETTER_LINGER_MS: '20000' }, writeMs: 1500 },
-    clock,
-    queue,
-  );
-  actor.start();
-  // Six seconds of traffic: every 200 ms five visits and one invalid message.
-  let invalid = 0;
-  for (let tick = 0; tick < 30; tick++) {
-    invalid += fill(queue, 5, 5);
-    await runClockUntil(clock, () => false, 10, 20);
-  }
-  await runUntil(clock, () => queue.messages.size === 0);
-  t.is(queue.messages.size, 0, 'PIPELINE drained');
-  t.is(queue.deadLettered.length, invalid);
-  t.deepEqual(calls, [10, 10, 10], 'full DLQ calls only: none sent early while visits were held');
-  actor.send({ type: 'SHUTDOWN' });
-  await runUntil(clock, () => actor.getSnapshot().status === 'done');
-  t.is(credits.inFlight, 0);
-});
-
-test('SHUTDOWN sends the rejected messages still waiting at once, long before their linger ends', async (t) => {
-  const clock = new SimulatedClock();
-  const queue = new FakeQueue(clock);
-  // Invalid messages only: no visit is written, so nothing ends their linger but the drain.
-  for (let i = 0; i < 4; i++) queue.send(JSON.stringify({ type: 'organic', created_at: 1_700_000_000_000, visit_id: `bad-${i}` }));
-  const { actor, credits } = start(queue, { VISIBILITY_TIMEOUT_SECONDS: '300', DEAD_LETTER_LINGER_MS: '60000' }, clock);
-  await runUntil(clock, () => credits.heldBy(DEAD_LETTERER_ID) === 4);
-  t.is(credits.heldBy(DEAD_LETTERER_ID), 4, 'every invalid message received and handed to the dead-letterer');
-  await runClockUntil(clock, () => false, 10, 200);
-  t.is(queue.deadLettered.length, 0, 'still lingering two seconds on');
+  await runUntil(clock, () => queue.messages.size === invalid);
+  t.is(queue.messages.size, invalid, 'valid visits written and deleted; the invalid ones wait for their DLQ call');
+  t.is(queue.deadLettered.length, 0, 'still lingering');
   actor.send({ type: 'SHUTDOWN' });
   const sentAt = clock.now();
   await runUntil(clock, () => actor.getSnapshot().status === 'done');
   t.true(clock.now() - sentAt < 1_000, `stopped ${clock.now() - sentAt} ms after SHUTDOWN`);
   t.deepEqual(actor.getSnapshot().output, { status: 'stopped' });
-  t.is(queue.deadLettered.length, 4);
+  t.is(queue.deadLettered.length, invalid);
   t.is(queue.messages.size, 0);
   t.is(credits.inFlight, 0);
 });

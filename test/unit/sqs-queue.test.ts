@@ -1,8 +1,16 @@
 /**
  * The SQS adapter's batch bookkeeping with a scripted client: partial failures are answered per
- * message id, and the PIPELINE loses exactly the messages the DLQ accepted.
+ * message id, and the PIPELINE loses exactly the messages the DLQ accepted; a failed start-up
+ * check calls off the one beside it.
  */
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import test from 'ava';
 import PQueue from 'p-queue';
 import type { DeadLetter } from '../../machines/types.ts';
@@ -109,4 +117,20 @@ test('a DLQ copy whose PIPELINE delete failed is not sent again when the message
     ['msg-0'],
   );
   t.is(sends, 1, 'one copy in the DLQ');
+});
+
+test('a start-up check of the PIPELINE that fails calls off the DLQ check it started beside it', async (t) => {
+  let dlqSignal: AbortSignal | undefined;
+  const client = {
+    send(command: object, options?: { abortSignal?: AbortSignal }) {
+      if (command instanceof GetQueueAttributesCommand) return Promise.reject(new Error('connection reset'));
+      if (!(command instanceof GetQueueUrlCommand)) throw new Error('unexpected');
+      // An endpoint that does not answer this one: it ends only when aborted.
+      dlqSignal = options?.abortSignal;
+      return new Promise((_, reject) => dlqSignal?.addEventListener('abort', () => reject(dlqSignal?.reason)));
+    },
+  } as unknown as SQSClient;
+  const queue = new SqsQueue({ client, queueUrl: 'q', dlqUrl: 'http://sqs.local/000000000000/dlq', limiter: new PQueue({ concurrency: 1 }) });
+  await t.throwsAsync(queue.prepare(never), { message: 'connection reset' });
+  t.true(dlqSignal?.aborted, 'the DLQ check is aborted, not left to run into the next attempt');
 });
