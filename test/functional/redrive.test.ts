@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
 import { chunkByBytes } from '../../src/processor/sqs-queue.ts';
+import { runScript } from '../support/run-script.ts';
 import { drainQueue, queueDepth, startTestEndpoint } from '../support/sqs.ts';
 
 const hash = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -66,15 +67,7 @@ test('npm run redrive moves large dead letters: 12 of 300 KB, one near 1 MiB and
   t.deepEqual(await queueDepth(sqs.client, sqs.dlqUrl), { visible: 0, invisible: 0 }, 'DLQ empty');
 });
 
-async function runRedrive(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['scripts/redrive.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr };
-}
+const runRedrive = (...args: string[]) => runScript('scripts/redrive.ts', args);
 
 const REDRIVE_USAGE = 'usage: npm run redrive [-- --max N]   (N: at most this many messages, default 10000)\n';
 
