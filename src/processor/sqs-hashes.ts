@@ -5,6 +5,8 @@
  * hand HMAC its key as bytes, which Node 24 turns into a new key object on every call (about
  * 12 µs). Here a digest is one call to Node's one-shot `crypto.hash`, and an HMAC key becomes
  * a key object once.
+ * SigV4 also signs the access key id with the secret key on every call, only to name its cache of
+ * signing keys: the HMAC of a message this short is kept with its key and computed once.
  */
 import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 
@@ -12,10 +14,20 @@ import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 type SourceData = string | ArrayBuffer | ArrayBufferView;
 type Chunk = string | Uint8Array;
 
-/** HMAC key objects by the key (SigV4 hashes the secret key and signs a day's calls with one derived key). */
-const hmacKeys = new Map<string, KeyObject>();
+/** An HMAC key object, and the digests of the short messages signed with it. */
+interface HmacKey {
+  readonly key: KeyObject;
+  readonly digests: Map<string, Buffer>;
+}
+
+/** HMAC keys by the key (SigV4 hashes the secret key and signs a day's calls with one derived key). */
+const hmacKeys = new Map<string, HmacKey>();
 /** Keys rotate with credentials and dates: a few live at once, the rest are dropped. */
 const MAX_HMAC_KEYS = 16;
+/** The short messages of a key whose digests are kept: the access key id, and a few for the key derivations. */
+const MAX_KEPT_MESSAGES = 16;
+/** Longer messages (SigV4's string to sign) differ on every call: not kept. */
+const MAX_KEPT_MESSAGE_BYTES = 64;
 
 /** Strings are hashed as UTF-8, as the SDK's defaults do (no SDK caller passes an encoding). */
 function toChunk(data: SourceData): Chunk {
@@ -25,17 +37,36 @@ function toChunk(data: SourceData): Chunk {
   return new Uint8Array(data);
 }
 
-function hmacKey(secret: Chunk): KeyObject {
+function asBuffer(chunk: Chunk): Buffer {
+  return typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+function hmacKey(secret: Chunk): HmacKey {
   // Kept by the key's bytes, not by the object that holds them (a string key is its UTF-8 bytes).
-  const bytes = typeof secret === 'string' ? Buffer.from(secret) : Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength);
+  const bytes = asBuffer(secret);
   const id = bytes.toString('latin1');
   let key = hmacKeys.get(id);
   if (!key) {
     if (hmacKeys.size >= MAX_HMAC_KEYS) hmacKeys.clear();
-    key = createSecretKey(bytes);
+    key = { key: createSecretKey(bytes), digests: new Map() };
     hmacKeys.set(id, key);
   }
   return key;
+}
+
+function hmac({ key, digests }: HmacKey, data: Chunk): Buffer {
+  const bytes = asBuffer(data);
+  if (bytes.byteLength > MAX_KEPT_MESSAGE_BYTES) return createHmac('sha256', key).update(bytes).digest();
+  // Kept by the message's bytes, as keys are.
+  const id = bytes.toString('latin1');
+  let digest = digests.get(id);
+  if (!digest) {
+    if (digests.size >= MAX_KEPT_MESSAGES) digests.clear();
+    digest = createHmac('sha256', key).update(bytes).digest();
+    digests.set(id, digest);
+  }
+  // A copy: what the caller does with it cannot change the kept one.
+  return Buffer.from(digest);
 }
 
 function asBytes(digest: Buffer): Uint8Array {
@@ -66,7 +97,7 @@ abstract class OneShotHash {
 /** SHA-256, or HMAC-SHA-256 when constructed with a secret: the client's `sha256` option. */
 export class Sha256 extends OneShotHash {
   readonly digestLength = 32;
-  readonly #key: KeyObject | undefined;
+  readonly #key: HmacKey | undefined;
 
   constructor(secret?: SourceData) {
     super();
@@ -75,7 +106,7 @@ export class Sha256 extends OneShotHash {
   }
 
   protected compute(data: Chunk): Buffer {
-    return this.#key === undefined ? hash('sha256', data, 'buffer') : createHmac('sha256', this.#key).update(data).digest();
+    return this.#key === undefined ? hash('sha256', data, 'buffer') : hmac(this.#key, data);
   }
 }
 

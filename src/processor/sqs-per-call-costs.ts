@@ -1,5 +1,5 @@
 /**
- * Three things the AWS SDK redoes on every call of a client, done once per client instead, with the
+ * Four things the AWS SDK redoes on every call of a client, done once per client instead, with the
  * same requests and the same results:
  * - The SigV4 signer. By default each call builds a new one from a copy of the whole client
  *   configuration. Here one is built from the client's own credential provider (which still
@@ -8,6 +8,7 @@
  *   configuration into their context on every call. That object is a slow one for V8 to copy (an
  *   accessor, properties added one by one: dictionary mode), about 7 µs a copy. Here the SDK's own
  *   serde plugin is set again, over a plain copy of the configuration made once (about 1 µs a copy).
+ * - The default user-agent sections (SDK version, OS, runtime), built on every call: built once.
  * - The endpoint's copy of the configuration. Each command adds the SDK's endpoint middleware with
  *   the configuration the client sends it with (`client.config`), which it copies on every call.
  *   Here `client.config` becomes that same plain copy.
@@ -35,6 +36,10 @@ export function cutPerCallCosts(client: SQSClient): SQSClient {
   // Read on every call by the SDK's SigV4 signing, from the object the client was built with: one settled promise serves them all.
   const signerPromise = Promise.resolve(signer);
   config.signer = () => signerPromise;
+  // The user-agent sections the SDK's user-agent middleware asks for on every call: the same for the
+  // process's life (SDK version, OS, runtime), so built once. The middleware still escapes them per call.
+  const userAgent = config.defaultUserAgentProvider();
+  config.defaultUserAgentProvider = () => userAgent;
   // Made after the signer is set, so it hands out the same one.
   const plain = { ...config };
   // Same names as the SDK's serializer and deserializer: these replace them.

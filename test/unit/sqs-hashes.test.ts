@@ -73,6 +73,27 @@ test('HMAC-SHA-256 with a string key, with key bytes, and with other bytes in th
   t.is(await hmac(key), createHmac('sha256', Buffer.from(key)).update(data).digest('hex'), 'still right after many other keys');
 });
 
+test('HMACs of short messages, kept with their key, stay right for every key and message and whatever a caller does with them', async (t) => {
+  const hmac = async (secret: string, data: string | Uint8Array) => {
+    const sha = new Sha256(secret);
+    sha.update(data);
+    return sha.digest();
+  };
+  const expected = (secret: string, data: string) => createHmac('sha256', secret).update(data).digest('hex');
+  // What SigV4 signs on every call: the access key id, with the secret key.
+  const first = await hmac('secret-1', 'AKIDEXAMPLE');
+  t.is(hex(first), expected('secret-1', 'AKIDEXAMPLE'));
+  first.fill(0);
+  t.is(hex(await hmac('secret-1', 'AKIDEXAMPLE')), expected('secret-1', 'AKIDEXAMPLE'), 'a digest changed by its caller is not the one kept');
+  t.is(hex(await hmac('secret-2', 'AKIDEXAMPLE')), expected('secret-2', 'AKIDEXAMPLE'), 'the same message with another key');
+  t.is(hex(await hmac('secret-1', 'AKIDEXAMPLF')), expected('secret-1', 'AKIDEXAMPLF'), 'another message with the same key');
+  t.is(hex(await hmac('secret-1', bytes('AKIDEXAMPLE'))), expected('secret-1', 'AKIDEXAMPLE'), 'the same message as bytes');
+  for (let i = 0; i < 40; i++) t.is(hex(await hmac('secret-1', `message ${i}`)), expected('secret-1', `message ${i}`));
+  t.is(hex(await hmac('secret-1', 'AKIDEXAMPLE')), expected('secret-1', 'AKIDEXAMPLE'), 'still right after many other messages');
+  const long = 'x'.repeat(65);
+  t.is(hex(await hmac('secret-1', long)), expected('secret-1', long), 'a longer message');
+});
+
 test('an empty string secret is no secret, as with the SDK default: a plain SHA-256', async (t) => {
   const sha = new Sha256('');
   sha.update('body');
