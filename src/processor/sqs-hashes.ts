@@ -6,7 +6,7 @@
  * 12 µs). Here a digest is one call to Node's one-shot `crypto.hash`, and an HMAC key becomes
  * a key object once.
  * SigV4 also signs the access key id with the secret key on every call, only to name its cache of
- * signing keys: the HMAC of a message this short is kept with its key and computed once.
+ * signing keys: the HMAC of a short message (64 bytes at most) is kept with its key, computed once.
  */
 import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 
@@ -24,7 +24,7 @@ interface HmacKey {
 const hmacKeys = new Map<string, HmacKey>();
 /** Keys rotate with credentials and dates: a few live at once, the rest are dropped. */
 const MAX_HMAC_KEYS = 16;
-/** The short messages of a key whose digests are kept: the access key id, and a few for the key derivations. */
+/** At most this many digests of short messages per key (SigV4 signs one per key). */
 const MAX_KEPT_MESSAGES = 16;
 /** Longer messages (SigV4's string to sign) differ on every call: not kept. */
 const MAX_KEPT_MESSAGE_BYTES = 64;

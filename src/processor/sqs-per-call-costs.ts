@@ -8,10 +8,10 @@
  *   configuration into their context on every call. That object is a slow one for V8 to copy (an
  *   accessor, properties added one by one: dictionary mode), about 7 µs a copy. Here the SDK's own
  *   serde plugin is set again, over a plain copy of the configuration made once (about 1 µs a copy).
- * - The default user-agent sections (SDK version, OS, runtime), built on every call: built once.
  * - The endpoint's copy of the configuration. Each command adds the SDK's endpoint middleware with
  *   the configuration the client sends it with (`client.config`), which it copies on every call.
  *   Here `client.config` becomes that same plain copy.
+ * - The default user-agent sections (SDK version, OS, runtime), built on every call: built once.
  * The copy holds what does not change after construction (endpoint, region, encoders, stream
  * collector). What does change, the clock offset, stays on the object the client was built with,
  * where the client's own middleware (signing, retry, user agent) reads and sets it. So after this,
@@ -36,8 +36,7 @@ export function cutPerCallCosts(client: SQSClient): SQSClient {
   // Read on every call by the SDK's SigV4 signing, from the object the client was built with: one settled promise serves them all.
   const signerPromise = Promise.resolve(signer);
   config.signer = () => signerPromise;
-  // The user-agent sections the SDK's user-agent middleware asks for on every call: the same for the
-  // process's life (SDK version, OS, runtime), so built once. The middleware still escapes them per call.
+  // Asked for by the SDK's user-agent middleware on every call, which still escapes them per call.
   const userAgent = config.defaultUserAgentProvider();
   config.defaultUserAgentProvider = () => userAgent;
   // Made after the signer is set, so it hands out the same one.

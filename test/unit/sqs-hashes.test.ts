@@ -88,6 +88,14 @@ test('HMACs of short messages, kept with their key, stay right for every key and
   t.is(hex(await hmac('secret-2', 'AKIDEXAMPLE')), expected('secret-2', 'AKIDEXAMPLE'), 'the same message with another key');
   t.is(hex(await hmac('secret-1', 'AKIDEXAMPLF')), expected('secret-1', 'AKIDEXAMPLF'), 'another message with the same key');
   t.is(hex(await hmac('secret-1', bytes('AKIDEXAMPLE'))), expected('secret-1', 'AKIDEXAMPLE'), 'the same message as bytes');
+  // A string is its UTF-8 bytes: 'Ã©' is C3 83 C2 A9, not the two bytes C3 A9 that read 'Ã©' one char a byte.
+  t.is(hex(await hmac('secret-1', 'Ã©')), expected('secret-1', 'Ã©'));
+  t.is(
+    hex(await hmac('secret-1', new Uint8Array([0xc3, 0xa9]))),
+    createHmac('sha256', 'secret-1')
+      .update(Buffer.from([0xc3, 0xa9]))
+      .digest('hex'),
+  );
   for (let i = 0; i < 40; i++) t.is(hex(await hmac('secret-1', `message ${i}`)), expected('secret-1', `message ${i}`));
   t.is(hex(await hmac('secret-1', 'AKIDEXAMPLE')), expected('secret-1', 'AKIDEXAMPLE'), 'still right after many other messages');
   const long = 'x'.repeat(65);
