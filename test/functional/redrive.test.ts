@@ -2,7 +2,6 @@
  * `npm run redrive` with messages of real sizes: batches stay within SQS's 1 MiB request limit,
  * a message near 1 MiB goes alone, and every body arrives on the PIPELINE unchanged.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
@@ -51,16 +50,13 @@ test('npm run redrive moves large dead letters: 12 of 300 KB, one near 1 MiB and
   ];
   for (const body of bodies) await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.dlqUrl, MessageBody: body }));
 
-  const child = spawn(process.execPath, ['scripts/redrive.ts'], {
-    env: { ...process.env, AWS_ENDPOINT_URL: sqs.endpoint, TRAFFIC_QUEUE_URL: sqs.queueUrl, TRAFFIC_DLQ_URL: sqs.dlqUrl },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { code, stdout, stderr } = await runScript('scripts/redrive.ts', [], {
+    AWS_ENDPOINT_URL: sqs.endpoint,
+    TRAFFIC_QUEUE_URL: sqs.queueUrl,
+    TRAFFIC_DLQ_URL: sqs.dlqUrl,
   });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  t.is(code, 0, output);
-  t.regex(output, new RegExp(`^moved ${bodies.length} message\\(s\\)`));
+  t.is(code, 0, stdout + stderr);
+  t.regex(stdout, new RegExp(`^moved ${bodies.length} message\\(s\\)`));
 
   const moved = await drainQueue(sqs.client, sqs.queueUrl);
   t.deepEqual(moved.map((m) => hash(m.Body!)).sort(), bodies.map(hash).sort(), 'every body on the PIPELINE, unchanged');

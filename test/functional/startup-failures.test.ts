@@ -5,31 +5,21 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import test from 'ava';
+import { outcomeOf, type Outcome } from '../support/run-script.ts';
 import { freePort } from '../support/sqs.ts';
 
-interface Outcome {
-  readonly code: number | null;
-  readonly stderr: string;
-  readonly stdout: string;
-}
-
 /** Runs the processor until it exits (or kills it after `timeoutMs`, which the assertions then catch). */
-function runProcessor(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<Outcome> {
+async function runProcessor(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<Outcome> {
   const child = spawn(process.execPath, ['src/processor/main.ts', ...args], {
     env: { ...process.env, LOG_JSON: '1', EMBEDDED_SQS_PORT: '0', RECEIVE_WAIT_SECONDS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  return new Promise((resolve) =>
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    }),
-  );
+  try {
+    return await outcomeOf(child);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function busyPort(): Promise<{ port: number; server: Server }> {

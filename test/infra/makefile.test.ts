@@ -12,6 +12,7 @@ import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
 import test from 'ava';
 import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
+import { outcomeOf } from '../support/run-script.ts';
 import { freePort, waitFor } from '../support/sqs.ts';
 
 const ROOT = resolve('.');
@@ -318,23 +319,18 @@ const awsCliV2 = ['aws', '/usr/bin/aws', '/usr/local/bin/aws'].find((command) =>
     `#!/bin/sh\ncase "$*" in\n  "compose version --short") echo 2.29.1; exit 0;;\n  "compose run --rm -T aws-cli "*) shift 5; exec "${awsCliV2}" --endpoint-url "${endpoint}" "$@";;\nesac\nexit 99\n`,
   );
   const env = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' };
-  const run = async (recipe: string) => {
-    const child = spawn('make', ['--no-print-directory', recipe], {
-      cwd: dir,
-      env: { PATH: `${join(dir, 'fake-bin')}:${process.env.PATH}`, HOME: dir, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-    return { status, stdout, stderr };
-  };
+  const run = (recipe: string) =>
+    outcomeOf(
+      spawn('make', ['--no-print-directory', recipe], {
+        cwd: dir,
+        env: { PATH: `${join(dir, 'fake-bin')}:${process.env.PATH}`, HOME: dir, ...env },
+      }),
+    );
   const ok = await run('create-traffic-type-in');
-  t.is(ok.status, 0, ok.stderr);
+  t.is(ok.code, 0, ok.stderr);
   t.is(ok.stdout.trim(), accepted);
   failWith = JSON.stringify({ errorType: 'QueueError', errorMessage: 'the queue refused the visit' });
   const failed = await run('create-traffic-referrer');
-  t.not(failed.status, 0);
+  t.not(failed.code, 0);
   t.regex(failed.stderr, /dev-traffic-agent failed \(Unhandled\): .*the queue refused the visit/);
 });
