@@ -41,32 +41,32 @@ function asBuffer(chunk: Chunk): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
-function hmacKey(secret: Chunk): HmacKey {
-  // Kept by the key's bytes, not by the object that holds them (a string key is its UTF-8 bytes).
-  const bytes = asBuffer(secret);
+/**
+ * What is kept under these bytes (not under the object that holds them: a string is its UTF-8
+ * bytes), made and kept when missing. A full map is emptied: only a few entries live at once.
+ */
+function keptBy<T>(kept: Map<string, T>, max: number, bytes: Buffer, make: () => T): T {
   const id = bytes.toString('latin1');
-  let key = hmacKeys.get(id);
-  if (!key) {
-    if (hmacKeys.size >= MAX_HMAC_KEYS) hmacKeys.clear();
-    key = { key: createSecretKey(bytes), digests: new Map() };
-    hmacKeys.set(id, key);
+  let value = kept.get(id);
+  if (value === undefined) {
+    if (kept.size >= max) kept.clear();
+    value = make();
+    kept.set(id, value);
   }
-  return key;
+  return value;
+}
+
+function hmacKey(secret: Chunk): HmacKey {
+  const bytes = asBuffer(secret);
+  return keptBy(hmacKeys, MAX_HMAC_KEYS, bytes, () => ({ key: createSecretKey(bytes), digests: new Map() }));
 }
 
 function hmac({ key, digests }: HmacKey, data: Chunk): Buffer {
   const bytes = asBuffer(data);
-  if (bytes.byteLength > MAX_KEPT_MESSAGE_BYTES) return createHmac('sha256', key).update(bytes).digest();
-  // Kept by the message's bytes, as keys are.
-  const id = bytes.toString('latin1');
-  let digest = digests.get(id);
-  if (!digest) {
-    if (digests.size >= MAX_KEPT_MESSAGES) digests.clear();
-    digest = createHmac('sha256', key).update(bytes).digest();
-    digests.set(id, digest);
-  }
+  const sign = () => createHmac('sha256', key).update(bytes).digest();
+  if (bytes.byteLength > MAX_KEPT_MESSAGE_BYTES) return sign();
   // A copy: what the caller does with it cannot change the kept one.
-  return Buffer.from(digest);
+  return Buffer.from(keptBy(digests, MAX_KEPT_MESSAGES, bytes, sign));
 }
 
 function asBytes(digest: Buffer): Uint8Array {
