@@ -3,12 +3,22 @@
  * (no answer, no close) rather than fail fast, a crash and a shutdown in the same second, and
  * one visit type's storage down while the other type's throughput is measured.
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { BurstMessage } from '../../scripts/support/burst.ts';
 import { waitFor } from '../support/sqs.ts';
 import { OutageProxy } from './proxy.ts';
-import { account, drained, endpoint, ledger, preloaded, startWorker, stopAll, type Endpoint, type Scale, type ScenarioResult } from './scenarios.ts';
+import {
+  account,
+  drained,
+  endpoint,
+  ledger,
+  ledgerEntries,
+  preloaded,
+  startWorker,
+  stopAll,
+  type Endpoint,
+  type Scale,
+  type ScenarioResult,
+} from './scenarios.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const full = (scale: Scale) => scale.count >= 10_000;
@@ -123,12 +133,8 @@ export async function shutdownDuringPendingRestart(scale: Scale): Promise<Scenar
 
 /** Type-in visits written per second between `from` and `to` (epoch ms), from the ledger. */
 function typeInRate(ep: Endpoint, from: number, to: number): number {
-  const file = join(ep.dir, 'ledger.jsonl');
-  if (!existsSync(file)) return 0;
   let count = 0;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    const entry = JSON.parse(line) as { type?: string; at?: number; ids: string[] };
+  for (const entry of ledgerEntries(ep)) {
     if (entry.type === 'type-in' && entry.at !== undefined && entry.at >= from && entry.at < to) count += entry.ids.length;
   }
   return count / ((to - from) / 1000);

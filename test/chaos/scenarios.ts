@@ -59,6 +59,9 @@ export interface Endpoint {
 
 type QueuePair = { queueUrl: string; dlqUrl: string };
 
+/** The workers started against each endpoint and still running: stopping the endpoint kills them. */
+const runningWorkers = new WeakMap<Endpoint, Set<ChildProcess>>();
+
 /** A fauxqs endpoint with a queue pair: by default the PIPELINE and its DLQ, with a redrive policy. */
 export async function endpoint(
   options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {},
@@ -68,7 +71,8 @@ export async function endpoint(
   const url = `http://127.0.0.1:${server.port}`;
   const client = localSqsClient(url);
   const { queueUrl, dlqUrl } = await createQueues(url, client);
-  return {
+  const workers = new Set<ChildProcess>();
+  const ep: Endpoint = {
     port: server.port,
     endpoint: url,
     client,
@@ -76,10 +80,14 @@ export async function endpoint(
     dlqUrl,
     dir: mkdtempSync(join(tmpdir(), 'traffic-chaos-')),
     stop: async () => {
+      // A scenario that failed half-way left its workers running; they would keep the suite from exiting.
+      await Promise.all([...workers].map((child) => new Promise((resolve) => child.once('exit', resolve).kill('SIGKILL'))));
       client.destroy();
       await server.stop();
     },
   };
+  runningWorkers.set(ep, workers);
+  return ep;
 }
 
 export interface Worker {
@@ -105,21 +113,42 @@ export function startWorker(ep: Endpoint, env: Record<string, string>, via = ep.
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const running = runningWorkers.get(ep);
+  running?.add(child);
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
+    child.once('exit', (code, signal) => {
+      running?.delete(child);
+      resolve({ code, signal });
+    }),
   );
   return { child, lines, ready: lines.next().then(() => undefined), exit };
 }
 
+/** One write the workers made: its visit ids, with the type and time of the write. */
+export interface LedgerEntry {
+  readonly type?: string;
+  readonly at?: number;
+  readonly ids: string[];
+}
+
+/** The writes in the ledger so far. */
+export function ledgerEntries(ep: Endpoint): LedgerEntry[] {
+  const file = join(ep.dir, 'ledger.jsonl');
+  if (!existsSync(file)) return [];
+  const text = readFileSync(file, 'utf8');
+  // Often read while a worker appends: a last line without its newline is still being written.
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+  return complete
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as LedgerEntry);
+}
+
+/** How many times each visit id was written. */
 export function ledger(ep: Endpoint): Map<string, number> {
   const counts = new Map<string, number>();
-  const file = join(ep.dir, 'ledger.jsonl');
-  if (!existsSync(file)) return counts;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    for (const id of (JSON.parse(line) as { ids: string[] }).ids) counts.set(id, (counts.get(id) ?? 0) + 1);
-  }
+  for (const entry of ledgerEntries(ep)) for (const id of entry.ids) counts.set(id, (counts.get(id) ?? 0) + 1);
   return counts;
 }
 
