@@ -1,18 +1,17 @@
 /**
- * What every competitor shares: an SQS client whose every call waits the same injected round
- * trip (SDK middleware) and is counted, and one storage port whose every write waits the same
+ * What every competitor shares: its SQS client, every call of which waits the same injected round
+ * trip and is counted, and one storage port whose every write waits the same
  * latency, records visit ids and, in the "echo" variant, also runs the real MySQL echo adapter
  * (its statement, its rows and its pino `write` line, to /dev/null) so every competitor pays
  * the cost of the real job's output alike.
  */
-import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import pino, { type Logger } from 'pino';
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { createLogger } from '../../src/platform/logger.ts';
 import { createStorage } from '../../src/processor/storage/index.ts';
 import type { StoragePort } from '../../machines/ports.ts';
-import { localSqsClient } from '../../src/platform/sqs.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -27,37 +26,35 @@ export interface CountingClient {
   receiveMs(): number;
 }
 
-/** `config` is the competitor's own client configuration (the processor's); by default the SDK's. */
-export function delayedClient(endpoint: string, rttMs: number, config: Omit<SQSClientConfig, 'region' | 'endpoint' | 'credentials'> = {}): CountingClient {
+/**
+ * The competitor's own client, every call of which first waits the injected round trip and is
+ * counted. Wrapped around `send`, not added as SDK middleware: the processor sends its
+ * per-message calls without the SDK's middleware.
+ */
+export function delayedClient(client: SQSClient, rttMs: number): CountingClient {
   let calls = 0;
-  const client = localSqsClient(endpoint, { maxAttempts: 3, ...config });
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      calls += 1;
-      if (rttMs > 0) await sleep(rttMs);
-      return next(args);
-    },
-    { step: 'finalizeRequest', name: 'benchRoundTrip' },
-  );
   // Empty receives (the long polls at the end of a drain) are not counted: they wait by design.
   let receives = 0;
   let receiveMsTotal = 0;
-  client.middlewareStack.add(
-    (next, context) =>
-      context.commandName !== 'ReceiveMessageCommand'
-        ? next
-        : async (args) => {
-            const started = performance.now();
-            const result = await next(args);
-            if ((result.output as { Messages?: unknown[] }).Messages?.length) {
-              receives += 1;
-              receiveMsTotal += performance.now() - started;
-            }
-            return result;
-          },
-    { step: 'initialize', priority: 'high', name: 'benchReceiveTime' },
-  );
-  return { client, calls: () => calls, receiveMs: () => (receives === 0 ? 0 : receiveMsTotal / receives) };
+  const send = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
+  const delayedSend = async (command: unknown, options?: unknown) => {
+    const started = performance.now();
+    calls += 1;
+    if (rttMs > 0) await sleep(rttMs);
+    const output = await send(command, options);
+    if (command instanceof ReceiveMessageCommand && (output as { Messages?: unknown[] }).Messages?.length) {
+      receives += 1;
+      receiveMsTotal += performance.now() - started;
+    }
+    return output;
+  };
+  const counted = new Proxy(client, {
+    get(target, property, receiver) {
+      if (property === 'send') return delayedSend;
+      return Reflect.get(target, property, receiver);
+    },
+  });
+  return { client: counted, calls: () => calls, receiveMs: () => (receives === 0 ? 0 : receiveMsTotal / receives) };
 }
 
 export interface BenchStorage extends StoragePort {

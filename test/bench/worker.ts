@@ -9,8 +9,7 @@ import { createInterface } from 'node:readline';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { localSqsClient } from '../../src/platform/sqs.ts';
 import { percentile } from '../../scripts/support/percentile.ts';
-import { sqsClientConfig, sqsClientOptions } from '../../src/processor/sqs-client.ts';
-import { cutPerCallCosts } from '../../src/processor/sqs-per-call-costs.ts';
+import { processorSqsClient, sqsClientOptions } from '../../src/processor/sqs-client.ts';
 import { processorConfig, runCompetitor, type Competitor, type RunContext } from './competitors.ts';
 import { benchLogger, delayedClient, delayedStorage, type StorageVariant } from './harness.ts';
 
@@ -49,8 +48,11 @@ const job = JSON.parse(process.argv[2]) as WorkerJob & { reportIds?: boolean };
 // The processor talks to SQS through the client it builds in production (timeouts, agent, per-call
 // costs cut); the others through the SDK's default one.
 const isProcessor = job.competitor === 'processor';
-const counting = delayedClient(job.endpoint, job.rttMs, isProcessor ? sqsClientConfig(sqsClientOptions(processorConfig(job.pollers), job.endpoint)) : {});
-if (isProcessor) cutPerCallCosts(counting.client);
+const processorClientOptions = {
+  ...sqsClientOptions(processorConfig(job.pollers), job.endpoint),
+  connection: { endpoint: job.endpoint, region: 'us-east-1', localCredentials: true },
+};
+const counting = delayedClient(isProcessor ? processorSqsClient(processorClientOptions) : localSqsClient(job.endpoint, { maxAttempts: 3 }), job.rttMs);
 const logger = benchLogger();
 const storage = delayedStorage(job.storageMs, job.storageVariant, logger);
 const watcher = localSqsClient(job.endpoint);

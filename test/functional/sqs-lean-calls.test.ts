@@ -1,0 +1,268 @@
+/**
+ * The processor's per-message calls, sent without the SDK's middleware, against a local HTTP
+ * server that records each request and answers as SQS would: the same request as the SDK's
+ * default client (operation, body, a signature that verifies over the bytes received), the same
+ * outputs and errors, the MD5 checks, the endpoint the SDK resolves, retries as its standard mode.
+ */
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { HttpRequest } from '@smithy/core/protocols';
+import { SignatureV4 } from '@smithy/signature-v4';
+import test, { type ExecutionContext } from 'ava';
+import { LOCAL_CREDENTIALS } from '../../src/platform/sqs.ts';
+import { processorSqsClient } from '../../src/processor/sqs-client.ts';
+import { Sha256 } from '../../src/processor/sqs-hashes.ts';
+
+const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+const body = (i: number) => JSON.stringify({ type: 'referrer', created_at: 1764115200000 + i, url: `https://example.com/é/${i}` });
+const messages = [1, 2, 3].map((i) => ({
+  MessageId: `m-${i}`,
+  ReceiptHandle: `handle-${i}`,
+  MD5OfBody: md5(body(i)),
+  Body: body(i),
+  Attributes: { ApproximateReceiveCount: String(i) },
+}));
+
+interface Received {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: string;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+  readonly headers?: Record<string, string>;
+  /** Close the connection without answering. */
+  readonly drop?: boolean;
+}
+
+/** A server that records every request and answers each with the next answer its test gives. */
+async function recordingServer(t: ExecutionContext, answer: (request: Received, n: number) => Answer) {
+  const received: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const request = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() };
+      received.push(request);
+      const a = answer(request, received.length);
+      if (a.drop) {
+        req.socket.destroy();
+        return;
+      }
+      const text = JSON.stringify(a.body);
+      res.writeHead(a.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `req-${received.length}`, ...a.headers });
+      res.end(text);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  return { endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`, received };
+}
+
+function leanClient(t: ExecutionContext, endpoint: string | undefined, region = 'us-east-1') {
+  const client = processorSqsClient({
+    connection: { region, endpoint, localCredentials: true },
+    deadlines: { callTimeoutMs: 2_000, connectTimeoutMs: 1_000, receiveMarginMs: 1_000 },
+    maxWaitSeconds: 1,
+    maxSockets: 4,
+  });
+  t.teardown(() => client.destroy());
+  return client;
+}
+
+function sdkClient(t: ExecutionContext, endpoint: string) {
+  const client = new SQSClient({ region: 'us-east-1', endpoint, credentials: LOCAL_CREDENTIALS });
+  t.teardown(() => client.destroy());
+  return client;
+}
+
+/** SigV4 computed again over the request as it arrived, its body's hash included: what SQS checks. */
+async function signatureVerifies(request: Received): Promise<boolean> {
+  const { authorization, ...headers } = request.headers as Record<string, string>;
+  if (headers['x-amz-content-sha256'] !== createHash('sha256').update(request.body).digest('hex')) return false;
+  const date = headers['x-amz-date'].replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z');
+  const signer = new SignatureV4({
+    credentials: LOCAL_CREDENTIALS,
+    region: 'us-east-1',
+    service: 'sqs',
+    sha256: (await import('@smithy/core/checksum')).Sha256 as never,
+  });
+  const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)![1].split(';');
+  const signable = Object.fromEntries(Object.entries(headers).filter(([name]) => signedHeaders.includes(name)));
+  const [hostname, port] = headers.host.split(':');
+  const again = await signer.sign(
+    new HttpRequest({ method: request.method, protocol: 'http:', hostname, port: Number(port), path: request.url, headers: signable, body: request.body }),
+    { signingDate: new Date(date) },
+  );
+  return again.headers.authorization === authorization;
+}
+
+const QueueUrl = (endpoint: string) => `${endpoint}/000000000000/traffic-pipeline`;
+
+const calls = (endpoint: string) => [
+  new ReceiveMessageCommand({
+    QueueUrl: QueueUrl(endpoint),
+    MaxNumberOfMessages: 10,
+    WaitTimeSeconds: 1,
+    MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+  }),
+  new DeleteMessageBatchCommand({ QueueUrl: QueueUrl(endpoint), Entries: messages.map((m) => ({ Id: m.MessageId, ReceiptHandle: m.ReceiptHandle })) }),
+  new ChangeMessageVisibilityBatchCommand({
+    QueueUrl: QueueUrl(endpoint),
+    Entries: messages.map((m) => ({ Id: m.MessageId, ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 30 })),
+  }),
+  new SendMessageBatchCommand({
+    QueueUrl: QueueUrl(endpoint),
+    Entries: messages.map((m) => ({
+      Id: m.MessageId,
+      MessageBody: m.Body,
+      MessageAttributes: { reason: { DataType: 'String', StringValue: 'unknown_type' } },
+    })),
+  }),
+];
+
+/** SQS's answers to the calls above, by operation. */
+function sqsAnswer(request: Received): Answer {
+  const input = JSON.parse(request.body) as { Entries?: Array<{ Id: string; MessageBody?: string }> };
+  switch (request.headers['x-amz-target']) {
+    case 'AmazonSQS.ReceiveMessage':
+      return { status: 200, body: { Messages: messages } };
+    case 'AmazonSQS.DeleteMessageBatch':
+      return { status: 200, body: { Successful: [{ Id: 'm-1' }, { Id: 'm-2' }], Failed: [{ Id: 'm-3', Code: 'ReceiptHandleIsInvalid', SenderFault: true }] } };
+    case 'AmazonSQS.SendMessageBatch':
+      return { status: 200, body: { Successful: input.Entries!.map((e) => ({ Id: e.Id, MessageId: `dlq-${e.Id}`, MD5OfMessageBody: md5(e.MessageBody!) })) } };
+    default:
+      return { status: 200, body: { Successful: input.Entries!.map((e) => ({ Id: e.Id })), Failed: [] } };
+  }
+}
+
+const withoutMetadata = (output: unknown) => {
+  const { $metadata, ...rest } = output as { $metadata: unknown };
+  return rest;
+};
+
+test('each per-message call: the request the SDK sends, signed so that it verifies as received, and the output the SDK reads', async (t) => {
+  const server = await recordingServer(t, sqsAnswer);
+  const lean = leanClient(t, server.endpoint);
+  const sdk = sdkClient(t, server.endpoint);
+  for (const command of calls(server.endpoint)) {
+    const leanOutput = await lean.send(command as never);
+    const leanRequest = server.received.at(-1)!;
+    const sdkOutput = await sdk.send(command as never);
+    const sdkRequest = server.received.at(-1)!;
+    const name = command.constructor.name;
+    t.deepEqual(withoutMetadata(leanOutput), withoutMetadata(sdkOutput), name);
+    t.is(leanRequest.method, sdkRequest.method, name);
+    t.is(leanRequest.url, sdkRequest.url, name);
+    t.deepEqual(JSON.parse(leanRequest.body), JSON.parse(sdkRequest.body), name);
+    for (const header of ['content-type', 'x-amz-target', 'x-amzn-query-mode', 'host', 'content-length']) {
+      t.is(leanRequest.headers[header], sdkRequest.headers[header], `${name}: ${header}`);
+    }
+    // The SDK's own user agent, but for the features it used (`m/...`), which this path does not.
+    t.is(leanRequest.headers['user-agent'], sdkRequest.headers['user-agent']!.replace(/ m\/\S+/, ''), name);
+    t.true(await signatureVerifies(leanRequest), `${name}: the signature verifies`);
+    t.true(await signatureVerifies(sdkRequest), `${name}: the SDK's signature verifies (the check itself works)`);
+    t.like((leanOutput as { $metadata: object }).$metadata, { httpStatusCode: 200, requestId: `req-${server.received.length - 1}`, attempts: 1 });
+  }
+});
+
+test('a changed body or header no longer verifies (the signature check above can fail)', async (t) => {
+  const server = await recordingServer(t, sqsAnswer);
+  await leanClient(t, server.endpoint).send(calls(server.endpoint)[1] as never);
+  const [request] = server.received;
+  t.true(await signatureVerifies(request));
+  t.false(await signatureVerifies({ ...request, body: request.body.replace('handle-1', 'handle-9') }));
+  t.false(await signatureVerifies({ ...request, headers: { ...request.headers, 'x-amz-target': 'AmazonSQS.ReceiveMessage' } }));
+});
+
+test('an error answer becomes the error the SDK makes: name, code, fault, status and request id, not retried', async (t) => {
+  const missing = {
+    status: 400,
+    headers: { 'x-amzn-query-error': 'AWS.SimpleQueueService.NonExistentQueue;Sender' },
+    body: { __type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'The specified queue does not exist.' },
+  };
+  const server = await recordingServer(t, () => missing);
+  const [receive] = calls(server.endpoint);
+  const leanError = await t.throwsAsync(leanClient(t, server.endpoint).send(receive as never));
+  const sdkError = await t.throwsAsync(sdkClient(t, server.endpoint).send(receive as never));
+  const view = (e: unknown) => {
+    const { name, message, Code, $fault, $metadata } = e as {
+      name: string;
+      message: string;
+      Code: string;
+      $fault: string;
+      $metadata: { httpStatusCode: number };
+    };
+    return { name, message, Code, $fault, status: $metadata.httpStatusCode };
+  };
+  t.deepEqual(view(leanError), view(sdkError));
+  t.deepEqual(view(leanError), {
+    name: 'QueueDoesNotExist',
+    message: 'The specified queue does not exist.',
+    Code: 'AWS.SimpleQueueService.NonExistentQueue',
+    $fault: 'client',
+    status: 400,
+  });
+  t.is(server.received.length, 2, 'one request each: a client error is not retried');
+});
+
+test('a body that does not match its MD5 fails the receive; a DLQ copy whose MD5 differs fails the send, as with the SDK', async (t) => {
+  const wrong = messages.map((m, i) => (i === 1 ? { ...m, Body: `${m.Body} ` } : m));
+  const server = await recordingServer(t, (request) =>
+    request.headers['x-amz-target'] === 'AmazonSQS.ReceiveMessage'
+      ? { status: 200, body: { Messages: wrong } }
+      : { status: 200, body: { Successful: [{ Id: 'm-1', MessageId: 'dlq-1', MD5OfMessageBody: md5('other') }] } },
+  );
+  const [receive, , , send] = calls(server.endpoint);
+  const lean = leanClient(t, server.endpoint);
+  const sdk = sdkClient(t, server.endpoint);
+  for (const command of [receive, send]) {
+    const leanError = await t.throwsAsync(lean.send(command as never));
+    const sdkError = await t.throwsAsync(sdk.send(command as never));
+    t.is(leanError.message, sdkError.message);
+  }
+  t.is((await t.throwsAsync(lean.send(receive as never))).message, 'Invalid MD5 checksum on messages: m-2');
+});
+
+test('server errors, throttling and dropped connections are tried again, up to three attempts in all', async (t) => {
+  const failures: Answer[] = [
+    { status: 500, body: { __type: 'InternalError', message: 'boom' } },
+    { status: 400, body: { __type: 'com.amazonaws.sqs#RequestThrottled', message: 'slow down' } },
+    { status: 0, body: null, drop: true },
+  ];
+  for (const failure of failures) {
+    const server = await recordingServer(t, (request, n) => (n === 1 ? failure : sqsAnswer(request)));
+    const output = await leanClient(t, server.endpoint).send(calls(server.endpoint)[1] as never);
+    t.is((output as { $metadata: { attempts: number } }).$metadata.attempts, 2, JSON.stringify(failure));
+    t.is(server.received.length, 2);
+  }
+  const always = await recordingServer(t, () => failures[0]);
+  const error = await t.throwsAsync(leanClient(t, always.endpoint).send(calls(always.endpoint)[1] as never));
+  t.like(error, { name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500, attempts: 3 } });
+  t.is(always.received.length, 3);
+});
+
+test('an aborted call makes no further attempt', async (t) => {
+  const server = await recordingServer(t, () => ({ status: 503, body: { __type: 'ServiceUnavailable', message: 'later' } }));
+  const caller = new AbortController();
+  const sent = leanClient(t, server.endpoint).send(calls(server.endpoint)[1] as never, { abortSignal: caller.signal });
+  while (server.received.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+  caller.abort();
+  await t.throwsAsync(sent);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.is(server.received.length, 1);
+});
+
+test('with no endpoint given, a queue URL on another host is called there, as the SDK does', async (t) => {
+  const server = await recordingServer(t, sqsAnswer);
+  const sdk = new SQSClient({ region: 'eu-west-1', credentials: LOCAL_CREDENTIALS });
+  t.teardown(() => sdk.destroy());
+  const command = calls(server.endpoint)[1];
+  const outputs = [await leanClient(t, undefined, 'eu-west-1').send(command as never), await sdk.send(command as never)];
+  t.deepEqual(withoutMetadata(outputs[0]), withoutMetadata(outputs[1]));
+  t.is(server.received.length, 2, 'both called the host of the queue URL, not sqs.eu-west-1.amazonaws.com');
+});
