@@ -8,9 +8,11 @@
  * - SigV4 by the client's own signer, so its credential provider (which renews credentials) and region;
  * - the MD5 checks of bodies received and sent;
  * - errors as the SDK makes them (`name`, `Code`, `$fault`, `$metadata`), so callers classify them alike;
- * - retries of throttling, server errors and dropped connections, as the SDK's standard mode
- *   (3 attempts, exponential backoff with full jitter), and the clock offset learnt from a skew error;
- * - the caller's abort signal, which ends the request and closes its socket.
+ * - retries by the client's own retry strategy (its mode, attempts, backoff and retry budget), told
+ *   of each failure as the SDK's retry middleware tells it, and the SDK's clock correction;
+ * - the caller's abort signal, which ends the request and closes its socket, and stops retries.
+ * A command that would need the SDK's conversions (binary message attributes, as bytes or base64)
+ * is sent through the SDK.
  */
 import { hash } from 'node:crypto';
 import http from 'node:http';
@@ -25,7 +27,7 @@ import {
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
 import { HttpRequest } from '@smithy/core/protocols';
 import type { SignatureV4 } from '@smithy/signature-v4';
-import { isClockSkew, isRetryable, retryDelayMs, type SqsError, sqsError } from './sqs-errors.ts';
+import { type Answer, clockOffsetAfter, retryErrorInfo, SqsError, skewCorrected, sqsError } from './sqs-errors.ts';
 
 /** The commands sent here, by the X-Amz-Target of their request. */
 const TARGETS = new Map<unknown, string>([
@@ -42,21 +44,34 @@ export interface LeanCallOptions {
   readonly connectTimeoutMs: number;
   /** Socket inactivity: a backstop behind each call's deadline. */
   readonly socketTimeoutMs: number;
-  /** Attempts per call, the first included (the SDK's standard mode: 3). */
-  readonly maxAttempts?: number;
 }
 
-interface Answer {
-  readonly status: number;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: string;
+/** A retry strategy of the SDK (version 2: tokens), as `config.retryStrategy()` gives it. */
+interface RetryToken {
+  getRetryCount(): number;
+}
+interface RetryStrategy {
+  acquireInitialRetryToken(scope: string): Promise<RetryToken>;
+  refreshRetryTokenForRetry(token: RetryToken, info: ReturnType<typeof retryErrorInfo>): Promise<RetryToken>;
+  recordSuccess(token: RetryToken): void;
 }
 
 type Sign = (request: HttpRequest, options: { signingDate: Date }) => Promise<{ headers: Record<string, string> }>;
 
-/** Whether a command is one this module sends. */
-export function isLeanCall(command: unknown): boolean {
-  return TARGETS.has((command as { constructor?: unknown } | undefined)?.constructor);
+/** The X-Amz-Target of a command sent here, or undefined for one the SDK sends. */
+function targetOf(command: unknown): string | undefined {
+  const target = TARGETS.get((command as { constructor?: unknown } | undefined)?.constructor);
+  if (target === undefined) return undefined;
+  const input = (command as { input: { MessageAttributeNames?: unknown[]; Entries?: Array<{ MessageAttributes?: Record<string, object> }> } }).input;
+  // Message attributes read, or sent as bytes: the SDK converts them (base64).
+  if (input.MessageAttributeNames?.length) return undefined;
+  if (target === 'AmazonSQS.SendMessageBatch' && input.Entries?.some((e) => hasBinary(e.MessageAttributes))) return undefined;
+  return target;
+}
+
+function hasBinary(attributes: Record<string, object> | undefined): boolean {
+  for (const key in attributes) if ('BinaryValue' in attributes[key]! || 'BinaryListValues' in attributes[key]!) return true;
+  return false;
 }
 
 /**
@@ -65,11 +80,13 @@ export function isLeanCall(command: unknown): boolean {
  */
 export function withLeanCalls(client: SQSClient, options: LeanCallOptions): SQSClient {
   const { config } = client;
-  const maxAttempts = options.maxAttempts ?? 3;
   const endpoints = new Map<string, Promise<URL>>();
   let clockOffsetMs = 0;
   const userAgent = config.defaultUserAgentProvider().then((sections) => sections.map(userAgentSection).join(' '));
   const signer = config.signer() as Promise<SignatureV4>;
+  const retryStrategy = (config.retryStrategy as () => Promise<RetryStrategy>)();
+  // Awaited by each call, which then fails with the reason; not a crash before the first call.
+  for (const promise of [userAgent, signer, retryStrategy]) promise.catch(() => {});
 
   // Whether an endpoint was given to the client; one the SDK finds in the environment does not count, as for its QueueUrl rule.
   const endpointGiven = (config as { isCustomEndpoint?: boolean }).isCustomEndpoint === true;
@@ -79,7 +96,9 @@ export function withLeanCalls(client: SQSClient, options: LeanCallOptions): SQSC
     let endpoint = endpoints.get(queueUrl);
     if (!endpoint) {
       endpoint = (async () => {
-        const resolved = await getEndpointFromInstructions({ QueueUrl: queueUrl }, ReceiveMessageCommand, config as never);
+        // A copy, as the SDK's endpoint middleware passes: resolving may set the endpoint found in the environment on it.
+        const resolved = await getEndpointFromInstructions({ QueueUrl: queueUrl }, ReceiveMessageCommand, { ...config } as never);
+        if (resolved.url.search) throw new Error(`the SQS endpoint ${resolved.url.href} has a query string, which the processor's SQS calls do not send`);
         // The SDK's rule for SQS: with no endpoint given, a queue URL on another host is called there.
         if (!endpointGiven && config.useQueueUrlAsEndpoint !== false) {
           const origin = new URL(queueUrl).origin;
@@ -99,7 +118,7 @@ export function withLeanCalls(client: SQSClient, options: LeanCallOptions): SQSC
       protocol: url.protocol,
       hostname: url.hostname,
       port: url.port ? Number(url.port) : undefined,
-      path: url.pathname,
+      path: pathOf(url),
       headers: {
         'content-type': 'application/x-amz-json-1.0',
         'x-amz-target': target,
@@ -112,34 +131,49 @@ export function withLeanCalls(client: SQSClient, options: LeanCallOptions): SQSC
     });
     const signed = await ((await signer) as unknown as { sign: Sign }).sign(request, { signingDate: new Date(Date.now() + clockOffsetMs) });
     signal?.throwIfAborted();
-    return exchange(url, signed.headers, payload, options, signal);
+    const sentAt = Date.now();
+    const answer = await exchange(url, signed.headers, payload, options, signal);
+    const previous = clockOffsetMs;
+    clockOffsetMs = clockOffsetAfter(answer, clockOffsetMs, sentAt);
+    if (answer.status >= 200 && answer.status < 300) return answer;
+    const error = sqsError(answer, 1);
+    if (skewCorrected(previous, clockOffsetMs)) error.$metadata.clockSkewCorrected = true;
+    throw error;
   }
 
-  async function call(command: { input: Record<string, unknown> }, target: string, signal: AbortSignal | undefined): Promise<unknown> {
-    const { input } = command;
+  /** The attempts of one call, as the SDK's retry middleware makes them with the client's retry strategy. */
+  async function call(input: Record<string, unknown>, target: string, signal: AbortSignal | undefined): Promise<unknown> {
     const url = await endpointOf(input.QueueUrl as string);
     const payload = JSON.stringify(input);
-    for (let attempts = 1; ; attempts++) {
-      let error: Error;
+    const strategy = await retryStrategy;
+    let token = await strategy.acquireInitialRetryToken('');
+    for (let attempts = 1; ; attempts = token.getRetryCount() + 1) {
+      let answer: Answer;
       try {
-        const answer = await attempt(target, url, payload, signal);
-        if (answer.status >= 200 && answer.status < 300) return outputOf(target, input, answer, attempts);
-        const answered = sqsError(answer, attempts);
-        clockOffsetMs = learntOffset(answered, answer, clockOffsetMs);
-        error = answered;
-      } catch (thrown) {
-        error = thrown as Error;
+        answer = await attempt(target, url, payload, signal);
+      } catch (error) {
+        if (error instanceof SqsError) error.$metadata.attempts = attempts;
+        if (signal?.aborted) throw error;
+        try {
+          token = await untilAborted(strategy.refreshRetryTokenForRetry(token, retryErrorInfo(error as Error)), signal);
+        } catch (refused) {
+          // No retry left (or the wait was aborted): the attempt's own error tells what failed.
+          if (signal?.aborted && refused === signal.reason) throw refused;
+          throw error;
+        }
+        continue;
       }
-      if (signal?.aborted || attempts >= maxAttempts || !isRetryable(error)) throw error;
-      await sleep(retryDelayMs(attempts, error), signal);
+      strategy.recordSuccess(token);
+      return outputOf(target, input, answer, attempts);
     }
   }
 
   const send = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
   const leanSend = (command: unknown, sendOptions?: unknown) => {
-    const target = TARGETS.get((command as { constructor?: unknown } | undefined)?.constructor);
+    const target = targetOf(command);
     if (target === undefined || typeof sendOptions === 'function') return send(command, sendOptions);
-    return call(command as { input: Record<string, unknown> }, target, (sendOptions as { abortSignal?: AbortSignal } | undefined)?.abortSignal);
+    const { input } = command as { input: Record<string, unknown> };
+    return call(input, target, (sendOptions as { abortSignal?: AbortSignal } | undefined)?.abortSignal);
   };
   return new Proxy(client, {
     get(target, property, receiver) {
@@ -156,9 +190,10 @@ function exchange(url: URL, headers: Record<string, string>, payload: string, op
     const request = (secure ? https : http).request({
       agent: secure ? options.httpsAgent : options.httpAgent,
       method: 'POST',
-      hostname: url.hostname,
+      // An IPv6 literal without its brackets; the host header keeps them.
+      hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: url.port || undefined,
-      path: url.pathname,
+      path: pathOf(url),
       headers,
       signal,
     });
@@ -196,6 +231,11 @@ export function userAgentSection([fullName, version]: readonly [string, string?]
   return parts.length === 1 ? parts[0]! : `${parts[0]}/${parts[1]}${parts[2] ? `#${parts[2]}` : ''}`;
 }
 
+/** The request path: the endpoint's, ending in a slash as the SDK's requests do. */
+function pathOf(url: URL): string {
+  return url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+}
+
 function timeoutError(message: string): Error {
   return Object.assign(new Error(message), { name: 'TimeoutError', code: 'ETIMEDOUT' });
 }
@@ -205,8 +245,10 @@ function outputOf(target: string, input: Record<string, unknown>, answer: Answer
   let output: Record<string, unknown>;
   try {
     output = answer.body === '' ? {} : JSON.parse(answer.body);
-  } catch {
-    throw sqsError({ ...answer, status: 0 }, attempts, `${target} answered HTTP ${answer.status} with a body that is not JSON`);
+  } catch (error) {
+    throw Object.assign(new Error(`${target} answered HTTP ${answer.status} with a body that is not JSON`, { cause: error }), {
+      $metadata: { httpStatusCode: answer.status, attempts },
+    });
   }
   if (target === 'AmazonSQS.ReceiveMessage') checkReceived(output.Messages as Message[] | undefined);
   else if (target === 'AmazonSQS.SendMessageBatch') checkSent(input.Entries as SentEntry[], output.Successful as SentResult[] | undefined);
@@ -243,25 +285,22 @@ function checkSent(entries: readonly SentEntry[], successful: readonly SentResul
   if (wrong.length > 0) throw new Error(`Invalid MD5 checksum on messages: ${wrong.map((s) => s.MessageId).join(', ')}`);
 }
 
-/** The SDK's clock correction: after a skew error, sign with the server's clock from its Date header. */
-function learntOffset(error: SqsError, answer: Answer, current: number): number {
-  const date = answer.headers.date;
-  if (!date || !isClockSkew(error)) return current;
-  const server = Date.parse(date);
-  if (Number.isNaN(server) || Math.abs(server - (Date.now() + current)) < 300_000) return current;
-  return server - Date.now();
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', stop);
-      resolve();
-    }, ms);
-    const stop = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', stop, { once: true });
+/** The promise, or the signal's reason as soon as it aborts (the promise goes on, unheeded). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const stop = () => reject(signal.reason);
+    signal.addEventListener('abort', stop, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', stop);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', stop);
+        reject(error);
+      },
+    );
   });
 }

@@ -5,7 +5,9 @@
  * outputs and errors, the MD5 checks, the endpoint the SDK resolves, retries as its standard mode.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
@@ -13,6 +15,12 @@ import test, { type ExecutionContext } from 'ava';
 import { LOCAL_CREDENTIALS } from '../../src/platform/sqs.ts';
 import { processorSqsClient } from '../../src/processor/sqs-client.ts';
 import { Sha256 } from '../../src/processor/sqs-hashes.ts';
+
+/** A self-signed certificate for 127.0.0.1, made for these tests only. */
+const TEST_CERTIFICATE = {
+  key: readFileSync(new URL('../fixtures/tls/test-only.key.pem', import.meta.url)),
+  cert: readFileSync(new URL('../fixtures/tls/test-only.cert.pem', import.meta.url)),
+};
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const body = (i: number) => JSON.stringify({ type: 'referrer', created_at: 1764115200000 + i, url: `https://example.com/é/${i}` });
@@ -39,10 +47,10 @@ interface Answer {
   readonly drop?: boolean;
 }
 
-/** A server that records every request and answers each with the next answer its test gives. */
-async function recordingServer(t: ExecutionContext, answer: (request: Received, n: number) => Answer) {
+/** A server that records every request and answers each with the next answer its test gives (over TLS with `tls`). */
+async function recordingServer(t: ExecutionContext, answer: (request: Received, n: number) => Answer, tls = false) {
   const received: Received[] = [];
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -57,15 +65,16 @@ async function recordingServer(t: ExecutionContext, answer: (request: Received, 
       res.writeHead(a.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `req-${received.length}`, ...a.headers });
       res.end(text);
     });
-  });
+  };
+  const server: Server = tls ? createTlsServer(TEST_CERTIFICATE, handler) : createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.teardown(() => server.close());
-  return { endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`, received };
+  return { endpoint: `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`, received };
 }
 
-function leanClient(t: ExecutionContext, endpoint: string | undefined, region = 'us-east-1') {
+function leanClient(t: ExecutionContext, endpoint: string | undefined, region = 'us-east-1', localCredentials = true) {
   const client = processorSqsClient({
-    connection: { region, endpoint, localCredentials: true },
+    connection: { region, endpoint, localCredentials },
     deadlines: { callTimeoutMs: 2_000, connectTimeoutMs: 1_000, receiveMarginMs: 1_000 },
     maxWaitSeconds: 1,
     maxSockets: 4,
@@ -80,19 +89,23 @@ function sdkClient(t: ExecutionContext, endpoint: string) {
   return client;
 }
 
+interface Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+}
+
 /** SigV4 computed again over the request as it arrived, its body's hash included: what SQS checks. */
-async function signatureVerifies(request: Received): Promise<boolean> {
+async function signatureVerifies(request: Received, credentials: Credentials = LOCAL_CREDENTIALS): Promise<boolean> {
   const { authorization, ...headers } = request.headers as Record<string, string>;
   if (headers['x-amz-content-sha256'] !== createHash('sha256').update(request.body).digest('hex')) return false;
   const date = headers['x-amz-date'].replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z');
-  const signer = new SignatureV4({
-    credentials: LOCAL_CREDENTIALS,
-    region: 'us-east-1',
-    service: 'sqs',
-    sha256: (await import('@smithy/core/checksum')).Sha256 as never,
-  });
+  // The session token is one of the signed headers the request carries: not added again here.
+  const { sessionToken, ...keys } = credentials;
+  const signer = new SignatureV4({ credentials: keys, region: 'us-east-1', service: 'sqs', sha256: Sha256 });
   const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)![1].split(';');
   const signable = Object.fromEntries(Object.entries(headers).filter(([name]) => signedHeaders.includes(name)));
+  if (sessionToken !== undefined && signable['x-amz-security-token'] !== sessionToken) return false;
   const [hostname, port] = headers.host.split(':');
   const again = await signer.sign(
     new HttpRequest({ method: request.method, protocol: 'http:', hostname, port: Number(port), path: request.url, headers: signable, body: request.body }),
@@ -228,7 +241,7 @@ test('a body that does not match its MD5 fails the receive; a DLQ copy whose MD5
   t.is((await t.throwsAsync(lean.send(receive as never))).message, 'Invalid MD5 checksum on messages: m-2');
 });
 
-test('server errors, throttling and dropped connections are tried again, up to three attempts in all', async (t) => {
+test("server errors, throttling and dropped connections are tried again by the client's retry strategy, three attempts in all; client errors are not", async (t) => {
   const failures: Answer[] = [
     { status: 500, body: { __type: 'InternalError', message: 'boom' } },
     { status: 400, body: { __type: 'com.amazonaws.sqs#RequestThrottled', message: 'slow down' } },
@@ -240,10 +253,92 @@ test('server errors, throttling and dropped connections are tried again, up to t
     t.is((output as { $metadata: { attempts: number } }).$metadata.attempts, 2, JSON.stringify(failure));
     t.is(server.received.length, 2);
   }
-  const always = await recordingServer(t, () => failures[0]);
+  const always = await recordingServer(t, () => failures[0]!);
   const error = await t.throwsAsync(leanClient(t, always.endpoint).send(calls(always.endpoint)[1] as never));
   t.like(error, { name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500, attempts: 3 } });
   t.is(always.received.length, 3);
+  const refused = await recordingServer(t, () => ({ status: 400, body: { __type: 'com.amazonaws.sqs#InvalidParameterValue', message: 'no' } }));
+  await t.throwsAsync(leanClient(t, refused.endpoint).send(calls(refused.endpoint)[1] as never), { name: 'InvalidParameterValue' });
+  t.is(refused.received.length, 1);
+});
+
+test("with a client clock 10 minutes behind, the call is signed again with the server's clock and retried, and the next ones are right at once", async (t) => {
+  const ahead = 600_000;
+  const server = await recordingServer(t, (request) => {
+    const serverNow = Date.now() + ahead;
+    const date = new Date(serverNow).toUTCString();
+    const signedAt = Date.parse(String(request.headers['x-amz-date']).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+    if (Math.abs(serverNow - signedAt) > 300_000) {
+      return {
+        status: 400,
+        headers: { date },
+        body: { __type: 'com.amazonaws.sqs#InvalidSignatureException', message: 'Signature expired: 20261126T080000Z is now earlier than ...' },
+      };
+    }
+    return { ...sqsAnswer(request), headers: { date } };
+  });
+  const lean = leanClient(t, server.endpoint);
+  const first = await lean.send(calls(server.endpoint)[1] as never);
+  t.is((first as { $metadata: { attempts: number } }).$metadata.attempts, 2);
+  const second = await lean.send(calls(server.endpoint)[2] as never);
+  t.is((second as { $metadata: { attempts: number } }).$metadata.attempts, 1);
+  t.is(server.received.length, 3);
+});
+
+test('with the credentials a container gets (session tokens, renewed as they near expiry), each request is signed with the token it carries, over HTTPS', async (t) => {
+  // The SDK's default chain, as on Fargate: the container credentials endpoint, here on 127.0.0.1, hands out a new token each time.
+  const issued: Credentials[] = [];
+  const credentialsServer = createServer((_req, res) => {
+    const credentials = { accessKeyId: `ASIA${issued.length}`, secretAccessKey: `secret-${issued.length}`, sessionToken: `token-${issued.length}` };
+    issued.push(credentials);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    // Expiring within the SDK's 5-minute margin, so it asks again before each signature.
+    res.end(
+      JSON.stringify({
+        AccessKeyId: credentials.accessKeyId,
+        SecretAccessKey: credentials.secretAccessKey,
+        Token: credentials.sessionToken,
+        Expiration: new Date(Date.now() + 120_000).toISOString(),
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => credentialsServer.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => credentialsServer.close());
+  const environment = {
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${(credentialsServer.address() as { port: number }).port}/credentials`,
+    AWS_ACCESS_KEY_ID: undefined,
+    AWS_SECRET_ACCESS_KEY: undefined,
+    AWS_SESSION_TOKEN: undefined,
+    AWS_PROFILE: undefined,
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+    AWS_CONFIG_FILE: '/nonexistent/config',
+    // The test's certificate is self-signed.
+    NODE_TLS_REJECT_UNAUTHORIZED: '0',
+  };
+  const before = Object.fromEntries(Object.keys(environment).map((name) => [name, process.env[name]]));
+  const set = (values: Record<string, string | undefined>) => {
+    for (const [name, value] of Object.entries(values)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+  set(environment);
+  t.teardown(() => set(before));
+  const server = await recordingServer(t, sqsAnswer, true);
+  const lean = leanClient(t, server.endpoint, 'us-east-1', false);
+  // The SDK renews in the background and signs with the old credentials meanwhile: a few calls apart.
+  for (let i = 0; i < 4; i++) {
+    await lean.send(calls(server.endpoint)[1] as never);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  t.is(server.received.length, 4);
+  t.true(issued.length >= 2, `credentials asked for ${issued.length} times`);
+  for (const request of server.received) {
+    const credentials = issued.find((c) => request.headers['x-amz-security-token'] === c.sessionToken);
+    t.truthy(credentials, 'signed with a token the credentials endpoint issued');
+    t.true(await signatureVerifies(request, credentials));
+  }
+  t.not(server.received[0]!.headers['x-amz-security-token'], server.received[3]!.headers['x-amz-security-token'], 'the renewed token is used');
 });
 
 test('an aborted call makes no further attempt', async (t) => {
@@ -265,4 +360,21 @@ test('with no endpoint given, a queue URL on another host is called there, as th
   const outputs = [await leanClient(t, undefined, 'eu-west-1').send(command as never), await sdk.send(command as never)];
   t.deepEqual(withoutMetadata(outputs[0]), withoutMetadata(outputs[1]));
   t.is(server.received.length, 2, 'both called the host of the queue URL, not sqs.eu-west-1.amazonaws.com');
+});
+
+test('message attributes read, or sent as bytes, go through the SDK, which converts them (base64)', async (t) => {
+  const withAttribute = { ...messages[0]!, MessageAttributes: { raw: { DataType: 'Binary', BinaryValue: Buffer.from([0, 1, 2]).toString('base64') } } };
+  const server = await recordingServer(t, (request) =>
+    request.headers['x-amz-target'] === 'AmazonSQS.ReceiveMessage' ? { status: 200, body: { Messages: [withAttribute] } } : sqsAnswer(request),
+  );
+  const receive = new ReceiveMessageCommand({ QueueUrl: QueueUrl(server.endpoint), MessageAttributeNames: ['All'] });
+  const send = new SendMessageBatchCommand({
+    QueueUrl: QueueUrl(server.endpoint),
+    Entries: [{ Id: 'm-1', MessageBody: 'body', MessageAttributes: { raw: { DataType: 'Binary', BinaryValue: new Uint8Array([0, 1, 2]) } } }],
+  });
+  const lean = leanClient(t, server.endpoint);
+  const { Messages = [] } = (await lean.send(receive as never)) as { Messages?: Array<{ MessageAttributes?: Record<string, { BinaryValue?: unknown }> }> };
+  t.deepEqual(Messages[0]?.MessageAttributes?.raw?.BinaryValue, new Uint8Array([0, 1, 2]));
+  await lean.send(send as never);
+  t.is(JSON.parse(server.received[1]!.body).Entries[0].MessageAttributes.raw.BinaryValue, 'AAEC');
 });

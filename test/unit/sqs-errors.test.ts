@@ -1,59 +1,80 @@
 /**
- * Which failed calls are tried again, and after how long, on the processor's per-message calls:
- * the SDK's standard retry mode.
+ * SQS error answers read as the SDK reads them: the errors it makes, and how its retry strategy
+ * is told of them (classified by the SDK's own functions, so the error's shape must be right);
+ * and its clock correction.
  */
 import test from 'ava';
-import { isRetryable, retryDelayMs, sqsError } from '../../src/processor/sqs-errors.ts';
+import { clockOffsetAfter, type RetryErrorInfo, retryErrorInfo, skewCorrected, sqsError } from '../../src/processor/sqs-errors.ts';
 
 const answer = (status: number, type: string, headers: Record<string, string> = {}) =>
-  sqsError({ status, headers, body: JSON.stringify({ __type: type, message: type }) }, 1);
+  sqsError({ status, headers, body: JSON.stringify({ __type: type, message: `${type} happened` }) }, 1);
 const network = (code: string) => Object.assign(new Error(code), { code });
 
-test('throttling, clock skew, server errors, timeouts and dropped connections are retried; client errors and aborts are not', (t) => {
-  const retried = [
-    answer(500, 'InternalError'),
-    answer(503, 'ServiceUnavailable'),
-    answer(429, 'SomethingElse'),
-    answer(400, 'com.amazonaws.sqs#RequestThrottled'),
-    answer(403, 'RequestTimeTooSkewed'),
-    network('ECONNRESET'),
-    network('ECONNREFUSED'),
-    network('EPIPE'),
-    Object.assign(new Error('slow'), { name: 'TimeoutError' }),
-  ];
-  const notRetried = [
-    answer(400, 'com.amazonaws.sqs#QueueDoesNotExist', { 'x-amzn-query-error': 'AWS.SimpleQueueService.NonExistentQueue;Sender' }),
-    answer(400, 'com.amazonaws.sqs#OverLimit'),
-    answer(501, 'NotImplemented'),
-    network('ENOTFOUND'),
-    Object.assign(new Error('stop'), { name: 'AbortError', code: 'ABORT_ERR' }),
-    new Error('Invalid MD5 checksum on messages: m-1'),
-  ];
-  for (const error of retried) t.true(isRetryable(error), `${error.name} ${error.message}`);
-  for (const error of notRetried) t.false(isRetryable(error), `${error.name} ${error.message}`);
+test('errors are named as the SDK names them: errortype header, then code, then __type; code and fault from the query error', (t) => {
+  t.like(answer(400, 'com.amazonaws.sqs#QueueDoesNotExist', { 'x-amzn-query-error': 'AWS.SimpleQueueService.NonExistentQueue;Sender' }), {
+    name: 'QueueDoesNotExist',
+    message: 'com.amazonaws.sqs#QueueDoesNotExist happened',
+    Code: 'AWS.SimpleQueueService.NonExistentQueue',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 400, attempts: 1 },
+  });
+  t.like(answer(400, 'ignored', { 'x-amzn-errortype': 'RequestThrottled:http://internal.amazon.com/' }), {
+    name: 'RequestThrottled',
+    Code: 'RequestThrottled',
+  });
+  t.like(sqsError({ status: 400, headers: {}, body: '{"code":"InvalidParameterValue","__type":"other"}' }, 1), { name: 'InvalidParameterValue' });
+  t.like(sqsError({ status: 500, headers: { 'x-amzn-query-error': 'InternalError;Receiver' }, body: '{}' }, 2), {
+    name: 'Unknown',
+    Code: 'InternalError',
+    $fault: 'server',
+    $metadata: { attempts: 2 },
+  });
+  t.like(sqsError({ status: 502, headers: { 'x-amzn-requestid': 'r-1' }, body: '<html>Bad Gateway</html>' }, 1), {
+    name: 'Unknown',
+    $fault: 'server',
+    $metadata: { httpStatusCode: 502, requestId: 'r-1' },
+  });
 });
 
-test('the wait before a retry: full jitter over 100 ms doubled per attempt, 500 ms when throttled, at most 20 s', (t) => {
-  const server = answer(500, 'InternalError');
-  const throttled = answer(400, 'ThrottlingException');
-  const top = () => 0.999_999;
-  t.is(
-    retryDelayMs(1, server, () => 0),
-    0,
-  );
-  t.is(retryDelayMs(1, server, top), 99);
-  t.is(retryDelayMs(2, server, top), 199);
-  t.is(
-    retryDelayMs(3, server, () => 0.5),
-    200,
-  );
-  t.is(retryDelayMs(1, throttled, top), 499);
-  t.is(retryDelayMs(12, server, top), 20_000);
+test('the retry strategy is told what the SDK tells it: throttling, transient, server or client error', (t) => {
+  const cases: Array<[Error, RetryErrorInfo['errorType']]> = [
+    [answer(400, 'com.amazonaws.sqs#RequestThrottled'), 'THROTTLING'],
+    [answer(429, 'Whatever'), 'THROTTLING'],
+    [answer(500, 'InternalError'), 'TRANSIENT'],
+    [answer(503, 'ServiceUnavailable'), 'TRANSIENT'],
+    [answer(501, 'NotImplemented'), 'SERVER_ERROR'],
+    [answer(400, 'com.amazonaws.sqs#QueueDoesNotExist'), 'CLIENT_ERROR'],
+    [answer(403, 'SignatureDoesNotMatch'), 'CLIENT_ERROR'],
+    [network('ECONNRESET'), 'TRANSIENT'],
+    [network('ENOTFOUND'), 'TRANSIENT'],
+    [new Error('socket closed', { cause: network('EPIPE') }), 'TRANSIENT'],
+    [Object.assign(new Error('slow'), { name: 'TimeoutError' }), 'TRANSIENT'],
+    [Object.assign(new Error('stop'), { name: 'AbortError', code: 'ECONNRESET' }), 'CLIENT_ERROR'],
+  ];
+  for (const [error, type] of cases) t.is(retryErrorInfo(error).errorType, type, `${error.name}: ${error.message}`);
+  // A skew the SDK would call corrected makes a signature error transient: retried, signed again with the server's clock.
+  const skewed = answer(403, 'SignatureDoesNotMatch');
+  skewed.$metadata.clockSkewCorrected = true;
+  t.is(retryErrorInfo(skewed).errorType, 'TRANSIENT');
 });
 
-test('an answer that is not JSON is named by its status, with the fault by its status', (t) => {
-  const error = sqsError({ status: 502, headers: {}, body: '<html>Bad Gateway</html>' }, 2);
-  t.like(error, { name: 'HTTP502', Code: 'HTTP502', $fault: 'server', $metadata: { httpStatusCode: 502, attempts: 2 } });
-  t.true(isRetryable(error));
-  t.like(sqsError({ status: 404, headers: {}, body: '' }, 1), { name: 'HTTP404', $fault: 'client' });
+test('a Retry-After header reaches the retry strategy as the SDK reads it', (t) => {
+  const error = sqsError({ status: 503, headers: { 'retry-after': '3' }, body: '{}' }, 1);
+  const hint = retryErrorInfo(error).retryAfterHint;
+  t.true(hint instanceof Date);
+  t.true(Math.abs(hint!.getTime() - (Date.now() + 3_000)) < 1_000);
+  t.is(retryErrorInfo(answer(503, 'X')).retryAfterHint, undefined);
+});
+
+test("the clock offset follows the server's Date header, unless the answer was cached or took over 15 minutes", (t) => {
+  const now = Date.parse('2026-11-26T08:00:00Z');
+  const tenMinutesAhead = { status: 200, headers: { date: 'Thu, 26 Nov 2026 08:10:00 GMT' }, body: '' };
+  t.is(clockOffsetAfter(tenMinutesAhead, 0, now - 50, now), 600_000);
+  t.is(clockOffsetAfter({ ...tenMinutesAhead, headers: { ...tenMinutesAhead.headers, age: '3' } }, 7, now - 50, now), 7);
+  t.is(clockOffsetAfter(tenMinutesAhead, 7, now - 900_001, now), 7);
+  t.is(clockOffsetAfter({ status: 200, headers: {}, body: '' }, 7, now, now), 7);
+  t.is(clockOffsetAfter({ status: 200, headers: { date: 'not a date' }, body: '' }, 7, now, now), 7);
+  t.true(skewCorrected(0, 600_000));
+  t.false(skewCorrected(600_000, 600_000), 'already known');
+  t.false(skewCorrected(0, 1_000), 'under the SDK threshold of 240 s');
 });
