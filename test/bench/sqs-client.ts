@@ -8,8 +8,10 @@
  *   middleware, hashes) and one with those and its per-call costs cut (the path of the calls the
  *   processor still sends through the SDK, ./src/processor/sqs-per-call-costs.ts).
  * - With `--http`, over HTTP to a server in another process that answers at once
- *   (./canned-sqs-server.ts): the SDK's default client against the processor's own, whose
- *   per-message calls skip the SDK's middleware (./src/processor/sqs-lean-calls.ts).
+ *   (./canned-sqs-server.ts): the SDK's default client; the same options and cuts through the SDK
+ *   (the processor's client before its per-message calls left the SDK, over the SDK's Node handler);
+ *   and the processor's own, whose per-message calls skip the SDK's middleware
+ *   (./src/processor/sqs-lean-calls.ts).
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -81,6 +83,9 @@ const processorOptions = { cacheMiddleware: true, sha256: Sha256, md5: Md5 };
 const clients: Record<string, SQSClient> = server
   ? {
       'SDK default': new SQSClient({ region: 'us-east-1', endpoint: server.endpoint, credentials: LOCAL_CREDENTIALS }),
+      'through the SDK': cutPerCallCosts(
+        new SQSClient({ region: 'us-east-1', endpoint: server.endpoint, credentials: LOCAL_CREDENTIALS, ...processorOptions }),
+      ),
       'processor client': processorSqsClient({
         connection: { region: 'us-east-1', endpoint: server.endpoint, localCredentials: true },
         deadlines: { callTimeoutMs: 5_000, connectTimeoutMs: 1_000, receiveMarginMs: 5_000 },
