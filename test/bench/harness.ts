@@ -1,10 +1,11 @@
 /**
- * What every competitor shares: its SQS client, every call of which waits the same injected round
- * trip and is counted, and one storage port whose every write waits the same
+ * What every competitor shares: the same injected round trip before each HTTP request, its SQS
+ * calls counted, and one storage port whose every write waits the same
  * latency, records visit ids and, in the "echo" variant, also runs the real MySQL echo adapter
  * (its statement, its rows and its pino `write` line, to /dev/null) so every competitor pays
  * the cost of the real job's output alike.
  */
+import http from 'node:http';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import pino, { type Logger } from 'pino';
 import type { Visit } from '../../src/contract/visit.ts';
@@ -27,20 +28,31 @@ export interface CountingClient {
 }
 
 /**
- * The competitor's own client, every call of which first waits the injected round trip and is
- * counted. Wrapped around `send`, not added as SDK middleware: the processor sends its
- * per-message calls without the SDK's middleware.
+ * The injected round trip: every HTTP request this process makes waits `rttMs` before it is given
+ * a socket, so at the same point for every competitor (just before it goes on the wire), whichever
+ * client sends it (the SDK's Node handler or the processor's per-message calls). Requests over
+ * `exempt` (the drain watcher's agent) do not wait.
  */
-export function delayedClient(client: SQSClient, rttMs: number): CountingClient {
+export function delayRequests(rttMs: number, exempt: http.Agent): void {
+  if (rttMs <= 0) return;
+  const agent = http.Agent.prototype as unknown as { addRequest(this: http.Agent, request: unknown, options: unknown): void };
+  const addRequest = agent.addRequest;
+  agent.addRequest = function (request, options) {
+    if (this === exempt) addRequest.call(this, request, options);
+    else setTimeout(() => addRequest.call(this, request, options), rttMs);
+  };
+}
+
+/** The competitor's own client, its calls counted and its receives timed (the round trip included). */
+export function countedClient(client: SQSClient): CountingClient {
   let calls = 0;
   // Empty receives (the long polls at the end of a drain) are not counted: they wait by design.
   let receives = 0;
   let receiveMsTotal = 0;
   const send = client.send.bind(client) as (command: unknown, options?: unknown) => Promise<unknown>;
-  const delayedSend = async (command: unknown, options?: unknown) => {
+  const countedSend = async (command: unknown, options?: unknown) => {
     const started = performance.now();
     calls += 1;
-    if (rttMs > 0) await sleep(rttMs);
     const output = await send(command, options);
     if (command instanceof ReceiveMessageCommand && (output as { Messages?: unknown[] }).Messages?.length) {
       receives += 1;
@@ -50,7 +62,7 @@ export function delayedClient(client: SQSClient, rttMs: number): CountingClient 
   };
   const counted = new Proxy(client, {
     get(target, property, receiver) {
-      if (property === 'send') return delayedSend;
+      if (property === 'send') return countedSend;
       return Reflect.get(target, property, receiver);
     },
   });

@@ -4,14 +4,16 @@
  * figures as JSON once the queue is drained (nothing visible or in flight).
  */
 import { writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { localSqsClient } from '../../src/platform/sqs.ts';
 import { percentile } from '../../scripts/support/percentile.ts';
 import { processorSqsClient, sqsClientOptions } from '../../src/processor/sqs-client.ts';
 import { processorConfig, runCompetitor, type Competitor, type RunContext } from './competitors.ts';
-import { benchLogger, delayedClient, delayedStorage, type StorageVariant } from './harness.ts';
+import { benchLogger, countedClient, delayedStorage, delayRequests, type StorageVariant } from './harness.ts';
 
 export interface WorkerJob {
   readonly competitor: Competitor;
@@ -52,10 +54,12 @@ const processorClientOptions = {
   ...sqsClientOptions(processorConfig(job.pollers), job.endpoint),
   connection: { endpoint: job.endpoint, region: 'us-east-1', localCredentials: true },
 };
-const counting = delayedClient(isProcessor ? processorSqsClient(processorClientOptions) : localSqsClient(job.endpoint, { maxAttempts: 3 }), job.rttMs);
+const watcherAgent = new http.Agent({ keepAlive: true });
+delayRequests(job.rttMs, watcherAgent);
+const counting = countedClient(isProcessor ? processorSqsClient(processorClientOptions) : localSqsClient(job.endpoint, { maxAttempts: 3 }));
 const logger = benchLogger();
 const storage = delayedStorage(job.storageMs, job.storageVariant, logger);
-const watcher = localSqsClient(job.endpoint);
+const watcher = localSqsClient(job.endpoint, { requestHandler: new NodeHttpHandler({ httpAgent: watcherAgent }) });
 
 /**
  * Under --cpu-prof, writes the drain's start and end (µs, the profile's monotonic clock) next to
