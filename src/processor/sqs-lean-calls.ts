@@ -5,7 +5,8 @@
  * rules, user agent, retry tokens, a dozen awaits) cost more CPU per call than the request itself.
  * The same client still does everything else, and these calls keep what the SDK did for them:
  * - the endpoint the SDK resolves (configured, from the environment, or the region's), asked once per queue;
- * - SigV4 by the client's own signer, so its credential provider (which renews credentials) and region;
+ * - SigV4 (./sigv4.ts, the SDK signer's signature) with the client's credential provider (which renews
+ *   credentials) and region;
  * - the MD5 checks of bodies received and sent;
  * - errors as the SDK makes them (`name`, `Code`, `$fault`, `$metadata`), so callers classify them alike;
  * - retries by the client's own retry strategy (its mode, attempts, backoff and retry budget), told
@@ -25,8 +26,7 @@ import {
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
 import { getEndpointFromInstructions } from '@smithy/core/endpoints';
-import { HttpRequest } from '@smithy/core/protocols';
-import type { SignatureV4 } from '@smithy/signature-v4';
+import { type Credentials, signPost } from './sigv4.ts';
 import { type Answer, clockOffsetAfter, retryErrorInfo, SqsError, skewCorrected, sqsError } from './sqs-errors.ts';
 
 /** The commands sent here, by the X-Amz-Target of their request. */
@@ -56,8 +56,6 @@ interface RetryStrategy {
   recordSuccess(token: RetryToken): void;
 }
 
-type Sign = (request: HttpRequest, options: { signingDate: Date }) => Promise<{ headers: Record<string, string> }>;
-
 /** The X-Amz-Target of a command sent here, or undefined for one the SDK sends. */
 function targetOf(command: unknown): string | undefined {
   const target = TARGETS.get((command as { constructor?: unknown } | undefined)?.constructor);
@@ -74,19 +72,18 @@ function hasBinary(attributes: Record<string, object> | undefined): boolean {
   return false;
 }
 
-/**
- * The client, with the processor's four per-message calls sent directly. Apply after
- * cutPerCallCosts (it reads the signer and the user agent that sets once).
- */
+/** The client, with the processor's four per-message calls sent directly. */
 export function withLeanCalls(client: SQSClient, options: LeanCallOptions): SQSClient {
   const { config } = client;
   const endpoints = new Map<string, Promise<URL>>();
   let clockOffsetMs = 0;
   const userAgent = config.defaultUserAgentProvider().then((sections) => sections.map(userAgentSection).join(' '));
-  const signer = config.signer() as Promise<SignatureV4>;
+  // The client's credential provider (which renews credentials before they expire) and region, as its signer uses them.
+  const credentials = config.credentials as () => Promise<Credentials>;
+  const region = config.region();
   const retryStrategy = (config.retryStrategy as () => Promise<RetryStrategy>)();
   // Awaited by each call, which then fails with the reason; not a crash before the first call.
-  for (const promise of [userAgent, signer, retryStrategy]) promise.catch(() => {});
+  for (const promise of [userAgent, region, retryStrategy]) promise.catch(() => {});
 
   // Whether an endpoint was given to the client; one the SDK finds in the environment does not count, as for its QueueUrl rule.
   const endpointGiven = (config as { isCustomEndpoint?: boolean }).isCustomEndpoint === true;
@@ -113,26 +110,20 @@ export function withLeanCalls(client: SQSClient, options: LeanCallOptions): SQSC
   }
 
   async function attempt(target: string, url: URL, payload: string, signal: AbortSignal | undefined): Promise<Answer> {
-    const request = new HttpRequest({
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port ? Number(url.port) : undefined,
-      path: pathOf(url),
-      headers: {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': target,
-        'x-amzn-query-mode': 'true',
-        'content-length': String(Buffer.byteLength(payload)),
-        'user-agent': await userAgent,
-        host: url.host,
-      },
-      body: payload,
-    });
-    const signed = await ((await signer) as unknown as { sign: Sign }).sign(request, { signingDate: new Date(Date.now() + clockOffsetMs) });
+    const path = pathOf(url);
+    const headers: Record<string, string> = {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': target,
+      'x-amzn-query-mode': 'true',
+      'content-length': String(Buffer.byteLength(payload)),
+      'user-agent': await userAgent,
+      host: url.host,
+    };
+    const signed = signPost({ path, headers, body: payload }, await credentials(), await region, 'sqs', new Date(Date.now() + clockOffsetMs));
+    Object.assign(headers, signed);
     signal?.throwIfAborted();
     const sentAt = Date.now();
-    const answer = await exchange(url, signed.headers, payload, options, signal);
+    const answer = await exchange(url, path, headers, payload, options, signal);
     const previous = clockOffsetMs;
     clockOffsetMs = clockOffsetAfter(answer, clockOffsetMs, sentAt);
     if (answer.status >= 200 && answer.status < 300) return answer;
@@ -184,7 +175,14 @@ export function withLeanCalls(client: SQSClient, options: LeanCallOptions): SQSC
 }
 
 /** One request and its whole answer; aborted by the signal, and by the connect and socket timeouts. */
-function exchange(url: URL, headers: Record<string, string>, payload: string, options: LeanCallOptions, signal: AbortSignal | undefined): Promise<Answer> {
+function exchange(
+  url: URL,
+  path: string,
+  headers: Record<string, string>,
+  payload: string,
+  options: LeanCallOptions,
+  signal: AbortSignal | undefined,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
     const request = (secure ? https : http).request({
@@ -193,7 +191,7 @@ function exchange(url: URL, headers: Record<string, string>, payload: string, op
       // An IPv6 literal without its brackets; the host header keeps them.
       hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: url.port || undefined,
-      path: pathOf(url),
+      path,
       headers,
       signal,
     });
