@@ -13,6 +13,11 @@ export interface Credentials {
   readonly sessionToken?: string;
 }
 
+/**
+ * What is signed. Out of scope, as the per-message calls never need them: a query string, header
+ * names not in lower case, a `date` header (the SDK's signer drops one), and the SDK's signing
+ * options (`signingEscapePath` off, another signing name or region).
+ */
 export interface SignedPost {
   /** Where the request goes (the endpoint's path); signed as the SDK escapes it. */
   readonly path: string;
@@ -42,6 +47,9 @@ const UNSIGNABLE = new Set([
 
 /** The headers to add to the request: its date, body hash, session token and authorization. */
 export function signPost(post: SignedPost, credentials: Credentials, region: string, service: string, date: Date): Record<string, string> {
+  if (typeof credentials?.accessKeyId !== 'string' || typeof credentials.secretAccessKey !== 'string') {
+    throw new Error('Resolved credential object is not valid');
+  }
   const longDate = longDateOf(date);
   const shortDate = longDate.slice(0, 8);
   const payloadHash = hash('sha256', post.body, 'hex');
@@ -52,7 +60,7 @@ export function signPost(post: SignedPost, credentials: Credentials, region: str
     .filter((name) => !UNSIGNABLE.has(name) && !name.startsWith('proxy-') && !name.startsWith('sec-'))
     .sort();
   let canonicalHeaders = '';
-  for (const name of names) canonicalHeaders += `${name}:${all[name]!.trim().replace(/\s+/g, ' ')}\n`;
+  for (const name of names) canonicalHeaders += `${name}:${canonicalValue(all[name]!)}\n`;
   const signedHeaders = names.join(';');
   const canonicalRequest = `POST\n${canonicalPath(post.path)}\n\n${canonicalHeaders}\n${signedHeaders}\n${payloadHash}`;
   const scope = `${shortDate}/${region}/${service}/aws4_request`;
@@ -62,6 +70,14 @@ export function signPost(post: SignedPost, credentials: Credentials, region: str
     .digest('hex');
   added.authorization = `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
   return added;
+}
+
+/** The SDK's: line breaks and runs of spaces or tabs as one space, one space trimmed at each end. */
+function canonicalValue(value: string): string {
+  return value
+    .replace(/[\r\n]/g, ' ')
+    .replace(/[ \t]+/g, ' ')
+    .replace(/^ | $/g, '');
 }
 
 let lastSecond = Number.NaN;
@@ -97,19 +113,20 @@ function escapeUri(uri: string): string {
   return encodeURIComponent(uri).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
-/** Derived signing keys, by secret, day, region and service: one lives at a time, two around midnight. */
-const signingKeys = new Map<string, KeyObject>();
+/**
+ * The last derived signing key and what it was derived from (secret, day, region, service): the
+ * same for every call of a day until the credentials change. Only the current secret is kept,
+ * which the credential provider holds anyway.
+ */
+let lastKey: { readonly secret: string; readonly shortDate: string; readonly region: string; readonly service: string; readonly key: KeyObject } | undefined;
 
 function signingKey(secret: string, shortDate: string, region: string, service: string): KeyObject {
-  const id = `${shortDate}\n${region}\n${service}\n${secret}`;
-  let key = signingKeys.get(id);
-  if (key === undefined) {
-    const date = createHmac('sha256', `AWS4${secret}`).update(shortDate).digest();
-    const inRegion = createHmac('sha256', date).update(region).digest();
-    const forService = createHmac('sha256', inRegion).update(service).digest();
-    key = createSecretKey(createHmac('sha256', forService).update('aws4_request').digest());
-    if (signingKeys.size >= 8) signingKeys.clear();
-    signingKeys.set(id, key);
-  }
+  const last = lastKey;
+  if (last?.secret === secret && last.shortDate === shortDate && last.region === region && last.service === service) return last.key;
+  const date = createHmac('sha256', `AWS4${secret}`).update(shortDate).digest();
+  const inRegion = createHmac('sha256', date).update(region).digest();
+  const forService = createHmac('sha256', inRegion).update(service).digest();
+  const key = createSecretKey(createHmac('sha256', forService).update('aws4_request').digest());
+  lastKey = { secret, shortDate, region, service, key };
   return key;
 }

@@ -121,7 +121,7 @@ export function processorSqsClient(options: SqsClientOptions): SQSClient {
   const sdk = createSqsClient(options.connection, {
     // The middleware chain of each command the SDK still sends is built once, not on every call.
     cacheMiddleware: true,
-    // Signing and the MD5 checks of bodies, without a new Node key object or hash copy per digest.
+    // Its signing and MD5 checks, without a new Node key object or hash copy per digest.
     sha256: Sha256,
     md5: Md5,
     requestHandler: new NodeHttpHandler({ connectionTimeout: deadlines.connectTimeoutMs, requestTimeout: socketTimeoutMs, ...agents }),

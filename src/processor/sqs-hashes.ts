@@ -1,6 +1,7 @@
 /**
- * The hashes the SQS client computes on every call: SigV4's SHA-256 digests and HMAC signature,
- * and the MD5 checks of message bodies. The same digests as the SDK's defaults, at a fraction
+ * The hashes the SDK computes on every call it sends for the processor (the calls other than the
+ * per-message ones, ./sqs-lean-calls.ts): SigV4's SHA-256 digests and HMAC signature, and the MD5
+ * checks of message bodies. The same digests as the SDK's defaults, at a fraction
  * of their cost: the defaults build a Hash object per digest and copy it before finishing, and
  * hand HMAC its key as bytes, which Node 24 turns into a new key object on every call (about
  * 12 µs). Here a digest is one call to Node's one-shot `crypto.hash`, and an HMAC key becomes

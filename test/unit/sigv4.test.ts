@@ -28,17 +28,23 @@ const credentialsArb = fc.record(
   {
     accessKeyId: fc.stringMatching(/^[A-Z0-9]{16,20}$/),
     secretAccessKey: fc.string({ minLength: 1, maxLength: 40 }),
-    sessionToken: fc.string({ minLength: 1, maxLength: 60 }).filter((s) => s.trim() !== ''),
+    sessionToken: fc.string({ minLength: 1, maxLength: 60 }),
   },
   { requiredKeys: ['accessKeyId', 'secretAccessKey'] },
 );
+/** Whitespace SigV4 folds or keeps, at the ends and inside a header value. */
+const spacy = fc.string({ maxLength: 12, unit: fc.constantFrom(' ', '\t', '\r', '\n', '\v', '\f', '\u00a0', '\u2028', '\ufeff', 'a', 'b', '-') });
 const requestArb = fc.record({
-  path: fc.constantFrom('/', '/prefix/', '/a b/c', '/x/../y/', '/./q', '/é/'),
+  // As the calls get them: an endpoint URL's path, ending in a slash.
+  path: fc
+    .constantFrom('', '/', '/prefix', '/a b/c', '/x/../y/', '/./q', '/é/', '/100%/', '//double//', '/~user/(x)*!')
+    .map((p) => new URL(`https://sqs.example.com${p}`).pathname)
+    .map((p) => (p.endsWith('/') ? p : `${p}/`)),
   body: fc.string({ maxLength: 300, unit: 'binary' }),
   target: fc.constantFrom('AmazonSQS.ReceiveMessage', 'AmazonSQS.DeleteMessageBatch', 'AmazonSQS.SendMessageBatch'),
   host: fc.constantFrom('sqs.eu-west-1.amazonaws.com', '127.0.0.1:4566', '[::1]:9324'),
   userAgent: fc.string({ maxLength: 40 }),
-  spaced: fc.constantFrom('application/x-amz-json-1.0', '  application/x-amz-json-1.0 ', 'a  b\tc'),
+  spaced: spacy,
 });
 
 test('the same headers and signature as the SDK signer, for any request, credentials, region and date', async (t) => {
@@ -50,7 +56,8 @@ test('the same headers and signature as the SDK signer, for any request, credent
       fc.date({ min: new Date('2000-01-01T00:00:00Z'), max: new Date('2099-12-31T23:59:59Z'), noInvalidDate: true }),
       async (credentials, request, region, date) => {
         const headers = {
-          'content-type': request.spaced,
+          'content-type': 'application/x-amz-json-1.0',
+          'x-test-signed': request.spaced,
           'x-amz-target': request.target,
           'x-amzn-query-mode': 'true',
           'content-length': String(Buffer.byteLength(request.body)),
@@ -69,6 +76,38 @@ test('the same headers and signature as the SDK signer, for any request, credent
     ),
     { numRuns: 500 },
   );
+});
+
+test('signing one second after another, across midnight and credentials that change, as the SDK signer at each', async (t) => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(fc.integer({ min: 0, max: 1_500 }), { minLength: 2, maxLength: 6 }),
+      fc.array(credentialsArb, { minLength: 1, maxLength: 2 }),
+      async (steps, credentialsList) => {
+        let at = Date.parse('2026-11-26T23:59:58.200Z');
+        for (const [i, step] of steps.entries()) {
+          at += step;
+          const date = new Date(at);
+          const credentials = credentialsList[i % credentialsList.length]!;
+          const headers = { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.ReceiveMessage', host: 'sqs.eu-west-1.amazonaws.com' };
+          const mine = signPost({ path: '/', headers, body: '{}' }, credentials, 'eu-west-1', 'sqs', date);
+          const sdk = await new SignatureV4({ credentials, region: 'eu-west-1', service: 'sqs', sha256: ReferenceSha256 as never }).sign(
+            new HttpRequest({ method: 'POST', protocol: 'https:', hostname: headers.host, path: '/', headers: { ...headers }, body: '{}' }),
+            { signingDate: date },
+          );
+          t.is(mine.authorization, sdk.headers.authorization);
+          t.is(mine['x-amz-date'], sdk.headers['x-amz-date']);
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test('credentials that are not credentials are refused here, as the SDK signer refuses them', (t) => {
+  const post = { path: '/', headers: { host: 'h' }, body: '' };
+  t.throws(() => signPost(post, { accessKeyId: 'AKID' } as never, 'us-east-1', 'sqs', new Date()), { message: 'Resolved credential object is not valid' });
+  t.throws(() => signPost(post, undefined as never, 'us-east-1', 'sqs', new Date()), { message: 'Resolved credential object is not valid' });
 });
 
 test('a signature changes with every part it covers', (t) => {
