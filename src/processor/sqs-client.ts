@@ -12,9 +12,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { SqsConnection } from '../platform/config.ts';
 import { createSqsClient } from '../platform/sqs.ts';
 import type { ProcessorConfig } from './config.ts';
-import { Md5, Sha256 } from './sqs-hashes.ts';
 import { withLeanCalls } from './sqs-lean-calls.ts';
-import { cutPerCallCosts } from './sqs-per-call-costs.ts';
 
 export interface SqsDeadlines {
   /** Deadline of every call but a long poll. */
@@ -109,8 +107,8 @@ export function sqsClientOptions(config: ProcessorConfig, endpoint: string | und
 
 /**
  * The processor's SQS client without its deadlines: connection and socket timeouts, keep-alive,
- * the per-message calls sent without the SDK's middleware (./sqs-lean-calls.ts), and the SDK's
- * per-call work done once per client for the others. The benchmark builds the processor's from it.
+ * and the per-message calls sent without the SDK's middleware (./sqs-lean-calls.ts); the SDK sends
+ * the others (start-up checks, queue URLs). The benchmark builds the processor's from it.
  */
 export function processorSqsClient(options: SqsClientOptions): SQSClient {
   const { deadlines } = options;
@@ -119,14 +117,9 @@ export function processorSqsClient(options: SqsClientOptions): SQSClient {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
   const agents = { httpAgent: new http.Agent(agentOptions), httpsAgent: new https.Agent(agentOptions) };
   const sdk = createSqsClient(options.connection, {
-    // The middleware chain of each command the SDK still sends is built once, not on every call.
-    cacheMiddleware: true,
-    // Its signing and MD5 checks, without a new Node key object or hash copy per digest.
-    sha256: Sha256,
-    md5: Md5,
     requestHandler: new NodeHttpHandler({ connectionTimeout: deadlines.connectTimeoutMs, requestTimeout: socketTimeoutMs, ...agents }),
   });
-  return withLeanCalls(cutPerCallCosts(sdk), { ...agents, connectTimeoutMs: deadlines.connectTimeoutMs, socketTimeoutMs });
+  return withLeanCalls(sdk, { ...agents, connectTimeoutMs: deadlines.connectTimeoutMs, socketTimeoutMs });
 }
 
 /** The processor's SQS client: processorSqsClient with a deadline on every call. */

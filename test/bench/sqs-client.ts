@@ -1,39 +1,27 @@
 /**
- * `node test/bench/sqs-client.ts [--calls N] [--reps R] [--http]`: what an SQS call costs the
- * processor's client in CPU, against the SDK's default client: a ReceiveMessage of 10 and the
- * DeleteMessageBatch of those 10, alternately, 16 calls at a time. The clients run in this process,
- * alternating, and it prints the median CPU µs per call of each.
- * - By default, without a network: the SDK's clients answer from memory (a request handler), so only
- *   the SDK's own work counts: its default client, one with the processor's options (cached
- *   middleware, hashes) and one with those and its per-call costs cut (the path of the calls the
- *   processor still sends through the SDK, ./src/processor/sqs-per-call-costs.ts).
- * - With `--http`, over HTTP to a server in another process that answers at once
- *   (./canned-sqs-server.ts): the SDK's default client; the same options and cuts through the SDK
- *   (the processor's client before its per-message calls left the SDK, over the SDK's Node handler);
- *   and the processor's own, whose per-message calls skip the SDK's middleware
- *   (./src/processor/sqs-lean-calls.ts).
+ * `node test/bench/sqs-client.ts [--calls N] [--reps R]`: what an SQS call costs the processor's
+ * client in CPU, against the SDK's default client, over HTTP to a server in another process that
+ * answers at once (./canned-sqs-server.ts): a ReceiveMessage of 10 and the DeleteMessageBatch of
+ * those 10, alternately, 16 calls at a time. The processor's per-message calls skip the SDK's
+ * middleware (./src/processor/sqs-lean-calls.ts). The clients run in this process, alternating, and
+ * it prints the median CPU µs per call of each.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { readOptions } from '../../scripts/support/cli.ts';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type SQSClientConfig } from '@aws-sdk/client-sqs';
-import { HttpResponse } from '@smithy/core/protocols';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { makeBurst } from '../../scripts/support/burst.ts';
 import { seededRandom } from '../../scripts/support/random.ts';
 import { LOCAL_CREDENTIALS } from '../../src/platform/sqs.ts';
 import { processorSqsClient } from '../../src/processor/sqs-client.ts';
-import { Md5, Sha256 } from '../../src/processor/sqs-hashes.ts';
-import { cutPerCallCosts } from '../../src/processor/sqs-per-call-costs.ts';
 import { median } from './harness.ts';
 
-const cli = readOptions('sqs-client', 'usage: node test/bench/sqs-client.ts [--calls N] [--reps R] [--http]', {
+const cli = readOptions('sqs-client', 'usage: node test/bench/sqs-client.ts [--calls N] [--reps R]', {
   calls: { type: 'string', default: '4000' },
   reps: { type: 'string', default: '7' },
-  http: { type: 'boolean', default: false },
 });
 const calls = cli.wholeNumber('calls', cli.values.calls, 2);
 const reps = cli.wholeNumber('reps', cli.values.reps, 1);
@@ -45,32 +33,10 @@ const messages = makeBurst(10, 0, seededRandom(1)).map(({ body: Body }, i) => ({
   Body,
   Attributes: { ApproximateReceiveCount: '1' },
 }));
-const receiveAnswer = Buffer.from(JSON.stringify({ Messages: messages }));
-const deleteAnswer = Buffer.from(JSON.stringify({ Successful: messages.map((m) => ({ Id: m.MessageId })), Failed: [] }));
-
-/** Answers at once from memory, as an endpoint would. */
-const requestHandler = {
-  async handle(request: { headers: Record<string, string> }) {
-    const body = request.headers['x-amz-target'] === 'AmazonSQS.ReceiveMessage' ? receiveAnswer : deleteAnswer;
-    return { response: new HttpResponse({ statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: Readable.from([body]) }) };
-  },
-  updateHttpClientConfig() {},
-  httpHandlerConfigs: () => ({}),
-};
-
-function client(options: Partial<SQSClientConfig>): SQSClient {
-  return new SQSClient({
-    region: 'us-east-1',
-    endpoint: 'http://127.0.0.1:4566',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    requestHandler,
-    ...options,
-  });
-}
 
 /** The canned server in its own process, and its endpoint. */
 async function cannedServer(): Promise<{ endpoint: string; stop(): void }> {
-  const answers = { ReceiveMessage: JSON.parse(receiveAnswer.toString()), '*': JSON.parse(deleteAnswer.toString()) };
+  const answers = { ReceiveMessage: { Messages: messages }, '*': { Successful: messages.map((m) => ({ Id: m.MessageId })), Failed: [] } };
   const child = spawn(process.execPath, [fileURLToPath(new URL('canned-sqs-server.ts', import.meta.url)), JSON.stringify(answers)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -78,26 +44,16 @@ async function cannedServer(): Promise<{ endpoint: string; stop(): void }> {
   return { endpoint: `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}`, stop: () => child.kill() };
 }
 
-const server = cli.values.http ? await cannedServer() : undefined;
-const processorOptions = { cacheMiddleware: true, sha256: Sha256, md5: Md5 };
-const clients: Record<string, SQSClient> = server
-  ? {
-      'SDK default': new SQSClient({ region: 'us-east-1', endpoint: server.endpoint, credentials: LOCAL_CREDENTIALS }),
-      'through the SDK': cutPerCallCosts(
-        new SQSClient({ region: 'us-east-1', endpoint: server.endpoint, credentials: LOCAL_CREDENTIALS, ...processorOptions }),
-      ),
-      'processor client': processorSqsClient({
-        connection: { region: 'us-east-1', endpoint: server.endpoint, localCredentials: true },
-        deadlines: { callTimeoutMs: 5_000, connectTimeoutMs: 1_000, receiveMarginMs: 5_000 },
-        maxWaitSeconds: 20,
-        maxSockets: 32,
-      }),
-    }
-  : {
-      'SDK default': client({}),
-      'processor options': client(processorOptions),
-      'processor client': cutPerCallCosts(client(processorOptions)),
-    };
+const server = await cannedServer();
+const clients: Record<string, SQSClient> = {
+  'SDK default': new SQSClient({ region: 'us-east-1', endpoint: server.endpoint, credentials: LOCAL_CREDENTIALS }),
+  'processor client': processorSqsClient({
+    connection: { region: 'us-east-1', endpoint: server.endpoint, localCredentials: true },
+    deadlines: { callTimeoutMs: 5_000, connectTimeoutMs: 1_000, receiveMarginMs: 5_000 },
+    maxWaitSeconds: 20,
+    maxSockets: 32,
+  }),
+};
 
 const QueueUrl = 'http://127.0.0.1:4566/000000000000/traffic-pipeline';
 
@@ -135,4 +91,4 @@ for (const [name, list] of Object.entries(runs)) {
   );
 }
 for (const sqs of Object.values(clients)) sqs.destroy();
-server?.stop();
+server.stop();

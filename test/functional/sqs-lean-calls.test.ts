@@ -11,10 +11,10 @@ import { createServer as createTlsServer } from 'node:https';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { ReferenceSha256 } from '../support/reference-sha256.ts';
 import test, { type ExecutionContext } from 'ava';
 import { LOCAL_CREDENTIALS } from '../../src/platform/sqs.ts';
 import { processorSqsClient } from '../../src/processor/sqs-client.ts';
-import { Sha256 } from '../../src/processor/sqs-hashes.ts';
 
 /** A self-signed certificate for 127.0.0.1, made for these tests only. */
 const TEST_CERTIFICATE = {
@@ -102,7 +102,7 @@ async function signatureVerifies(request: Received, credentials: Credentials = L
   const date = headers['x-amz-date'].replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z');
   // The session token is one of the signed headers the request carries: not added again here.
   const { sessionToken, ...keys } = credentials;
-  const signer = new SignatureV4({ credentials: keys, region: 'us-east-1', service: 'sqs', sha256: Sha256 });
+  const signer = new SignatureV4({ credentials: keys, region: 'us-east-1', service: 'sqs', sha256: ReferenceSha256 as never });
   const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)![1].split(';');
   const signable = Object.fromEntries(Object.entries(headers).filter(([name]) => signedHeaders.includes(name)));
   if (sessionToken !== undefined && signable['x-amz-security-token'] !== sessionToken) return false;
@@ -263,26 +263,56 @@ test("server errors, throttling and dropped connections are tried again by the c
 });
 
 test("with a client clock 10 minutes behind, the call is signed again with the server's clock and retried, and the next ones are right at once", async (t) => {
-  const ahead = 600_000;
-  const server = await recordingServer(t, (request) => {
-    const serverNow = Date.now() + ahead;
-    const date = new Date(serverNow).toUTCString();
-    const signedAt = Date.parse(String(request.headers['x-amz-date']).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
-    if (Math.abs(serverNow - signedAt) > 300_000) {
-      return {
-        status: 400,
-        headers: { date },
-        body: { __type: 'com.amazonaws.sqs#InvalidSignatureException', message: 'Signature expired: 20261126T080000Z is now earlier than ...' },
-      };
-    }
-    return { ...sqsAnswer(request), headers: { date } };
+  // Either answer to a stale signature: the first the SDK retries by its message, the second only as a corrected skew.
+  const refusals = [
+    { __type: 'com.amazonaws.sqs#InvalidSignatureException', message: 'Signature expired: 20261126T080000Z is now earlier than ...' },
+    { __type: 'com.amazonaws.sqs#SignatureDoesNotMatch', message: 'Signature not yet current' },
+  ];
+  for (const refusal of refusals) {
+    const ahead = 600_000;
+    const server = await recordingServer(t, (request) => {
+      const serverNow = Date.now() + ahead;
+      const date = new Date(serverNow).toUTCString();
+      const signedAt = Date.parse(String(request.headers['x-amz-date']).replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+      if (Math.abs(serverNow - signedAt) > 300_000) return { status: 400, headers: { date }, body: refusal };
+      return { ...sqsAnswer(request), headers: { date } };
+    });
+    const lean = leanClient(t, server.endpoint);
+    const first = await lean.send(calls(server.endpoint)[1] as never);
+    t.is((first as { $metadata: { attempts: number } }).$metadata.attempts, 2, refusal.__type);
+    const second = await lean.send(calls(server.endpoint)[2] as never);
+    t.is((second as { $metadata: { attempts: number } }).$metadata.attempts, 1, refusal.__type);
+    t.is(server.received.length, 3, refusal.__type);
+  }
+});
+
+test('an endpoint with a path prefix is called under it, as the SDK calls it', async (t) => {
+  const server = await recordingServer(t, sqsAnswer);
+  await leanClient(t, `${server.endpoint}/prefix`).send(calls(server.endpoint)[1] as never);
+  await sdkClient(t, `${server.endpoint}/prefix`).send(calls(server.endpoint)[1] as never);
+  t.is(server.received[0]!.url, '/prefix/');
+  t.is(server.received[0]!.url, server.received[1]!.url);
+  t.true(await signatureVerifies(server.received[0]!));
+});
+
+test('an endpoint on an IPv6 literal is reached', async (t) => {
+  const received: string[] = [];
+  const server = createServer((req, res) => {
+    received.push(String(req.headers.host));
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(JSON.stringify({ Successful: [{ Id: 'a' }], Failed: [] }));
+    });
   });
-  const lean = leanClient(t, server.endpoint);
-  const first = await lean.send(calls(server.endpoint)[1] as never);
-  t.is((first as { $metadata: { attempts: number } }).$metadata.attempts, 2);
-  const second = await lean.send(calls(server.endpoint)[2] as never);
-  t.is((second as { $metadata: { attempts: number } }).$metadata.attempts, 1);
-  t.is(server.received.length, 3);
+  await new Promise<void>((resolve) => server.listen(0, '::1', resolve));
+  t.teardown(() => server.close());
+  const endpoint = `http://[::1]:${(server.address() as { port: number }).port}`;
+  const output = await leanClient(t, endpoint).send(
+    new DeleteMessageBatchCommand({ QueueUrl: `${endpoint}/000000000000/q`, Entries: [{ Id: 'a', ReceiptHandle: 'h' }] }) as never,
+  );
+  t.deepEqual((output as { Successful: unknown[] }).Successful, [{ Id: 'a' }]);
+  t.deepEqual(received, [endpoint.slice('http://'.length)]);
 });
 
 test('with the credentials a container gets (session tokens, renewed as they near expiry), each request is signed with the token it carries, over HTTPS', async (t) => {

@@ -3,26 +3,12 @@
  * signature, over generated requests (bodies, paths, header values), credentials (with and
  * without a session token), regions and dates.
  */
-import { createHash, createHmac } from 'node:crypto';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { ReferenceSha256 } from '../support/reference-sha256.ts';
 import test from 'ava';
 import fc from 'fast-check';
 import { signPost } from '../../src/processor/sigv4.ts';
-
-/** A reference SHA-256 for the SDK's signer, straight from Node's crypto (the SDK's own default builds the same). */
-class ReferenceSha256 {
-  readonly #hash;
-  constructor(secret?: string | Uint8Array) {
-    this.#hash = secret ? createHmac('sha256', secret) : createHash('sha256');
-  }
-  update(data: string | Uint8Array) {
-    this.#hash.update(data);
-  }
-  async digest() {
-    return new Uint8Array(this.#hash.digest());
-  }
-}
 
 const credentialsArb = fc.record(
   {
