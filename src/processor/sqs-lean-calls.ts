@@ -95,7 +95,6 @@ export function withLeanCalls(client: SQSClient, options: LeanCallOptions): SQSC
       endpoint = (async () => {
         // A copy, as the SDK's endpoint middleware passes: resolving may set the endpoint found in the environment on it.
         const resolved = await getEndpointFromInstructions({ QueueUrl: queueUrl }, ReceiveMessageCommand, { ...config } as never);
-        if (resolved.url.search) throw new Error(`the SQS endpoint ${resolved.url.href} has a query string, which the processor's SQS calls do not send`);
         // The SDK's rule for SQS: with no endpoint given, a queue URL on another host is called there.
         if (!endpointGiven && config.useQueueUrlAsEndpoint !== false) {
           const origin = new URL(queueUrl).origin;

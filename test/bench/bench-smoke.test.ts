@@ -8,7 +8,8 @@ for (const competitor of COMPETITORS) {
     const server = await startSqsServer();
     t.teardown(() => server.stop());
     const burst = await preload(server, 300, 42);
-    const run = await measure(server, burst, { competitor, pollers: 4, rttMs: 2, storageMs: 1, reportIds: true });
+    // A round trip longer than a receive takes here without it, so the check below sees it injected.
+    const run = await measure(server, burst, { competitor, pollers: 4, rttMs: 50, storageMs: 1, reportIds: true });
     const valid = burst.messages.filter((m) => m.visitId).map((m) => m.visitId!);
     t.is(run.duplicates, 0);
     if (competitor === 'limit') {
@@ -18,7 +19,7 @@ for (const competitor of COMPETITORS) {
       t.deepEqual([...(run.visitIds ?? [])].sort(), [...valid].sort(), 'every valid visit written, none twice');
     }
     t.true(run.callsPerMessage > 0);
-    t.true(run.receiveMs >= 2, `a receive waits at least the injected round trip (${run.receiveMs} ms)`);
+    t.true(run.receiveMs >= 50, `a receive waits at least the injected round trip (${run.receiveMs} ms)`);
     t.true(run.loopBusy > 0 && run.loopBusy <= 1, `the competitor reports how busy its event loop was (${run.loopBusy})`);
     t.true(run.cpuUsPerMessage > 0, 'the competitor reports its CPU time');
     t.true(run.endpointCpuUsPerMessage > 0, 'the endpoint reports its CPU time');
