@@ -7,8 +7,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { VisitTypeName } from '../contract/visit-types.ts';
 import { buildVisit } from './build-visit.ts';
-import { readRequest } from './request.ts';
-import { accepted, enqueueFailed, ENQUEUE_FAILED_DETAILS, rejected, type AgentResponse } from './responses.ts';
+import { decideCors } from './cors.ts';
+import { readBrowserFacts, readRequest } from './request.ts';
+import { accepted, enqueueFailed, ENQUEUE_FAILED_DETAILS, preflightAnswer, rejected, withHeaders, type AgentResponse } from './responses.ts';
 
 /** One message for the PIPELINE. */
 export interface OutgoingMessage {
@@ -34,6 +35,8 @@ export interface AgentDependencies {
   readonly logger: Logger;
   readonly now?: () => number;
   readonly newVisitId?: (context: InvocationContext | undefined) => string;
+  /** The sites whose pages may send visits; none when absent (requests without an Origin still pass). */
+  readonly allowedOrigins?: ReadonlySet<string>;
 }
 
 /**
@@ -82,14 +85,19 @@ export function createAgent(dependencies: AgentDependencies): AgentHandler {
   const { send, logger } = dependencies;
   const now = dependencies.now ?? Date.now;
   const newVisitId = dependencies.newVisitId ?? defaultVisitId;
+  const allowedOrigins = dependencies.allowedOrigins ?? new Set<string>();
 
   return async function handle(event, context) {
     const log = context?.awsRequestId !== undefined ? logger.child({ requestId: context.awsRequestId }) : logger;
-    const read = readRequest(event);
+    // Which site sent it comes first: a refused site's visit is not even read.
+    const cors = decideCors(readBrowserFacts(event), allowedOrigins);
+    if (cors.kind === 'preflight') return preflightAnswer(cors.headers);
+    const corsHeaders = cors.kind === 'pass' ? cors.headers : {};
+    const read = cors.kind === 'refuse' ? { ok: false as const, rejection: cors.rejection } : readRequest(event);
     const built = read.ok ? buildVisit(read.request, { visitId: newVisitId(context), createdAt: now() }) : read;
     if (!built.ok) {
       log.info({ status: built.rejection.status, error: built.rejection.error, details: built.rejection.details }, 'visit rejected');
-      return rejected(built.rejection);
+      return withHeaders(rejected(built.rejection), corsHeaders);
     }
 
     const { visit } = built;
@@ -98,9 +106,9 @@ export function createAgent(dependencies: AgentDependencies): AgentHandler {
     } catch (error) {
       log.error({ err: error, visitId: visit.visitId, type: visit.type }, 'visit could not be enqueued');
       if (read.ok && !read.request.hasRequestContext) throw new EnqueueError();
-      return enqueueFailed();
+      return withHeaders(enqueueFailed(), corsHeaders);
     }
     log.debug({ visitId: visit.visitId, type: visit.type }, 'visit enqueued');
-    return accepted(visit.visitId);
+    return withHeaders(accepted(visit.visitId), corsHeaders);
   };
 }

@@ -25,7 +25,7 @@ export function createHandler(env: Env): LambdaHandler {
       const logger = createAgentLogger(env);
       const sender = createSqsSender(config);
       logger.debug({ queueUrl: config.queueUrl, endpoint: config.endpoint ?? 'AWS', region: config.region }, 'traffic agent ready');
-      agent = createAgent({ send: sender.send, logger });
+      agent = createAgent({ send: sender.send, logger, allowedOrigins: config.allowedOrigins });
     }
     return agent;
   };

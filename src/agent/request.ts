@@ -6,7 +6,7 @@
  * Pure: never throws, whatever the event.
  */
 import { LIMITS } from '../contract/limits.ts';
-import { badRequest, tooLarge, type AgentRejection } from './rejection.ts';
+import { badRequest, methodNotAllowed, tooLarge, type AgentRejection } from './rejection.ts';
 
 /** `direct`: invoked with a hand-made event; `rest`: API Gateway REST API (1.0); `http`: HTTP API (2.0). */
 export type EventKind = 'direct' | 'rest' | 'http';
@@ -36,7 +36,8 @@ export type RequestResult = { readonly ok: true; readonly request: AgentRequest 
 
 const PARAM_NAMES = ['type', 'ip', 'url'] as const;
 const ALLOWED_METHODS = ['GET', 'POST'] as const;
-export const ALLOW_HEADER = ALLOWED_METHODS.join(', ');
+// OPTIONS is answered before the request is read, as a CORS preflight (cors.ts).
+export const ALLOW_HEADER = [...ALLOWED_METHODS, 'OPTIONS'].join(', ');
 const EXAMPLE = '{"queryStringParameters":{"type":"referrer","url":"test.com"}}';
 
 type Json = Record<string, unknown>;
@@ -158,6 +159,36 @@ function paramsFromBody(event: Json): { params: RequestParams } | { rejection: A
   return { params };
 }
 
+/** What a browser's request says about where it comes from, read before the visit itself. */
+export interface BrowserFacts {
+  readonly kind: EventKind;
+  /** Upper case; absent on a direct invoke. */
+  readonly method?: string;
+  /** The Origin header; browsers send it on every POST and on preflights. */
+  readonly origin?: string;
+  /** Sec-Fetch-Site: `cross-site` on a request another site's page made, even without Origin (an image GET). */
+  readonly fetchSite?: string;
+  /** Access-Control-Request-Method: present only on a CORS preflight. */
+  readonly preflightMethod?: string;
+}
+
+/** The headers CORS decides on; undefined for anything that is not an object. */
+export function readBrowserFacts(event: unknown): BrowserFacts | undefined {
+  if (!isRecord(event)) return undefined;
+  const kind = kindOf(event);
+  const method = methodOf(event, kind);
+  const origin = headerOf(event, 'origin');
+  const fetchSite = headerOf(event, 'sec-fetch-site');
+  const preflightMethod = headerOf(event, 'access-control-request-method');
+  return {
+    kind,
+    ...(method !== undefined ? { method } : {}),
+    ...(origin !== undefined ? { origin } : {}),
+    ...(fetchSite !== undefined ? { fetchSite: fetchSite.toLowerCase() } : {}),
+    ...(preflightMethod !== undefined ? { preflightMethod: preflightMethod.toUpperCase() } : {}),
+  };
+}
+
 /** Reads an event of any shape; rejects what no shape explains. */
 export function readRequest(event: unknown): RequestResult {
   if (!isRecord(event)) return fail(badRequest('invalid_event', `the event must be a JSON object, for example ${EXAMPLE}`));
@@ -180,7 +211,7 @@ export function readRequest(event: unknown): RequestResult {
       return fail(badRequest('invalid_event', `the API Gateway event has no ${where}`));
     }
     if (!(ALLOWED_METHODS as readonly string[]).includes(method)) {
-      return fail(badRequest('method_not_allowed', 'the method is not allowed: use GET with a query string or POST with a JSON body'));
+      return fail(methodNotAllowed('the method is not allowed: use GET with a query string or POST with a JSON body'));
     }
     fromBody = method === 'POST';
   }

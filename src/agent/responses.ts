@@ -39,3 +39,13 @@ export const ENQUEUE_FAILED_DETAILS = 'the visit could not be recorded; retry la
 export function enqueueFailed(): AgentResponse {
   return json(500, { error: 'internal_error', details: ENQUEUE_FAILED_DETAILS });
 }
+
+/** 204 to an allowed site's CORS preflight. */
+export function preflightAnswer(headers: Readonly<Record<string, string>>): AgentResponse {
+  return { statusCode: 204, headers: { 'cache-control': 'no-store', ...headers }, body: '' };
+}
+
+/** The same answer with more headers (CORS); the answer itself when there are none. */
+export function withHeaders(response: AgentResponse, headers: Readonly<Record<string, string>>): AgentResponse {
+  return Object.keys(headers).length === 0 ? response : { ...response, headers: { ...response.headers, ...headers } };
+}

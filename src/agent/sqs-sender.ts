@@ -11,7 +11,10 @@ export interface SqsSender {
   close(): void;
 }
 
-export function createSqsSender(config: AgentConfig, client: SQSClient = createSqsClient(config)): SqsSender {
+/** What sending needs of the agent's configuration. */
+export type SenderConfig = Omit<AgentConfig, 'allowedOrigins'>;
+
+export function createSqsSender(config: SenderConfig, client: SQSClient = createSqsClient(config)): SqsSender {
   const send: SendVisit = async (message, signal) => {
     await client.send(
       new SendMessageCommand({

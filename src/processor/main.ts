@@ -3,6 +3,8 @@
  * drains that queue (LocalStack or AWS); with nothing set it starts the embedded SQS endpoint.
  */
 import type { Server } from 'node:http';
+import { loadLocalEntryConfig, type LocalEntryConfig } from '../agent/config.ts';
+import type { LocalAgent } from '../agent/local-entry.ts';
 import { ConfigError, loadConfig, type ProcessorConfig } from './config.ts';
 import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
 import type { EmbeddedEndpoint } from './embedded.ts';
@@ -30,8 +32,10 @@ function listenFailure(error: unknown): string {
 
 let config: ProcessorConfig;
 let debug: DebugOptions;
+let entryConfig: LocalEntryConfig;
 try {
   config = loadConfig();
+  entryConfig = loadLocalEntryConfig(process.env);
   debug = parseDebugArgs(process.argv.slice(2));
 } catch (error) {
   fail(error instanceof ConfigError || error instanceof Error ? error.message : String(error));
@@ -87,6 +91,27 @@ if (!queueUrl) {
   );
 }
 
+// The agent's HTTP entry, on the embedded default only: a deployed agent has its function URL.
+let localAgent: LocalAgent | undefined;
+if (embedded && entryConfig.port !== undefined) {
+  const { startLocalAgent } = await import('../agent/local-entry.ts');
+  try {
+    localAgent = await startLocalAgent({
+      config: { ...entryConfig, port: entryConfig.port },
+      endpoint: embedded.endpoint,
+      queueUrl: embedded.queueUrl,
+      logger,
+    });
+  } catch (error) {
+    fail(`AGENT_PORT=${entryConfig.port}: ${listenFailure(error)}; set AGENT_PORT to a free port, or to off to serve no HTTP entry`);
+  }
+  const { url } = localAgent.entry;
+  logger.info(
+    { agentUrl: `${url}/`, demoPage: `${url}/demo`, allowedOrigins: [...localAgent.allowedOrigins] },
+    `agent on ${url}/: open ${url}/demo in a browser, or send a visit with: curl -X POST --data '{"type":"referrer","url":"https://example.com/"}' ${url}/`,
+  );
+}
+
 processor = startProcessor({
   config,
   endpoint,
@@ -104,6 +129,8 @@ const stopStatsLog =
 handleSignals({
   onFirst: (signal) => {
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: draining in-flight visits (send the signal again to exit at once)');
+    // No visit is accepted that the draining processor would not take.
+    void localAgent?.close();
     processor.stop();
   },
   onSecond: (signal) => {
@@ -127,6 +154,7 @@ logger.info({ stats: processor.stats }, 'processor stopped');
 stopStatsLog();
 httpServer?.close();
 await inspection.close();
+await localAgent?.close();
 await embedded?.stop();
 // Let pino flush, then leave even if a stray handle (keep-alive socket) lingers.
 setTimeout(() => process.exit(exitCode), 50).unref();
