@@ -21,7 +21,7 @@ export const EVENT_SOURCES: readonly EventSource[] = ['direct', 'rest', 'http'];
 
 export interface Expectation {
   /** The status the agent must answer with. */
-  readonly status: 202 | 400 | 413;
+  readonly status: 202 | 400 | 405 | 413;
   /** For accepted visits: what must be stored. */
   readonly type?: VisitTypeName;
   readonly ip?: string;
@@ -188,7 +188,7 @@ function validVisit(random: Random, wireType: string, source: EventSource, index
 
 interface Mistake {
   readonly name: string;
-  readonly status: 400 | 413;
+  readonly status: 400 | 405 | 413;
   /** Sources where the mistake can happen (a bad client ip only matters where the client's ip is used). */
   readonly sources?: readonly EventSource[];
   readonly make: (random: Random) => Partial<Request>;
@@ -207,7 +207,7 @@ const MISTAKES: readonly Mistake[] = [
     status: 413,
     make: () => ({ method: 'POST', rawBody: JSON.stringify({ type: 'referrer', url: `https://example.com/${'b'.repeat(LIMITS.bodyBytes)}` }) }),
   },
-  { name: 'wrong method', status: 400, sources: ['rest', 'http'], make: (r) => ({ method: r.pick(['PUT', 'DELETE', 'PATCH']) }) },
+  { name: 'wrong method', status: 405, sources: ['rest', 'http'], make: (r) => ({ method: r.pick(['PUT', 'DELETE', 'PATCH']) }) },
 ];
 
 function invalidVisit(random: Random, sources: readonly EventSource[], index: number): TrafficEvent {

@@ -27,6 +27,7 @@ test('on AWS: no endpoint, the runtime region, the default credential chain', (t
     endpoint: undefined,
     region: 'eu-west-1',
     localCredentials: false,
+    allowedOrigins: new Set(),
   });
 });
 

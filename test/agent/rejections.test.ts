@@ -1,5 +1,5 @@
 /**
- * Every bad input gets a 400 or 413 naming what is wrong, and nothing is enqueued.
+ * Every bad input gets a 400, 405 or 413 naming what is wrong, and nothing is enqueued.
  * A property test adds that no event at all makes the handler throw.
  */
 import test from 'ava';
@@ -12,7 +12,7 @@ import { direct, httpEvent, restEvent } from '../../scripts/traffic/events.ts';
 interface Case {
   readonly name: string;
   readonly event: unknown;
-  readonly status: 400 | 413;
+  readonly status: 400 | 405 | 413;
   readonly error: string;
   /** A fragment the details must contain, so the message names the problem. */
   readonly mentions: RegExp;
@@ -30,6 +30,8 @@ const URL_TWICE = 'type=referrer&url=a.com&url=b.com';
 
 /** A 400 with `error` whose details match `mentions`. */
 const bad = (name: string, event: unknown, error: string, mentions: RegExp): Case => ({ name, event, status: 400, error, mentions });
+/** A 405: the method is not one the entry takes. */
+const bad405 = (name: string, event: unknown, error: string, mentions: RegExp): Case => ({ name, event, status: 405, error, mentions });
 /** A 413: the body is over the limit. */
 const tooLarge = (name: string, event: unknown, mentions: RegExp): Case => ({ name, event, status: 413, error: 'body_too_large', mentions });
 
@@ -75,8 +77,13 @@ const CASES: readonly Case[] = [
     /created_at is set by the agent/,
   ),
   bad('unknown body field', httpEvent('POST', { body: '{"type":"referrer","ulr":"test.com"}' }), 'unexpected_field', /field other than type, ip and url/),
-  bad('wrong method (REST PUT)', restEvent('PUT', { body: '{"type":"referrer","url":"test.com"}' }), 'method_not_allowed', /method is not allowed.*GET.*POST/),
-  bad('wrong method (HTTP DELETE)', httpEvent('DELETE', { query: { type: 'referrer', url: 'test.com' } }), 'method_not_allowed', /method is not allowed/),
+  bad405(
+    'wrong method (REST PUT)',
+    restEvent('PUT', { body: '{"type":"referrer","url":"test.com"}' }),
+    'method_not_allowed',
+    /method is not allowed.*GET.*POST/,
+  ),
+  bad405('wrong method (HTTP DELETE)', httpEvent('DELETE', { query: { type: 'referrer', url: 'test.com' } }), 'method_not_allowed', /method is not allowed/),
   bad(
     'HTTP API event, no method',
     { version: '2.0', queryStringParameters: { type: 'referrer', url: 'test.com' } },
@@ -121,8 +128,8 @@ for (const { name, event, status, error, mentions } of CASES) {
 test('a wrong method is answered with the allowed ones', async (t) => {
   const { handle } = recordingAgent();
   const response = await handle(restEvent('HEAD'));
-  t.is(response.statusCode, 400);
-  t.is(response.headers.allow, 'GET, POST');
+  t.is(response.statusCode, 405);
+  t.is(response.headers.allow, 'GET, POST, OPTIONS');
 });
 
 test('a POST to a REST API ignores the query string (the body is the visit)', async (t) => {
@@ -168,11 +175,11 @@ const anyEvent = fc.oneof(
   ),
 );
 
-test('no event makes the handler throw; only 202, 400 or 413, and a message exactly when 202', async (t) => {
+test('no event makes the handler throw; only 202, 400, 403, 405 or 413, and a message exactly when 202', async (t) => {
   const property = fc.asyncProperty(anyEvent, async (event) => {
     const { handle, sent } = recordingAgent();
     const response = await handle(event);
-    if (![202, 400, 413].includes(response.statusCode)) return false;
+    if (![202, 400, 403, 405, 413].includes(response.statusCode)) return false;
     if (response.statusCode !== 202) return sent.length === 0;
     return sent.length === 1 && parseVisitBody(sent[0]!.body, 'x').ok;
   });

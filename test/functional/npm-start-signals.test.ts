@@ -18,7 +18,7 @@ function alive(pid: number): boolean {
 
 test('SIGTERM to the npm process stops the processor it started', async (t) => {
   const npm = spawn('npm', ['start', '--silent'], {
-    env: { ...process.env, EMBEDDED_SQS_PORT: '0', LOG_JSON: '1', RECEIVE_WAIT_SECONDS: '1' },
+    env: { ...process.env, EMBEDDED_SQS_PORT: '0', AGENT_PORT: '0', LOG_JSON: '1', RECEIVE_WAIT_SECONDS: '1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const npmExit = new Promise<NodeJS.Signals | number | null>((resolve) => npm.on('exit', (code, signal) => resolve(signal ?? code)));

@@ -11,7 +11,7 @@ import { freePort } from '../support/sqs.ts';
 /** Runs the processor until it exits (or kills it after `timeoutMs`, which the assertions then catch). */
 async function runProcessor(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<Outcome> {
   const child = spawn(process.execPath, ['src/processor/main.ts', ...args], {
-    env: { ...process.env, LOG_JSON: '1', EMBEDDED_SQS_PORT: '0', RECEIVE_WAIT_SECONDS: '1', ...env },
+    env: { ...process.env, LOG_JSON: '1', EMBEDDED_SQS_PORT: '0', AGENT_PORT: '0', RECEIVE_WAIT_SECONDS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

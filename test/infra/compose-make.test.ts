@@ -122,6 +122,7 @@ test('the no-Docker recipes run end to end: one write line in each table', async
   const processorEnv = {
     ...process.env,
     EMBEDDED_SQS_PORT: String(port),
+    AGENT_PORT: '0',
     LOG_JSON: '1',
     RECEIVE_WAIT_SECONDS: '1',
     PROCESSOR_PID_FILE: join(pidDir, 'processor.pid'),

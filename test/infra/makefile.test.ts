@@ -242,7 +242,7 @@ test('make LOCAL=1 stop stops exactly the processor make LOCAL=1 start-traffic-p
   dirs.push(pidDir);
   const pidFile = join(pidDir, 'processor.pid');
   const port = await freePort();
-  const env = { ...process.env, EMBEDDED_SQS_PORT: String(port), LOG_JSON: '1', RECEIVE_WAIT_SECONDS: '1', PROCESSOR_PID_FILE: pidFile };
+  const env = { ...process.env, EMBEDDED_SQS_PORT: String(port), AGENT_PORT: '0', LOG_JSON: '1', RECEIVE_WAIT_SECONDS: '1', PROCESSOR_PID_FILE: pidFile };
   // Another process whose command line the old pattern ('node src/processor/main.ts') matched.
   const bystander = spawn('bash', ['-c', 'exec -a "node src/processor/main.ts --bystander" sleep 300'], { stdio: 'ignore' });
   t.teardown(() => bystander.kill('SIGKILL'));

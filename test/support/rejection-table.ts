@@ -12,7 +12,7 @@ const body = (value: Record<string, unknown>) => JSON.stringify(value);
 
 export interface AgentDoor {
   readonly event: unknown;
-  readonly status: 400 | 413;
+  readonly status: 400 | 405 | 413;
   readonly code: string;
 }
 
@@ -137,7 +137,7 @@ export const REJECTED_CLASSES: readonly RejectedClass[] = [
     processor: { body: body({ created_at: NOW, url: `${CANARY}.com` }), code: 'schema_violation' },
   },
   { name: 'missing url and Referer', agent: { event: restEvent('GET', { query: { type: 'referrer', x: CANARY } }), status: 400, code: 'missing_field' } },
-  { name: 'method not allowed', agent: { event: restEvent('PUT', { body: CANARY }), status: 400, code: 'method_not_allowed' } },
+  { name: 'method not allowed', agent: { event: restEvent('PUT', { body: CANARY }), status: 405, code: 'method_not_allowed' } },
   { name: 'event of no known shape', agent: { event: { queryStringParameters: CANARY }, status: 400, code: 'invalid_event' } },
   {
     name: 'query value that is not a string',

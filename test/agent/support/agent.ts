@@ -10,7 +10,7 @@ export interface RecordingAgent {
   readonly logs: Array<Record<string, unknown>>;
 }
 
-export function recordingAgent(options: { send?: SendVisit } = {}): RecordingAgent {
+export function recordingAgent(options: { send?: SendVisit; allowedOrigins?: ReadonlySet<string> } = {}): RecordingAgent {
   const sent: OutgoingMessage[] = [];
   const { lines: logs, logger } = capturedLogger('debug', 'traffic-agent');
   const send: SendVisit =
@@ -18,7 +18,7 @@ export function recordingAgent(options: { send?: SendVisit } = {}): RecordingAge
     (async (message) => {
       sent.push(message);
     });
-  const handle = createAgent({ send, logger, now: () => NOW });
+  const handle = createAgent({ send, logger, now: () => NOW, ...(options.allowedOrigins ? { allowedOrigins: options.allowedOrigins } : {}) });
   return { handle, sent, logs };
 }
 
