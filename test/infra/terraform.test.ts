@@ -605,12 +605,15 @@ test('terraform.tfvars.example names every prod variable, each under a comment, 
   }
 });
 
-test('the deploy steps pass the region explicitly and name every prod variable', (t) => {
+test('the deploy steps pass the region explicitly, name every prod variable, every alarm and every filter pattern', (t) => {
   const docs = readFileSync('docs/operations.md', 'utf8');
   const deploy = docs.slice(docs.indexOf('## Deploy to AWS'), docs.indexOf('\n## ', docs.indexOf('## Deploy to AWS') + 3));
-  t.regex(deploy, /-var "region=\$AWS_REGION"/);
-  t.regex(deploy, /-backend-config="region=\$AWS_REGION"/);
+  t.regex(deploy, /^\s*terraform apply\b[^\n]*-var "region=\$AWS_REGION"/m, 'the apply command itself names the region');
+  t.regex(deploy, /^\s*terraform init\b[^\n]*-backend-config="region=\$AWS_REGION"/m, 'the state bucket in the same region');
+  t.regex(deploy, /^\s*aws ecr [^\n]*--region "\$AWS_REGION"/m, 'the image in the same region');
   t.regex(deploy, /terraform\.tfvars\.example/);
   for (const name of Object.keys(prod.variable)) t.regex(deploy, new RegExp(`\`${name}\``), name);
   t.regex(deploy, /agent_url/);
+  for (const filter of filters) t.true(deploy.includes(`\`${filter.pattern}\``), `the docs show ${filter.transformation.name}'s pattern as deployed`);
+  for (const alarm of alarms) t.true(deploy.includes(`\`${alarm.alarm_name.replace('${var.name_prefix}', 'prod')}\``), `the docs list ${alarm.name}`);
 });
