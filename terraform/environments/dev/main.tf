@@ -5,7 +5,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.19, < 7.0"
+      version = ">= 6.28, < 7.0"
     }
   }
 }
@@ -20,6 +20,12 @@ variable "agent_zip" {
   description = "Built by `npm run build:agent`; the repository is mounted at /workspace in the terraform container."
   type        = string
   default     = "../../../dist/traffic-agent.zip"
+}
+
+variable "allowed_origins" {
+  description = "Origins of the pages that may send visits to the agent's function URL: the local demo pages by default."
+  type        = list(string)
+  default     = ["http://localhost:8080", "http://127.0.0.1:8080"]
 }
 
 provider "aws" {
@@ -40,9 +46,10 @@ provider "aws" {
 }
 
 module "traffic" {
-  source      = "../../modules/traffic"
-  name_prefix = "dev"
-  agent_zip   = var.agent_zip
+  source          = "../../modules/traffic"
+  name_prefix     = "dev"
+  agent_zip       = var.agent_zip
+  allowed_origins = var.allowed_origins
 }
 
 output "pipeline" {
@@ -51,4 +58,9 @@ output "pipeline" {
 
 output "agent_function_name" {
   value = module.traffic.agent_function_name
+}
+
+# The agent's HTTP entry on LocalStack: POST a visit here (`make` prints it).
+output "agent_url" {
+  value = module.traffic.agent_url
 }

@@ -6,15 +6,16 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.19, < 7.0"
+      version = ">= 6.28, < 7.0"
     }
   }
   backend "s3" {}
 }
 
 variable "region" {
-  type    = string
-  default = "us-east-1"
+  description = "AWS region of every resource; pass it explicitly (-var region=...) so it matches the ECR image and the state bucket."
+  type        = string
+  default     = "us-east-1"
 }
 
 variable "processor_image" {
@@ -65,13 +66,50 @@ variable "private_route_table_ids" {
 }
 
 variable "agent_zip" {
-  type    = string
-  default = "../../../dist/traffic-agent.zip"
+  description = "The agent bundle built by `npm run build:agent`, relative to this directory."
+  type        = string
+  default     = "../../../dist/traffic-agent.zip"
 }
 
 variable "storage_backend" {
-  type    = string
-  default = "mysql"
+  description = "mysql or cassandra: the processor's storage adapter (STORAGE_BACKEND)."
+  type        = string
+  default     = "mysql"
+}
+
+variable "allowed_origins" {
+  description = "Origins of the sites whose pages send visits, e.g. [\"https://www.example.com\"]: CORS on the agent's function URL and the agent's own Origin check (AGENT_ALLOWED_ORIGINS)."
+  type        = list(string)
+}
+
+variable "agent_reserved_concurrency" {
+  description = "Flood cap: at most this many agent invocations at once (beyond it beacons get 429). 50 serve about 2,500 visits/s at ~20 ms each."
+  type        = number
+  default     = 50
+}
+
+variable "min_tasks" {
+  description = "Processor tasks always running; fewer for 5 minutes raises the tasks alarm."
+  type        = number
+  default     = 2
+}
+
+variable "max_tasks" {
+  description = "Most processor tasks the backlog may scale out to."
+  type        = number
+  default     = 20
+}
+
+variable "oldest_message_age_alarm_seconds" {
+  description = "Alarm when the oldest visit waiting on the PIPELINE is older than this many seconds."
+  type        = number
+  default     = 300
+}
+
+variable "alarm_email" {
+  description = "E-mail address notified of every alarm (confirm the subscription mail AWS sends); null notifies nobody: subscribe to the alarm_topic_arn output instead."
+  type        = string
+  default     = null
 }
 
 provider "aws" {
@@ -85,9 +123,11 @@ provider "aws" {
 }
 
 module "traffic" {
-  source      = "../../modules/traffic"
-  name_prefix = "prod"
-  agent_zip   = var.agent_zip
+  source                     = "../../modules/traffic"
+  name_prefix                = "prod"
+  agent_zip                  = var.agent_zip
+  allowed_origins            = var.allowed_origins
+  agent_reserved_concurrency = var.agent_reserved_concurrency
 }
 
 module "processor_service" {
@@ -102,6 +142,22 @@ module "processor_service" {
   subnet_ids           = var.subnet_ids
   security_group_ids   = var.security_group_ids
   cpu_architecture     = var.cpu_architecture
+  min_tasks            = var.min_tasks
+  max_tasks            = var.max_tasks
+}
+
+module "monitoring" {
+  source                               = "../../modules/monitoring"
+  name_prefix                          = "prod"
+  queue_name                           = module.traffic.pipeline.queue_name
+  dlq_name                             = module.traffic.pipeline.dlq_name
+  agent_function_name                  = module.traffic.agent_function_name
+  processor_cluster_name               = module.processor_service.cluster_name
+  processor_service_name               = module.processor_service.service_name
+  processor_log_group_name             = module.processor_service.log_group_name
+  processor_min_tasks                  = module.processor_service.min_tasks
+  oldest_message_age_threshold_seconds = var.oldest_message_age_alarm_seconds
+  alarm_email                          = var.alarm_email
 }
 
 module "vpc_endpoints" {
@@ -122,10 +178,23 @@ output "agent_function_name" {
   value = module.traffic.agent_function_name
 }
 
+# The agent's HTTP entry: pages load the tracker with this URL; the smoke check posts here.
+output "agent_url" {
+  value = module.traffic.agent_url
+}
+
 output "processor_service" {
   value = module.processor_service.service_name
 }
 
 output "processor_cluster" {
   value = module.processor_service.cluster_name
+}
+
+output "alarm_topic_arn" {
+  value = module.monitoring.alarm_topic_arn
+}
+
+output "dashboard_name" {
+  value = module.monitoring.dashboard_name
 }

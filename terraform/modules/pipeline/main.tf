@@ -7,7 +7,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.19, < 7.0"
+      version = ">= 6.28, < 7.0"
     }
   }
 }
@@ -97,4 +97,12 @@ output "dlq_url" {
 
 output "dlq_arn" {
   value = aws_sqs_queue.dlq.arn
+}
+
+output "queue_name" {
+  value = aws_sqs_queue.pipeline.name
+}
+
+output "dlq_name" {
+  value = aws_sqs_queue.dlq.name
 }

@@ -8,7 +8,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.19, < 7.0"
+      version = ">= 6.28, < 7.0"
     }
   }
 }
@@ -300,4 +300,13 @@ output "service_name" {
 
 output "cluster_name" {
   value = aws_ecs_cluster.traffic.name
+}
+
+# Where the tasks' JSON logs go: the monitoring module's metric filters read it.
+output "log_group_name" {
+  value = aws_cloudwatch_log_group.processor.name
+}
+
+output "min_tasks" {
+  value = var.min_tasks
 }

@@ -9,7 +9,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 6.19, < 7.0"
+      version = ">= 6.28, < 7.0"
     }
   }
 }
