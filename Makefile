@@ -134,8 +134,9 @@ agent-url: docker-ready ## Print the agent's HTTP entry URL (terraform output ag
 	origin=$${origins%%,*}; \
 	case "$$origin" in ''|None) origin='<an origin in AGENT_ALLOWED_ORIGINS>';; esac; \
 	case "$$url" in *.localstack.cloud:*|*.localhost:*) route="--connect-to ::127.0.0.1:$(LOCALSTACK_PORT) ";; *) route=;; esac; \
+	visit='$(TRY_VISIT)'; \
 	echo "agent HTTP entry: $$url"; \
-	echo "try it: curl $$route-X POST -H 'Origin: $$origin' -H 'content-type: text/plain' --data '$(TRY_VISIT)' $$url"
+	printf "try it: curl %s-X POST -H 'Origin: %s' -H 'content-type: text/plain' --data '%s' %s\n" "$$route" "$$origin" "$$visit" "$$url"
 
 # `aws lambda invoke` exits 0 even when the function failed: its FunctionError (printed alone by
 # --query) and the response's statusCode decide. $(1): the event.
