@@ -66,9 +66,9 @@ NODE_MODULES := node_modules/.package-lock.json
 # a recipe with no `##L` line does the same either way.
 help: ## List the recipes: what each does with Docker, and with LOCAL=1
 	@echo "make [LOCAL=1] <recipe>   (LOCAL=1: no Docker, against the embedded default of npm start on EMBEDDED_SQS_PORT)"
-	@awk '/^[a-z][a-z0-9-]*:.*## / { name = $$0; sub(/:.*/, "", name); text = $$0; sub(/^[^#]*## /, "", text); if (!(name in docker)) order[++n] = name; docker[name] = text } \
+	@awk '/^[a-z][a-z0-9-]*:.*## / { name = $$0; sub(/:.*/, "", name); text = $$0; sub(/^[^#]*## /, "", text); if (!(name in dflt)) order[++n] = name; dflt[name] = text } \
 	  /^[a-z][a-z0-9-]*:.*##L / { name = $$0; sub(/:.*/, "", name); text = $$0; sub(/^[^#]*##L /, "", text); loc[name] = text } \
-	  END { for (i = 1; i <= n; i++) { name = order[i]; printf "  %-28s %s\n", name, docker[name]; \
+	  END { for (i = 1; i <= n; i++) { name = order[i]; printf "  %-28s %s\n", name, dflt[name]; \
 	    printf "  %-28s LOCAL=1: %s\n", "", (name in loc) ? loc[name] : "the same" } }' $(MAKEFILE_LIST)
 
 # npm ci when node_modules is missing (a fresh clone). Only then: a recipe never replaces the
@@ -96,7 +96,7 @@ docker-ready:
 	  echo "make: Docker Compose $$version is older than $(MIN_COMPOSE): upgrade it, or run without Docker: make LOCAL=1 $(or $(MAKECMDGOALS),all)" >&2; exit 1; fi; \
 	if ! info=$$($(DOCKER) info --format '{{.ServerVersion}}' 2>&1); then \
 	  reason=$$(printf '%s\n' "$$info" | grep -v '^[[:space:]]*$$' | head -n 1); \
-	  echo "make: the Docker engine is not running ($(DOCKER) info: $$reason): start it, or run without Docker: make LOCAL=1 $(or $(MAKECMDGOALS),all)" >&2; exit 1; fi
+	  echo "make: the Docker engine is not running ($(DOCKER) info: $${reason:-failed}): start it, or run without Docker: make LOCAL=1 $(or $(MAKECMDGOALS),all)" >&2; exit 1; fi
 
 all: docker-ready ## Restart the environment: stop, forget the old state, start LocalStack, apply Terraform (dev)
 	@$(MAKE) --no-print-directory reset

@@ -354,13 +354,13 @@ test('on a fresh clone, every recipe that runs project code installs node_module
   ];
   for (const [args, command] of cases) {
     const dir = fresh(false);
-    const run = make(dir, args, withCompose);
+    const run = make(dir, args, withAgent);
     const npm = run.calls.filter((call) => call.startsWith('npm '));
     t.is(run.status, 0, `${args.join(' ')}: ${run.stderr}`);
     t.is(npm[0], 'npm ci --no-audit --no-fund', `${args.join(' ')} installs first`);
     if (command) t.is(npm[1], command, args.join(' '));
     // Installed once: the second run does not reinstall.
-    const again = make(dir, args, withCompose);
+    const again = make(dir, args, withAgent);
     t.false(again.calls.includes('npm ci --no-audit --no-fund'), `${args.join(' ')} does not reinstall`);
   }
   const failedInstall = make(fresh(false), ['LOCAL=1', 'create-traffic-type-in'], { FAKE_FAIL: 'ci' });
@@ -611,7 +611,7 @@ const awsCliV2 = ['aws', '/usr/bin/aws', '/usr/local/bin/aws'].find((command) =>
   // `docker compose run --rm -T aws-cli ARGS` becomes the real CLI against the endpoint above.
   writeFileSync(
     join(dir, 'fake-bin/docker'),
-    `#!/bin/sh\ncase "$*" in\n  "compose version --short") echo 2.29.1; exit 0;;\n  "compose run --rm -T aws-cli "*) shift 5; exec "${awsCliV2}" --endpoint-url "${endpoint}" "$@";;\nesac\nexit 99\n`,
+    `#!/bin/sh\ncase "$*" in\n  "compose version --short") echo 2.29.1; exit 0;;\n  "info --format {{.ServerVersion}}") echo 28.2.2; exit 0;;\n  "compose run --rm -T aws-cli "*) shift 5; exec "${awsCliV2}" --endpoint-url "${endpoint}" "$@";;\nesac\nexit 99\n`,
   );
   const env = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' };
   const run = (recipe: string) =>
@@ -629,3 +629,42 @@ const awsCliV2 = ['aws', '/usr/bin/aws', '/usr/local/bin/aws'].find((command) =>
   t.not(failed.code, 0);
   t.regex(failed.stderr, /dev-traffic-agent failed \(Unhandled\): .*the queue refused the visit/);
 });
+
+(awsCliV2 ? test : test.skip)(
+  "agent-url with the real AWS CLI v2: the curl line's origin is the first of the deployed agent's AGENT_ALLOWED_ORIGINS",
+  async (t) => {
+    const paths: string[] = [];
+    const server = createServer((request, response) => {
+      paths.push(`${request.method} ${request.url}`);
+      request.resume();
+      const configuration = {
+        FunctionName: 'dev-traffic-agent',
+        Environment: { Variables: { AGENT_ALLOWED_ORIGINS: 'https://www.example.org,https://shop.example.org' } },
+      };
+      request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(configuration)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => server.close());
+    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const dir = fresh(true);
+    writeFileSync(
+      join(dir, 'fake-bin/docker'),
+      `#!/bin/sh\ncase "$*" in\n  "compose version --short") echo 2.29.1; exit 0;;\n  "info --format {{.ServerVersion}}") echo 28.2.2; exit 0;;\n  "compose run --rm -T terraform output -raw agent_url") printf '%s' '${LOCALSTACK_AGENT_URL}'; exit 0;;\n  "compose run --rm -T aws-cli "*) shift 5; exec "${awsCliV2}" --endpoint-url "${endpoint}" "$@";;\nesac\nexit 99\n`,
+    );
+    const run = await outcomeOf(
+      spawn('make', ['-s', 'agent-url'], {
+        cwd: dir,
+        env: {
+          PATH: `${join(dir, 'fake-bin')}:${process.env.PATH}`,
+          HOME: dir,
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_DEFAULT_REGION: 'us-east-1',
+        },
+      }),
+    );
+    t.is(run.code, 0, run.stderr);
+    t.deepEqual(paths, ['GET /2015-03-31/functions/dev-traffic-agent/configuration']);
+    t.regex(run.stdout, /^try it: curl --connect-to ::127\.0\.0\.1:4566 -X POST -H 'Origin: https:\/\/www\.example\.org' -H 'content-type: text\/plain' /m);
+  },
+);
