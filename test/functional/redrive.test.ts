@@ -1,9 +1,10 @@
 /**
  * `npm run redrive` with messages of real sizes: batches stay within SQS's 1 MiB request limit,
- * a message near 1 MiB goes alone, and every body arrives on the PIPELINE unchanged.
+ * a message near 1 MiB goes alone, and every body arrives on the PIPELINE unchanged. Messages
+ * another reader holds in flight are waited for, within --wait.
  */
 import { createHash } from 'node:crypto';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
 import { chunkByBytes } from '../../src/processor/sqs-queue.ts';
 import { runScript } from '../support/run-script.ts';
@@ -65,14 +66,77 @@ test('npm run redrive moves large dead letters: 12 of 300 KB, one near 1 MiB and
 
 const runRedrive = (...args: string[]) => runScript('scripts/redrive.ts', args);
 
-const REDRIVE_USAGE = 'usage: npm run redrive [-- --max N]   (N: at most this many messages, default 10000)\n';
+const REDRIVE_USAGE = `usage: npm run redrive [-- --max N] [--wait S]
+  N: at most this many messages, default 10000
+  S: how long to wait for messages another reader holds in flight on the DLQ, 0 to 600 seconds, default 30
+`;
 
-test('npm run redrive refuses a --max that is not a whole number: what was wrong, then the usage', async (t) => {
+test('npm run redrive refuses a --max or --wait that is not a whole number in range: what was wrong, then the usage', async (t) => {
   for (const max of ['ten', '0', '1.5', '', ' 5', '+5', '1e3']) {
     const { code, stderr } = await runRedrive('--max', max);
     t.is(code, 2, max);
     t.is(stderr, `redrive: --max must be a whole number of at least 1, not "${max}"\n${REDRIVE_USAGE}`);
   }
+  for (const wait of ['601', '1.5', 'soon']) {
+    const { code, stderr } = await runRedrive('--wait', wait);
+    t.is(code, 2, wait);
+    t.is(stderr, `redrive: --wait must be a whole number from 0 to 600, not "${wait}"\n${REDRIVE_USAGE}`);
+  }
+});
+
+/** A reader that holds `count` DLQ messages in flight for `seconds` and never hands them back. */
+async function holdInFlight(sqs: Awaited<ReturnType<typeof startTestEndpoint>>, count: number, seconds: number): Promise<void> {
+  let held = 0;
+  while (held < count) {
+    const { Messages = [] } = await sqs.client.send(
+      new ReceiveMessageCommand({ QueueUrl: sqs.dlqUrl, MaxNumberOfMessages: count - held, VisibilityTimeout: seconds }),
+    );
+    held += Messages.length;
+  }
+}
+
+test('npm run redrive moves dead letters another reader holds in flight once their lease ends, within --wait', async (t) => {
+  const sqs = await startTestEndpoint();
+  t.teardown(() => sqs.stop());
+  const bodies = ['{"n":1}', '{"n":2}', '{"n":3}'];
+  for (const body of bodies) await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.dlqUrl, MessageBody: body }));
+  // Two of three held for 2 s: SQS then counts them in flight, not among the visible ones.
+  await holdInFlight(sqs, 2, 2);
+  t.deepEqual(await queueDepth(sqs.client, sqs.dlqUrl), { visible: 1, invisible: 2 });
+
+  const started = Date.now();
+  const { code, stdout, stderr } = await runScript('scripts/redrive.ts', ['--wait', '20'], {
+    AWS_ENDPOINT_URL: sqs.endpoint,
+    TRAFFIC_QUEUE_URL: sqs.queueUrl,
+    TRAFFIC_DLQ_URL: sqs.dlqUrl,
+  });
+  t.is(code, 0, stdout + stderr);
+  t.regex(stdout, /^moved 3 message\(s\)/);
+  const took = Date.now() - started;
+  t.true(took >= 1_500 && took < 15_000, `waited for the lease, not for all of --wait (${took} ms)`);
+  t.deepEqual((await drainQueue(sqs.client, sqs.queueUrl)).map((m) => m.Body).sort(), bodies);
+  t.deepEqual(await queueDepth(sqs.client, sqs.dlqUrl), { visible: 0, invisible: 0 });
+});
+
+test('npm run redrive says, and exits 1, when messages stay in flight past --wait; what it could move it moves', async (t) => {
+  const sqs = await startTestEndpoint();
+  t.teardown(() => sqs.stop());
+  for (const body of ['{"n":1}', '{"n":2}']) await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.dlqUrl, MessageBody: body }));
+  await holdInFlight(sqs, 1, 60);
+  const started = Date.now();
+  const { code, stdout, stderr } = await runScript('scripts/redrive.ts', ['--wait', '1'], {
+    AWS_ENDPOINT_URL: sqs.endpoint,
+    TRAFFIC_QUEUE_URL: sqs.queueUrl,
+    TRAFFIC_DLQ_URL: sqs.dlqUrl,
+  });
+  t.is(code, 1);
+  t.regex(stdout, /^moved 1 message\(s\)/);
+  t.is(
+    stderr,
+    'redrive: 1 message(s) stayed in flight on the DLQ for 1 s (another reader holds them): run it again once they are visible, or with a longer --wait\n',
+  );
+  t.true(Date.now() - started < 10_000, 'the wait is bounded by --wait');
+  t.is((await drainQueue(sqs.client, sqs.queueUrl)).length, 1);
 });
 
 test('npm run redrive refuses an unknown option, an argument or a huge number in one line, and --help wins over the rest', async (t) => {

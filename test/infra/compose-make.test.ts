@@ -33,7 +33,8 @@ test('LocalStack can run Lambda containers: socket mounted, network found under 
   t.is(localstack.environment.LAMBDA_DOCKER_NETWORK, '${LAMBDA_DOCKER_NETWORK:-}');
   t.notRegex(JSON.stringify(compose), /_default/, 'no network name derived from a project name');
   for (const network of Object.values<any>(compose.networks ?? {})) t.falsy(network?.name, 'no fixed network name');
-  t.deepEqual(localstack.ports, ['127.0.0.1:4566:4566']);
+  // On loopback only; LOCALSTACK_PORT (exported by the Makefile) moves it off a taken 4566.
+  t.deepEqual(localstack.ports, ['127.0.0.1:${LOCALSTACK_PORT:-4566}:4566']);
   for (const service of ['sqs', 'lambda', 'iam']) t.true(String(localstack.environment.SERVICES).split(',').includes(service));
   t.is(compose.services.processor.environment.TRAFFIC_QUEUE_URL, 'http://localstack:4566/000000000000/dev-traffic-queue');
 });
@@ -100,6 +101,8 @@ const RECIPES = [
   'queues',
   'dlq',
   'redrive',
+  'sqs',
+  'agent-url',
   'build-agent',
   'reset',
   'install',
@@ -127,7 +130,8 @@ test('the no-Docker recipes run end to end: one write line in each table', async
     RECEIVE_WAIT_SECONDS: '1',
     PROCESSOR_PID_FILE: join(pidDir, 'processor.pid'),
   };
-  const env = { ...process.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` };
+  // The one variable the recipes and the processor share for the endpoint.
+  const env = { ...process.env, EMBEDDED_SQS_PORT: String(port) };
   const processor = spawn('make', ['-s', 'LOCAL=1', 'start-traffic-processor'], {
     env: processorEnv,
     stdio: ['ignore', 'pipe', 'inherit'],
