@@ -23,6 +23,7 @@ WORKDIR /app
 COPY --from=deps --chown=root:root /app/node_modules ./node_modules
 COPY package.json ./
 COPY machines ./machines
+COPY src/agent ./src/agent
 COPY src/contract ./src/contract
 COPY src/platform ./src/platform
 COPY src/processor ./src/processor
