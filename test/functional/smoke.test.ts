@@ -1,0 +1,66 @@
+/**
+ * `npm run smoke` against `npm start`'s embedded default, as an operator runs it after a first
+ * deploy: every visit is reported as it ended, and the command fails when a visit is not written.
+ */
+import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { npmStart, type RunningStart } from '../browser/support.ts';
+import { runScript } from '../support/run-script.ts';
+
+let start: RunningStart;
+let dir: string;
+let logFile: string;
+let args: string[];
+let env: Record<string, string>;
+
+test.before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'traffic-smoke-'));
+  logFile = join(dir, 'processor.log');
+  start = npmStart({});
+  // The processor's lines, as `LOG_JSON=1 npm start > processor.log` would keep them.
+  const file = createWriteStream(logFile);
+  start.child.stdout!.pipe(file);
+  const embedded = await start.waitForLine((l) => typeof l.dlqUrl === 'string' && typeof l.endpoint === 'string', 'the embedded endpoint line');
+  const agent = await start.waitForLine((l) => typeof l.agentUrl === 'string', 'the agent line');
+  await start.waitForLine((l) => l.msg === 'processor starting', 'the processor start');
+  args = ['--entry', String(agent.agentUrl), '--queue', String(embedded.queueUrl), '--dlq', String(embedded.dlqUrl)];
+  env = { AWS_ENDPOINT_URL: String(embedded.endpoint), AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+});
+
+test.after.always(async () => {
+  await start?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test.serial('each visit reported as it ended: two written, one refused at the entry, one dead-lettered with its reason', async (t) => {
+  const { code, stdout } = await runScript('scripts/smoke/run.ts', [...args, '--logs', logFile, '--timeout', '30'], env);
+  t.is(code, 0, stdout);
+  const lines = stdout.trim().split('\n');
+  t.regex(lines[0]!, /^ok {3}type-in visit [0-9a-f-]{36}: written to traffic_type_in/);
+  t.regex(lines[1]!, /^ok {3}referrer visit [0-9a-f-]{36}: written to traffic_referrer/);
+  t.regex(lines[2]!, /^ok {3}invalid visit: refused at the entry: 400 invalid_url/);
+  t.regex(lines[3]!, /^ok {3}invalid message on the PIPELINE smoke-[0-9a-f-]{36}: dead-lettered: invalid_type: type is not a known visit type/);
+  t.is(lines[4], 'smoke: every visit ended as it should');
+});
+
+test.serial('a visit that is never seen written fails the smoke test', async (t) => {
+  // The processor writes, but not where the smoke test looks: as if the write never happened.
+  const elsewhere = join(dir, 'elsewhere.log');
+  writeFileSync(elsewhere, '');
+  const { code, stdout } = await runScript('scripts/smoke/run.ts', [...args, '--logs', elsewhere, '--timeout', '3'], env);
+  t.is(code, 1);
+  t.regex(stdout, /^FAIL type-in visit [0-9a-f-]{36}: neither written nor dead-lettered within 3 s \(expected: written\)$/m);
+  t.regex(stdout, /^ok {3}invalid message on the PIPELINE .*dead-lettered/m);
+  t.regex(stdout, /smoke: 2 of 4 did not end as they should/);
+});
+
+test.serial('without its queues or with two sources of writes: the usage, exit 2', async (t) => {
+  const missing = await runScript('scripts/smoke/run.ts', ['--entry', 'http://127.0.0.1:1/'], env);
+  t.is(missing.code, 2);
+  t.regex(missing.stderr, /^smoke: --entry, --queue and --dlq are required\nusage: npm run smoke/);
+  const both = await runScript('scripts/smoke/run.ts', [...args, '--logs', logFile, '--log-group', 'g'], env);
+  t.is(both.code, 2);
+  t.regex(both.stderr, /^smoke: give one of --logs and --log-group/);
+});
