@@ -3,7 +3,7 @@
  * drains that queue (LocalStack or AWS); with nothing set it starts the embedded SQS endpoint.
  */
 import type { Server } from 'node:http';
-import { ConfigError, loadConfig, type ProcessorConfig } from './config.ts';
+import { ConfigError, KNOBS, loadConfig, type ProcessorConfig } from './config.ts';
 import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
 import type { EmbeddedEndpoint } from './embedded.ts';
 import type { Health } from './health.ts';
@@ -13,6 +13,8 @@ import { createMetrics } from './metrics.ts';
 import { startStatsLog } from './stats-log.ts';
 import { startProcessor, type ProcessorHandle } from './processor.ts';
 import { handleSignals } from './signals.ts';
+import { knobSuspects, knobWarning } from './knob-spelling.ts';
+import { REMOVED_KNOBS } from './tuning.ts';
 import { createStorage } from './storage/index.ts';
 
 function fail(message: string): never {
@@ -38,6 +40,8 @@ try {
 }
 
 const logger = createLogger({ name: 'traffic-processor', level: config.logLevel });
+const ignoredKnobs = knobWarning(knobSuspects(process.env, KNOBS, REMOVED_KNOBS));
+if (ignoredKnobs) logger.warn(ignoredKnobs);
 
 // Optional features that cannot start stop the process here, before anything is received.
 let inspection: Awaited<ReturnType<typeof startInspection>>;

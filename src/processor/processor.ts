@@ -317,7 +317,7 @@ export function provideMachines(deps: MachineDeps) {
         if (share && share.deferUpToReceive < config.deferUpToReceive) {
           logger.warn(
             { deferUpToReceive: share.deferUpToReceive, maxReceiveCount },
-            `DEFER_UP_TO_RECEIVE=${config.deferUpToReceive} is not below the queue's maxReceiveCount (${maxReceiveCount}): visits are deferred up to receive ${share.deferUpToReceive} only, so deferring never dead-letters one`,
+            `tuning.deferUpToReceive=${config.deferUpToReceive} is not below the queue's maxReceiveCount (${maxReceiveCount}): visits are deferred up to receive ${share.deferUpToReceive} only, so deferring never dead-letters one`,
           );
         }
         return { writerSettings: { deadLetterAfterReceives, ...(share ? { share } : {}) } };

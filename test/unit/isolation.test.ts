@@ -132,7 +132,10 @@ async function hangingReferrer(typeSharePercent: string) {
       for (const v of visits) written.add(v.visitId);
     },
   };
-  const config = loadConfig({ POLLERS: '2', BATCH_SIZE: '10', MAX_IN_FLIGHT: '100', RECEIVE_WAIT_SECONDS: '1', TYPE_SHARE_PERCENT: typeSharePercent });
+  const config = loadConfig(
+    { POLLERS: '2', BATCH_SIZE: '10', MAX_IN_FLIGHT: '100', RECEIVE_WAIT_SECONDS: '1' },
+    { typeSharePercent: Number(typeSharePercent) },
+  );
   const credits = new CreditPool(config.maxInFlight, Date.now);
   const reports: Report[] = [];
   let referrerMax = 0;
