@@ -15,7 +15,7 @@
  * batch (another consumer may have it); if the whole lease lapses, nothing more is written or deleted.
  * All I/O is in the invoked actors named in setup(); the writer spawns one of these per flush.
  */
-import { assign, enqueueActions, raise, setup, stateIn } from 'xstate';
+import { assign, raise, setup, stateIn } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay } from './backoff.ts';
 import {
@@ -77,7 +77,6 @@ interface BatchContext extends BatchInput {
   ackAttempt: number;
   lease: LeaseClock;
   written: number;
-  released: number;
   deadLettered: number;
   leaseLost: number;
   releaseReason: string;
@@ -87,6 +86,14 @@ export type BatchEvent = { type: 'ABORT' } | { type: 'RENEWED' } | { type: 'STAL
 
 /** The error of an invoked actor's error event (setup's actions see the machine's own events only). */
 const errorOf = (event: unknown) => (event as { error?: unknown }).error;
+
+/** Which leases a release hands back: the rows the plan set aside (settling), or every one held (ABORT). */
+type Released = 'set aside' | 'held';
+
+function releasedReport(context: BatchContext, rows: Released, failure: string): Report {
+  const [count, reason] = rows === 'held' ? [held(context.plan).length, context.releaseReason] : [context.plan.toRelease.length, context.plan.restReason];
+  return { kind: 'released', source: context.type, count, reason: `${reason}${failure}` };
+}
 
 /** The report of a failed write of the current group. */
 function writeFailed(context: BatchContext, error: unknown, willRetry: boolean, delayMs = 0): Report {
@@ -133,11 +140,14 @@ const batchSetup = setup({
   },
 });
 
+// Work: writing, retrying, acknowledging, settling what was set aside.
+
 const scheduleRetry = batchSetup.enqueueActions(({ context, event, enqueue }) => {
   const delayMs = backoffDelay(context.plan.attempt, { baseMs: context.settings.retryBaseMs, maxMs: context.settings.retryMaxMs });
   enqueue.assign({ retryDelayMs: delayMs });
   enqueue({ type: 'report', params: writeFailed(context, errorOf(event), true, delayMs) });
 });
+
 /** Retries spent: the plan splits the group, or sets a row aside, or gives a lone row at its last receive its budget. */
 const planAfterExhausted = batchSetup.enqueueActions(({ context, event, enqueue }) => {
   const { plan, step } = afterExhausted(context.plan, errorOf(event), context.settings);
@@ -145,7 +155,63 @@ const planAfterExhausted = batchSetup.enqueueActions(({ context, event, enqueue 
   if (step.kind === 'split') enqueue({ type: 'report', params: { kind: 'split', type: context.type, from: step.from, into: step.into } });
   enqueue.assign({ plan });
 });
+
+/** The current group was written: report it, and delete it next. */
+const groupWritten = batchSetup.enqueueActions(({ context, enqueue }) => {
+  const rows = current(context.plan);
+  const createdAt = rows.map((d) => d.visit.createdAt);
+  enqueue({ type: 'report', params: { kind: 'written', type: context.type, count: rows.length, attempts: context.plan.attempt, createdAt } });
+  enqueue.assign({ unacked: rows, ackAttempt: 0, written: context.written + rows.length, plan: written(context.plan) });
+});
+
+/** Some deletes failed: only those are tried again. */
+const deletesFailed = batchSetup.enqueueActions(({ context, event, enqueue }) => {
+  const { failed } = (event as unknown as { output: EntryResult }).output;
+  enqueue({ type: 'report', params: { kind: 'entries-failed', call: 'delete', source: context.type, failures: failed } });
+  const ids = new Set(failed.map((f) => f.messageId));
+  enqueue.assign({ unacked: context.unacked.filter((d) => ids.has(d.messageId)), ackAttempt: context.ackAttempt + 1 });
+});
+
+const groupAcknowledged = batchSetup.enqueueActions(({ context, event, enqueue }) => {
+  const { failed } = (event as unknown as { output: EntryResult }).output;
+  enqueue({ type: 'report', params: { kind: 'acknowledged', type: context.type, count: current(context.plan).length, failed: failed.length } });
+});
+
+/** On to the next group once the current one is acknowledged (or its deletes given up). */
 const toNextGroup = batchSetup.assign(({ context }) => ({ plan: nextGroup(context.plan, context.settings), unacked: [] }));
+
+const deadLettersSent = batchSetup.enqueueActions(({ context, event, enqueue }) => {
+  const result = (event as unknown as { output: DeadLetterResult }).output;
+  const reasonOf = (messageId: string) => context.plan.toDeadLetter.find((d) => d.delivery.messageId === messageId)!.reason;
+  for (const report of deadLetterReports(context.type, result, reasonOf)) enqueue({ type: 'report', params: report });
+  // Whatever the DLQ did not take waits on the PIPELINE (hidden by the queue adapter), not released.
+  enqueue.assign({ deadLettered: context.deadLettered + result.sent.length, plan: { ...context.plan, toDeadLetter: [] } });
+});
+
+/** The DLQ call failed: the rows are released instead, for a later receive to try again. */
+const deadLettersRefused = batchSetup.enqueueActions(({ context: { type, plan }, event, enqueue }) => {
+  enqueue({ type: 'report', params: { kind: 'dead-letter-failed', source: type, count: plan.toDeadLetter.length, error: errorOf(event) } });
+  enqueue.assign({ plan: { ...plan, toRelease: [...plan.toRelease, ...plan.toDeadLetter.map((d) => d.delivery)], toDeadLetter: [] } });
+});
+
+/** A release call answered: the rows it handed back are reported, with the entries SQS did not carry out. */
+const released = (rows: Released) =>
+  batchSetup.enqueueActions(({ context, event, enqueue }) => {
+    const { failed } = (event as unknown as { output: EntryResult }).output;
+    enqueue({ type: 'report', params: releasedReport(context, rows, '') });
+    enqueue({ type: 'report', params: { kind: 'entries-failed', call: 'release', source: context.type, failures: failed } });
+    if (rows === 'set aside') enqueue.assign({ plan: { ...context.plan, toRelease: [] } });
+  });
+
+/** A release call failed: the leases end on their own, and the messages come back then. */
+const releaseFailed = (rows: Released) =>
+  batchSetup.enqueueActions(({ context, enqueue }) => {
+    enqueue({ type: 'report', params: releasedReport(context, rows, '; release call failed, lease expires on its own') });
+    if (rows === 'set aside') enqueue.assign({ plan: { ...context.plan, toRelease: [] } });
+  });
+
+// Lease upkeep (timings in ./batch-lease.ts): the lease and expiry regions run these.
+
 /** An extension succeeded: messages it could not extend leave the batch; the lease counts from this call. */
 const leaseExtended = batchSetup.enqueueActions(({ context, event, enqueue }) => {
   const { failed, elapsedMs } = (event as unknown as { output: ExtendResult }).output;
@@ -165,6 +231,8 @@ const leaseExtended = batchSetup.enqueueActions(({ context, event, enqueue }) =>
   enqueue.raise({ type: 'RENEWED' });
   enqueue.raise({ type: 'LEASES_LOST', messageIds });
 });
+
+/** No extension succeeded in time: everything held is lost to this batch. */
 const leaseLapsed = batchSetup.enqueueActions(({ context, enqueue }) => {
   const messageIds = held(context.plan).map((d) => d.messageId);
   const reason = 'lease lapsed: no extension succeeded in time; nothing more is written or deleted';
@@ -183,7 +251,6 @@ export const batchMachine = batchSetup.createMachine({
     ackAttempt: 0,
     lease: LEASE_AT_RECEIPT,
     written: 0,
-    released: 0,
     deadLettered: 0,
     leaseLost: 0,
     releaseReason: '',
@@ -227,30 +294,7 @@ export const batchMachine = batchSetup.createMachine({
               invoke: {
                 src: 'writeBatch',
                 input: ({ context }) => ({ type: context.type, deliveries: current(context.plan) }),
-                onDone: {
-                  target: 'acknowledging',
-                  actions: [
-                    {
-                      type: 'report',
-                      params: ({ context }) => {
-                        const rows = current(context.plan);
-                        return {
-                          kind: 'written',
-                          type: context.type,
-                          count: rows.length,
-                          attempts: context.plan.attempt,
-                          createdAt: rows.map((d) => d.visit.createdAt),
-                        };
-                      },
-                    },
-                    assign(({ context }) => ({
-                      unacked: current(context.plan),
-                      ackAttempt: 0,
-                      written: context.written + current(context.plan).length,
-                      plan: written(context.plan),
-                    })),
-                  ],
-                },
+                onDone: { target: 'acknowledging', actions: groupWritten },
                 onError: [
                   { guard: 'notStarted', target: 'next' },
                   { guard: 'canRetry', target: 'retrying', actions: scheduleRetry },
@@ -269,33 +313,10 @@ export const batchMachine = batchSetup.createMachine({
                   {
                     guard: ({ context, event }) => event.output.failed.length > 0 && context.ackAttempt < context.settings.ackRetries,
                     target: 'ackPause',
-                    actions: [
-                      {
-                        type: 'report',
-                        params: ({ context, event }) => ({ kind: 'entries-failed', call: 'delete', source: context.type, failures: event.output.failed }),
-                      },
-                      assign(({ context, event }) => {
-                        const failed = new Set(event.output.failed.map((f) => f.messageId));
-                        return { unacked: context.unacked.filter((d) => failed.has(d.messageId)), ackAttempt: context.ackAttempt + 1 };
-                      }),
-                    ],
+                    actions: deletesFailed,
                   },
-                  {
-                    // Written but some not deleted: SQS redelivers them and the upsert by visit_id keeps one row.
-                    target: 'next',
-                    actions: [
-                      {
-                        type: 'report',
-                        params: ({ context, event }) => ({
-                          kind: 'acknowledged',
-                          type: context.type,
-                          count: current(context.plan).length,
-                          failed: event.output.failed.length,
-                        }),
-                      },
-                      toNextGroup,
-                    ],
-                  },
+                  // Written but some not deleted: SQS redelivers them and the upsert by visit_id keeps one row.
+                  { target: 'next', actions: [groupAcknowledged, toNextGroup] },
                 ],
                 onError: [
                   { guard: 'canRetryAck', target: 'ackPause', actions: assign({ ackAttempt: ({ context }) => context.ackAttempt + 1 }) },
@@ -330,37 +351,8 @@ export const batchMachine = batchSetup.createMachine({
                     reason,
                   })),
                 }),
-                onDone: {
-                  target: 'settling',
-                  actions: [
-                    enqueueActions(({ context, event, enqueue }) => {
-                      const reasonOf = (messageId: string) => context.plan.toDeadLetter.find((d) => d.delivery.messageId === messageId)!.reason;
-                      for (const report of deadLetterReports(context.type, event.output, reasonOf)) enqueue({ type: 'report', params: report });
-                    }),
-                    // Whatever the DLQ did not take waits on the PIPELINE (hidden by the queue adapter), not released.
-                    assign(({ context, event }) => ({
-                      deadLettered: context.deadLettered + event.output.sent.length,
-                      plan: { ...context.plan, toDeadLetter: [] },
-                    })),
-                  ],
-                },
-                onError: {
-                  target: 'settling',
-                  actions: [
-                    {
-                      type: 'report',
-                      params: ({ context, event }) => ({
-                        kind: 'dead-letter-failed',
-                        source: context.type,
-                        count: context.plan.toDeadLetter.length,
-                        error: event.error,
-                      }),
-                    },
-                    assign(({ context: { plan } }) => ({
-                      plan: { ...plan, toRelease: [...plan.toRelease, ...plan.toDeadLetter.map((d) => d.delivery)], toDeadLetter: [] },
-                    })),
-                  ],
-                },
+                onDone: { target: 'settling', actions: deadLettersSent },
+                onError: { target: 'settling', actions: deadLettersRefused },
               },
             },
             // Released at once (visibility 0): the receive counts, and a later receive dead-letters the row.
@@ -368,35 +360,8 @@ export const batchMachine = batchSetup.createMachine({
               invoke: {
                 src: 'release',
                 input: ({ context }) => ({ leases: context.plan.toRelease }),
-                onDone: {
-                  target: '#batch.done',
-                  actions: [
-                    {
-                      type: 'report',
-                      params: ({ context: { type, plan } }) => ({ kind: 'released', source: type, count: plan.toRelease.length, reason: plan.restReason }),
-                    },
-                    {
-                      type: 'report',
-                      params: ({ context, event }) => ({ kind: 'entries-failed', call: 'release', source: context.type, failures: event.output.failed }),
-                    },
-                    assign(({ context }) => ({ released: context.released + context.plan.toRelease.length, plan: { ...context.plan, toRelease: [] } })),
-                  ],
-                },
-                onError: {
-                  target: '#batch.done',
-                  actions: [
-                    {
-                      type: 'report',
-                      params: ({ context: { type, plan } }) => ({
-                        kind: 'released',
-                        source: type,
-                        count: plan.toRelease.length,
-                        reason: `${plan.restReason}; release call failed, lease expires on its own`,
-                      }),
-                    },
-                    assign(({ context }) => ({ released: context.released + context.plan.toRelease.length, plan: { ...context.plan, toRelease: [] } })),
-                  ],
-                },
+                onDone: { target: '#batch.done', actions: released('set aside') },
+                onError: { target: '#batch.done', actions: releaseFailed('set aside') },
               },
             },
           },
@@ -457,32 +422,8 @@ export const batchMachine = batchSetup.createMachine({
         src: 'release',
         input: ({ context }) => ({ leases: held(context.plan) }),
         // Either way the message comes back: at once when released, or when its lease expires.
-        onDone: {
-          target: 'done',
-          actions: [
-            {
-              type: 'report',
-              params: ({ context }) => ({ kind: 'released', source: context.type, count: held(context.plan).length, reason: context.releaseReason }),
-            },
-            {
-              type: 'report',
-              params: ({ context, event }) => ({ kind: 'entries-failed', call: 'release', source: context.type, failures: event.output.failed }),
-            },
-            assign(({ context }) => ({ released: context.released + held(context.plan).length })),
-          ],
-        },
-        onError: {
-          target: 'done',
-          actions: {
-            type: 'report',
-            params: ({ context }) => ({
-              kind: 'released',
-              source: context.type,
-              count: held(context.plan).length,
-              reason: `${context.releaseReason}; release call failed, lease expires on its own`,
-            }),
-          },
-        },
+        onDone: { target: 'done', actions: released('held') },
+        onError: { target: 'done', actions: releaseFailed('held') },
       },
     },
     done: { type: 'final' },
