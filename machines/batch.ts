@@ -4,26 +4,50 @@
  *   active (parallel)
  *     work:   next -> writing -> acknowledging -> next ...   (one group of rows at a time)
  *               writing fails -> retrying (backoff + jitter) -> next
- *               retries exhausted -> split the group in halves (each tried once) until a
- *               failing row stands alone; a lone failing row is set aside (if both halves
- *               of the first split fail, storage refuses them all: released whole, unless
- *               a row is at its last receive)
- *             settling: rows set aside go to the DLQ (write_failed) from their
- *               deadLetterAfterReceives-th receive on, else back to SQS (visibility 0)
+ *               retries exhausted -> the write plan (./batch-plan.ts) splits the group or sets
+ *               a row aside -> next
+ *             settling: rows set aside go to the DLQ (write_failed) or back to SQS (visibility 0)
  *     lease:  waiting -> extending -> waiting ...             (heartbeat below the visibility timeout)
  *     expiry: fresh -> stale -> lapsed                        (reckoned from receipt, reset by each extension)
  *
- * Lease rules: a write starts only while the lease has a write deadline and a margin left
- * (fresh); a message whose lease could not be extended leaves the batch (another consumer
- * may have it); if the whole lease lapses, nothing more is written or deleted.
+ * Lease rules (timings in ./batch-lease.ts): a write starts only while the lease has a write
+ * deadline and a margin left (fresh); a message whose lease could not be extended leaves the
+ * batch (another consumer may have it); if the whole lease lapses, nothing more is written or deleted.
  * All I/O is in the invoked actors named in setup(); the writer spawns one of these per flush.
  */
-import { assign, enqueueActions, raise, setup, stateIn } from 'xstate';
+import { assign, raise, setup, stateIn } from 'xstate';
 import type { VisitTypeName } from '../src/contract/visit-types.ts';
 import { backoffDelay } from './backoff.ts';
+import {
+  extendRetryDelayMs,
+  freshForMs,
+  heartbeatDelayMs,
+  LEASE_AT_RECEIPT,
+  type LeaseClock,
+  renewed,
+  staleForMs,
+  withoutLost as deliveriesWithoutLost,
+} from './batch-lease.ts';
+import {
+  abandoned,
+  afterExhausted,
+  canRetry,
+  current,
+  held,
+  initialPlan,
+  nextGroup,
+  retried,
+  skipEmpty,
+  withoutLost,
+  type WritePlan,
+  written,
+} from './batch-plan.ts';
 import { deadLetterReports } from './dead-letter-reports.ts';
+import { WriteNotStarted } from './errors.ts';
 import { notProvided } from './not-provided.ts';
-import type { BatchSettings, DeadLetter, DeadLetterReason, DeadLetterResult, Delivery, EntryResult, ExtendResult, Lease, Report } from './types.ts';
+import type { BatchSettings, DeadLetter, DeadLetterResult, Delivery, EntryResult, ExtendResult, Lease, Report } from './types.ts';
+
+export { writeFailedReason } from './batch-plan.ts';
 
 export interface BatchInput {
   readonly type: VisitTypeName;
@@ -46,32 +70,13 @@ export interface BatchOutput {
 
 interface BatchContext extends BatchInput {
   count: number;
-  /** Rows still to write; the first group is the one being written or acknowledged. */
-  groups: Delivery[][];
-  /** Attempts allowed to the current group: the whole budget first, one per split piece. */
-  attemptsAllowed: number;
-  /** The batch has been split: every group left is a piece, tried once. */
-  split: boolean;
-  /**
-   * The first split's two halves: if both fail, storage refuses them all rather than one row,
-   * and splitting further would only hammer it; rows at their last receive are split anyway.
-   */
-  halves: 'none' | 'first-pending' | 'first-failed' | 'settled';
-  /** Why rows set aside are released (logged). */
-  restReason: string;
-  attempt: number;
+  plan: WritePlan;
   retryDelayMs: number;
   /** Written rows of the current group not yet deleted. */
-  unacked: Delivery[];
+  unacked: readonly Delivery[];
   ackAttempt: number;
-  /** Rows that kept failing alone: released, or dead-lettered with the storage error as their reason (worked out once). */
-  toRelease: Delivery[];
-  toDeadLetter: Array<{ delivery: Delivery; reason: DeadLetterReason }>;
-  renewed: boolean;
-  /** How long the last successful extension call took: SQS may have applied it at its start. */
-  renewalLagMs: number;
+  lease: LeaseClock;
   written: number;
-  released: number;
   deadLettered: number;
   leaseLost: number;
   releaseReason: string;
@@ -79,56 +84,23 @@ interface BatchContext extends BatchInput {
 
 export type BatchEvent = { type: 'ABORT' } | { type: 'RENEWED' } | { type: 'STALE' } | { type: 'LEASES_LOST'; messageIds: readonly string[] };
 
-/** Every delivery whose lease this batch still holds. */
-function held(context: BatchContext): Delivery[] {
-  return [...context.groups.flat(), ...context.toRelease, ...context.toDeadLetter.map((d) => d.delivery)];
+/** The error of an invoked actor's error event (setup's actions see the machine's own events only). */
+const errorOf = (event: unknown) => (event as { error?: unknown }).error;
+
+/** Which leases a release hands back: the rows the plan set aside (settling), or every one held (ABORT). */
+type Released = 'set aside' | 'held';
+
+function releasedReport(context: BatchContext, rows: Released, failure: string): Report {
+  const [count, reason] = rows === 'held' ? [held(context.plan).length, context.releaseReason] : [context.plan.toRelease.length, context.plan.restReason];
+  return { kind: 'released', source: context.type, count, reason: `${reason}${failure}` };
 }
 
-/** Milliseconds of lease left at the start of a lease period: from receipt, or from the last extension. */
-function leaseLeftMs(context: BatchContext): number {
-  const full = context.settings.visibilityTimeoutSeconds * 1000;
-  return context.renewed ? full - context.renewalLagMs : full - context.settings.lingerMs;
+/** The report of a failed write of the current group. */
+function writeFailed(context: BatchContext, error: unknown, willRetry: boolean, delayMs = 0): Report {
+  return { kind: 'write-failed', type: context.type, count: current(context.plan).length, attempt: context.plan.attempt, willRetry, delayMs, error };
 }
 
-/**
- * The storage error as a DLQ reason: bounded, on one line, with the row's own values cut out
- * (a database error may quote what it refused; the DLQ copy carries the body already).
- */
-export function writeFailedReason(error: unknown, delivery: Delivery): string {
-  let text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  for (const value of [delivery.visit.visitId, delivery.visit.ip, delivery.visit.url]) {
-    if (value) text = text.split(value).join('<redacted>');
-  }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes
-  text = text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
-  return `storage refused the row: ${text.length > 300 ? `${text.slice(0, 300)}…` : text}`;
-}
-
-/** The report for the group being written whose write just failed with `event.error`. */
-function writeFailed(willRetry: boolean) {
-  return ({ context, event }: { context: BatchContext; event: { error: unknown } }) => ({
-    kind: 'write-failed' as const,
-    type: context.type,
-    count: context.groups[0]?.length ?? 0,
-    attempt: context.attempt,
-    willRetry,
-    delayMs: willRetry ? context.retryDelayMs : 0,
-    error: event.error,
-  });
-}
-
-function dropLost(context: BatchContext, lost: ReadonlySet<string>) {
-  const keep = (d: Delivery) => !lost.has(d.messageId);
-  return {
-    groups: context.groups.map((g) => g.filter(keep)).filter((g, i) => i === 0 || g.length > 0),
-    unacked: context.unacked.filter(keep),
-    toRelease: context.toRelease.filter(keep),
-    toDeadLetter: context.toDeadLetter.filter((d) => keep(d.delivery)),
-    leaseLost: context.leaseLost + held(context).filter((d) => lost.has(d.messageId)).length,
-  };
-}
-
-export const batchMachine = setup({
+const batchSetup = setup({
   types: {
     input: {} as BatchInput,
     context: {} as BatchContext,
@@ -147,49 +119,138 @@ export const batchMachine = setup({
     report: (_, _report: Report) => {},
   },
   guards: {
-    nothingToWrite: ({ context }) => context.groups.length === 0,
-    currentEmpty: ({ context }) => context.groups[0].length === 0,
+    nothingToWrite: ({ context }) => context.plan.groups.length === 0,
+    currentEmpty: ({ context }) => current(context.plan).length === 0,
     leaseFresh: stateIn('#batch.active.expiry.fresh'),
-    canRetry: ({ context }) => context.attempt < context.attemptsAllowed,
-    canSplit: ({ context }) => context.groups[0].length > 1,
+    canRetry: ({ context }) => canRetry(context.plan),
     /** The write deadline ran out before storage was called (all write slots busy): not an attempt. */
-    notStarted: ({ event }) => {
-      const error = (event as unknown as { error?: unknown }).error;
-      return error instanceof Error && error.name === 'WriteNotStarted';
-    },
+    notStarted: ({ event }) => errorOf(event) instanceof WriteNotStarted,
     canRetryAck: ({ context }) => context.ackAttempt < context.settings.ackRetries,
-    hasDeadLetters: ({ context }) => context.toDeadLetter.length > 0,
-    hasReleases: ({ context }) => context.toRelease.length > 0,
-    hasFreshTime: ({ context }) => leaseLeftMs(context) - context.settings.writeTimeoutMs - context.settings.leaseMarginMs > 0,
+    hasDeadLetters: ({ context }) => context.plan.toDeadLetter.length > 0,
+    hasReleases: ({ context }) => context.plan.toRelease.length > 0,
+    hasFreshTime: ({ context }) => freshForMs(context.lease, context.settings) > 0,
   },
   delays: {
-    heartbeat: ({ context }) => (context.renewed ? context.settings.heartbeatMs : Math.max(0, context.settings.heartbeatMs - context.settings.lingerMs)),
-    extendRetry: ({ context }) => Math.min(context.settings.heartbeatMs, 1_000),
-    freshFor: ({ context }) => Math.max(0, leaseLeftMs(context) - context.settings.writeTimeoutMs - context.settings.leaseMarginMs),
-    staleFor: ({ context }) => Math.max(0, Math.min(context.settings.writeTimeoutMs, leaseLeftMs(context) - context.settings.leaseMarginMs)),
+    heartbeat: ({ context }) => heartbeatDelayMs(context.lease, context.settings),
+    extendRetry: ({ context }) => extendRetryDelayMs(context.settings),
+    freshFor: ({ context }) => Math.max(0, freshForMs(context.lease, context.settings)),
+    staleFor: ({ context }) => staleForMs(context.lease, context.settings),
     retryDelay: ({ context }) => context.retryDelayMs,
     ackRetryDelay: ({ context }) => context.settings.ackRetryBaseMs * 2 ** (context.ackAttempt - 1),
   },
-}).createMachine({
+});
+
+// Work: writing, retrying, acknowledging, settling what was set aside.
+
+const scheduleRetry = batchSetup.enqueueActions(({ context, event, enqueue }) => {
+  const delayMs = backoffDelay(context.plan.attempt, { baseMs: context.settings.retryBaseMs, maxMs: context.settings.retryMaxMs });
+  enqueue.assign({ retryDelayMs: delayMs });
+  enqueue({ type: 'report', params: writeFailed(context, errorOf(event), true, delayMs) });
+});
+
+/** Retries spent: the plan splits the group, or sets a row aside, or gives a lone row at its last receive its budget. */
+const planAfterExhausted = batchSetup.enqueueActions(({ context, event, enqueue }) => {
+  const { plan, step } = afterExhausted(context.plan, errorOf(event), context.settings);
+  if (step.kind !== 'last-receive') enqueue({ type: 'report', params: writeFailed(context, errorOf(event), false) });
+  if (step.kind === 'split') enqueue({ type: 'report', params: { kind: 'split', type: context.type, from: step.from, into: step.into } });
+  enqueue.assign({ plan });
+});
+
+/** The current group was written: report it, and delete it next. */
+const groupWritten = batchSetup.enqueueActions(({ context, enqueue }) => {
+  const rows = current(context.plan);
+  const createdAt = rows.map((d) => d.visit.createdAt);
+  enqueue({ type: 'report', params: { kind: 'written', type: context.type, count: rows.length, attempts: context.plan.attempt, createdAt } });
+  enqueue.assign({ unacked: rows, ackAttempt: 0, written: context.written + rows.length, plan: written(context.plan) });
+});
+
+/** Some deletes failed: only those are tried again. */
+const deletesFailed = batchSetup.enqueueActions(({ context, event, enqueue }) => {
+  const { failed } = (event as unknown as { output: EntryResult }).output;
+  enqueue({ type: 'report', params: { kind: 'entries-failed', call: 'delete', source: context.type, failures: failed } });
+  const ids = new Set(failed.map((f) => f.messageId));
+  enqueue.assign({ unacked: context.unacked.filter((d) => ids.has(d.messageId)), ackAttempt: context.ackAttempt + 1 });
+});
+
+const groupAcknowledged = batchSetup.enqueueActions(({ context, event, enqueue }) => {
+  const { failed } = (event as unknown as { output: EntryResult }).output;
+  enqueue({ type: 'report', params: { kind: 'acknowledged', type: context.type, count: current(context.plan).length, failed: failed.length } });
+});
+
+/** On to the next group once the current one is acknowledged (or its deletes given up). */
+const toNextGroup = batchSetup.assign(({ context }) => ({ plan: nextGroup(context.plan, context.settings), unacked: [] }));
+
+const deadLettersSent = batchSetup.enqueueActions(({ context, event, enqueue }) => {
+  const result = (event as unknown as { output: DeadLetterResult }).output;
+  const reasonOf = (messageId: string) => context.plan.toDeadLetter.find((d) => d.delivery.messageId === messageId)!.reason;
+  for (const report of deadLetterReports(context.type, result, reasonOf)) enqueue({ type: 'report', params: report });
+  // Whatever the DLQ did not take waits on the PIPELINE (hidden by the queue adapter), not released.
+  enqueue.assign({ deadLettered: context.deadLettered + result.sent.length, plan: { ...context.plan, toDeadLetter: [] } });
+});
+
+/** The DLQ call failed: the rows are released instead, for a later receive to try again. */
+const deadLettersRefused = batchSetup.enqueueActions(({ context: { type, plan }, event, enqueue }) => {
+  enqueue({ type: 'report', params: { kind: 'dead-letter-failed', source: type, count: plan.toDeadLetter.length, error: errorOf(event) } });
+  enqueue.assign({ plan: { ...plan, toRelease: [...plan.toRelease, ...plan.toDeadLetter.map((d) => d.delivery)], toDeadLetter: [] } });
+});
+
+/** A release call answered: the rows it handed back are reported, with the entries SQS did not carry out. */
+const released = (rows: Released) =>
+  batchSetup.enqueueActions(({ context, event, enqueue }) => {
+    const { failed } = (event as unknown as { output: EntryResult }).output;
+    enqueue({ type: 'report', params: releasedReport(context, rows, '') });
+    enqueue({ type: 'report', params: { kind: 'entries-failed', call: 'release', source: context.type, failures: failed } });
+    if (rows === 'set aside') enqueue.assign({ plan: { ...context.plan, toRelease: [] } });
+  });
+
+/** A release call failed: the leases end on their own, and the messages come back then. */
+const releaseFailed = (rows: Released) =>
+  batchSetup.enqueueActions(({ context, enqueue }) => {
+    enqueue({ type: 'report', params: releasedReport(context, rows, '; release call failed, lease expires on its own') });
+    if (rows === 'set aside') enqueue.assign({ plan: { ...context.plan, toRelease: [] } });
+  });
+
+// Lease upkeep (timings in ./batch-lease.ts): the lease and expiry regions run these.
+
+/** An extension succeeded: messages it could not extend leave the batch; the lease counts from this call. */
+const leaseExtended = batchSetup.enqueueActions(({ context, event, enqueue }) => {
+  const { failed, elapsedMs } = (event as unknown as { output: ExtendResult }).output;
+  const lost = new Set(failed.map((f) => f.messageId));
+  const messageIds = failed.map((f) => f.messageId);
+  enqueue({ type: 'report', params: { kind: 'extended', type: context.type, count: held(context.plan).length } });
+  enqueue({ type: 'report', params: { kind: 'entries-failed', call: 'extend', source: context.type, failures: failed } });
+  // Another consumer may hold these now: they are never written or deleted through this lease.
+  const reason = 'lease could not be extended: taken out of the batch, another consumer may have it';
+  enqueue({ type: 'report', params: { kind: 'lease-lost', type: context.type, messageIds, reason } });
+  enqueue.assign({
+    plan: withoutLost(context.plan, lost),
+    unacked: deliveriesWithoutLost(context.unacked, lost),
+    leaseLost: context.leaseLost + held(context.plan).filter((d) => lost.has(d.messageId)).length,
+    lease: renewed(elapsedMs),
+  });
+  enqueue.raise({ type: 'RENEWED' });
+  enqueue.raise({ type: 'LEASES_LOST', messageIds });
+});
+
+/** No extension succeeded in time: everything held is lost to this batch. */
+const leaseLapsed = batchSetup.enqueueActions(({ context, enqueue }) => {
+  const messageIds = held(context.plan).map((d) => d.messageId);
+  const reason = 'lease lapsed: no extension succeeded in time; nothing more is written or deleted';
+  enqueue({ type: 'report', params: { kind: 'lease-lost', type: context.type, messageIds, reason } });
+  enqueue.assign({ leaseLost: context.leaseLost + messageIds.length, plan: abandoned(context.plan), unacked: [] });
+});
+
+export const batchMachine = batchSetup.createMachine({
   id: 'batch',
   context: ({ input }) => ({
     ...input,
     count: input.deliveries.length,
-    groups: input.deliveries.length > 0 ? [[...input.deliveries]] : [],
-    attemptsAllowed: input.settings.writeMaxAttempts,
-    split: false,
-    halves: 'none',
-    restReason: 'rows kept failing alone',
-    attempt: 1,
+    plan: initialPlan(input.deliveries, input.settings),
     retryDelayMs: 0,
     unacked: [],
     ackAttempt: 0,
-    toRelease: [],
-    toDeadLetter: [],
-    renewed: false,
-    renewalLagMs: 0,
+    lease: LEASE_AT_RECEIPT,
     written: 0,
-    released: 0,
     deadLettered: 0,
     leaseLost: 0,
     releaseReason: '',
@@ -199,10 +260,7 @@ export const batchMachine = setup({
     active: {
       type: 'parallel',
       on: {
-        ABORT: {
-          target: 'releasing',
-          actions: assign({ releaseReason: 'shutdown grace period over' }),
-        },
+        ABORT: { target: 'releasing', actions: assign({ releaseReason: 'shutdown grace period over' }) },
       },
       states: {
         work: {
@@ -211,7 +269,7 @@ export const batchMachine = setup({
             next: {
               always: [
                 { guard: 'nothingToWrite', target: 'settling' },
-                { guard: 'currentEmpty', target: 'next', reenter: true, actions: assign({ groups: ({ context }) => context.groups.slice(1) }) },
+                { guard: 'currentEmpty', target: 'next', reenter: true, actions: assign({ plan: ({ context }) => skipEmpty(context.plan) }) },
                 { guard: 'leaseFresh', target: 'writing' },
                 { target: 'awaitingLease' },
               ],
@@ -228,148 +286,24 @@ export const batchMachine = setup({
                   target: 'next',
                   actions: {
                     type: 'report',
-                    params: ({ context, event }) => ({
-                      kind: 'write-failed',
-                      type: context.type,
-                      count: context.groups[0]?.length ?? 0,
-                      attempt: context.attempt,
-                      willRetry: true,
-                      delayMs: 0,
-                      error: new Error(`write abandoned: ${event.messageIds.length} of its row(s) lost their lease`),
-                    }),
+                    params: ({ context, event }) =>
+                      writeFailed(context, new Error(`write abandoned: ${event.messageIds.length} of its row(s) lost their lease`), true),
                   },
                 },
               },
               invoke: {
                 src: 'writeBatch',
-                input: ({ context }) => ({ type: context.type, deliveries: context.groups[0] }),
-                onDone: {
-                  target: 'acknowledging',
-                  actions: [
-                    assign(({ context }) => ({
-                      unacked: context.groups[0],
-                      ackAttempt: 0,
-                      written: context.written + context.groups[0].length,
-                      halves: context.halves === 'none' ? 'none' : 'settled',
-                    })),
-                    {
-                      type: 'report',
-                      params: ({ context }) => ({
-                        kind: 'written',
-                        type: context.type,
-                        count: context.groups[0].length,
-                        attempts: context.attempt,
-                        createdAt: context.groups[0].map((d) => d.visit.createdAt),
-                      }),
-                    },
-                  ],
-                },
+                input: ({ context }) => ({ type: context.type, deliveries: current(context.plan) }),
+                onDone: { target: 'acknowledging', actions: groupWritten },
                 onError: [
                   { guard: 'notStarted', target: 'next' },
-                  {
-                    guard: 'canRetry',
-                    target: 'retrying',
-                    actions: [
-                      assign({
-                        retryDelayMs: ({ context }) =>
-                          backoffDelay(context.attempt, { baseMs: context.settings.retryBaseMs, maxMs: context.settings.retryMaxMs }),
-                      }),
-                      { type: 'report', params: writeFailed(true) },
-                    ],
-                  },
-                  {
-                    // The first half failed: try the second before splitting, to tell one bad row from a storage refusing all.
-                    guard: ({ context }) => context.halves === 'first-pending',
-                    target: 'next',
-                    actions: [
-                      { type: 'report', params: writeFailed(false) },
-                      assign(({ context }) => {
-                        const [first, second, ...rest] = context.groups;
-                        return { groups: [second, first, ...rest], halves: 'first-failed' as const, attempt: 1 };
-                      }),
-                    ],
-                  },
-                  {
-                    // Both halves failed and no row is at its last receive: released whole, for a later receive.
-                    guard: ({ context }) =>
-                      context.halves === 'first-failed' && !held(context).some((d) => d.receiveCount >= context.settings.deadLetterAfterReceives),
-                    target: 'next',
-                    actions: [
-                      { type: 'report', params: writeFailed(false) },
-                      assign(({ context }) => ({
-                        toRelease: [...context.toRelease, ...context.groups.flat()],
-                        groups: [],
-                        halves: 'settled' as const,
-                        restReason: 'both halves of the batch failed: storage refuses them all, not one row',
-                      })),
-                    ],
-                  },
-                  {
-                    // Find the rows that fail: halves, each tried once, down to single rows.
-                    guard: 'canSplit',
-                    target: 'next',
-                    actions: [
-                      { type: 'report', params: writeFailed(false) },
-                      {
-                        type: 'report',
-                        params: ({ context }) => {
-                          const n = context.groups[0].length;
-                          return { kind: 'split', type: context.type, from: n, into: [Math.ceil(n / 2), Math.floor(n / 2)] };
-                        },
-                      },
-                      assign(({ context }) => {
-                        const [current, ...rest] = context.groups;
-                        const half = Math.ceil(current.length / 2);
-                        return {
-                          groups: [current.slice(0, half), current.slice(half), ...rest],
-                          attempt: 1,
-                          attemptsAllowed: 1,
-                          split: true,
-                          halves: context.halves === 'none' ? ('first-pending' as const) : ('settled' as const),
-                        };
-                      }),
-                    ],
-                  },
-                  {
-                    // A single row that failed. At its last allowed receive it gets the full retry budget first.
-                    guard: ({ context }) =>
-                      context.attemptsAllowed < context.settings.writeMaxAttempts &&
-                      context.groups[0][0].receiveCount >= context.settings.deadLetterAfterReceives,
-                    target: 'next',
-                    actions: assign({ attemptsAllowed: ({ context }) => context.settings.writeMaxAttempts }),
-                  },
-                  {
-                    target: 'next',
-                    actions: [
-                      { type: 'report', params: writeFailed(false) },
-                      assign(({ context, event }) => {
-                        const [[row], ...rest] = context.groups;
-                        const dead = row.receiveCount >= context.settings.deadLetterAfterReceives;
-                        return {
-                          groups: rest,
-                          attempt: 1,
-                          attemptsAllowed: context.split ? 1 : context.settings.writeMaxAttempts,
-                          toDeadLetter: dead
-                            ? [
-                                ...context.toDeadLetter,
-                                { delivery: row, reason: { code: 'write_failed' as const, message: writeFailedReason(event.error, row) } },
-                              ]
-                            : context.toDeadLetter,
-                          toRelease: dead ? context.toRelease : [...context.toRelease, row],
-                        };
-                      }),
-                    ],
-                  },
+                  { guard: 'canRetry', target: 'retrying', actions: scheduleRetry },
+                  { target: 'next', actions: planAfterExhausted },
                 ],
               },
             },
             retrying: {
-              after: {
-                retryDelay: {
-                  target: 'next',
-                  actions: assign({ attempt: ({ context }) => context.attempt + 1 }),
-                },
-              },
+              after: { retryDelay: { target: 'next', actions: assign({ plan: ({ context }) => retried(context.plan) }) } },
             },
             acknowledging: {
               invoke: {
@@ -379,63 +313,21 @@ export const batchMachine = setup({
                   {
                     guard: ({ context, event }) => event.output.failed.length > 0 && context.ackAttempt < context.settings.ackRetries,
                     target: 'ackPause',
-                    actions: [
-                      {
-                        type: 'report',
-                        params: ({ context, event }) => ({ kind: 'entries-failed', call: 'delete', source: context.type, failures: event.output.failed }),
-                      },
-                      assign(({ context, event }) => {
-                        const failed = new Set(event.output.failed.map((f) => f.messageId));
-                        return { unacked: context.unacked.filter((d) => failed.has(d.messageId)), ackAttempt: context.ackAttempt + 1 };
-                      }),
-                    ],
+                    actions: deletesFailed,
                   },
-                  {
-                    // Written but some not deleted: SQS redelivers them and the upsert by visit_id keeps one row.
-                    target: 'next',
-                    actions: [
-                      {
-                        type: 'report',
-                        params: ({ context, event }) => ({
-                          kind: 'acknowledged',
-                          type: context.type,
-                          count: context.groups[0].length,
-                          failed: event.output.failed.length,
-                        }),
-                      },
-                      assign(({ context }) => ({
-                        groups: context.groups.slice(1),
-                        unacked: [],
-                        attempt: 1,
-                        attemptsAllowed: context.split ? 1 : context.settings.writeMaxAttempts,
-                      })),
-                    ],
-                  },
+                  // Written but some not deleted: SQS redelivers them and the upsert by visit_id keeps one row.
+                  { target: 'next', actions: [groupAcknowledged, toNextGroup] },
                 ],
                 onError: [
-                  {
-                    guard: 'canRetryAck',
-                    target: 'ackPause',
-                    actions: assign({ ackAttempt: ({ context }) => context.ackAttempt + 1 }),
-                  },
+                  { guard: 'canRetryAck', target: 'ackPause', actions: assign({ ackAttempt: ({ context }) => context.ackAttempt + 1 }) },
                   {
                     target: 'next',
                     actions: [
                       {
                         type: 'report',
-                        params: ({ context, event }) => ({
-                          kind: 'acknowledge-failed',
-                          type: context.type,
-                          count: context.unacked.length,
-                          error: event.error,
-                        }),
+                        params: ({ context, event }) => ({ kind: 'acknowledge-failed', type: context.type, count: context.unacked.length, error: event.error }),
                       },
-                      assign(({ context }) => ({
-                        groups: context.groups.slice(1),
-                        unacked: [],
-                        attempt: 1,
-                        attemptsAllowed: context.split ? 1 : context.settings.writeMaxAttempts,
-                      })),
+                      toNextGroup,
                     ],
                   },
                 ],
@@ -451,7 +343,7 @@ export const batchMachine = setup({
               invoke: {
                 src: 'deadLetter',
                 input: ({ context }) => ({
-                  letters: context.toDeadLetter.map(({ delivery, reason }) => ({
+                  letters: context.plan.toDeadLetter.map(({ delivery, reason }) => ({
                     messageId: delivery.messageId,
                     receiptHandle: delivery.receiptHandle,
                     body: delivery.body,
@@ -459,68 +351,17 @@ export const batchMachine = setup({
                     reason,
                   })),
                 }),
-                onDone: {
-                  target: 'settling',
-                  actions: [
-                    enqueueActions(({ context, event, enqueue }) => {
-                      const reasonOf = (messageId: string) => context.toDeadLetter.find((d) => d.delivery.messageId === messageId)!.reason;
-                      for (const report of deadLetterReports(context.type, event.output, reasonOf)) enqueue({ type: 'report', params: report });
-                    }),
-                    // Whatever the DLQ did not take waits on the PIPELINE (hidden by the queue adapter), not released.
-                    assign(({ context, event }) => ({ deadLettered: context.deadLettered + event.output.sent.length, toDeadLetter: [] })),
-                  ],
-                },
-                onError: {
-                  target: 'settling',
-                  actions: [
-                    {
-                      type: 'report',
-                      params: ({ context, event }) => ({
-                        kind: 'dead-letter-failed',
-                        source: context.type,
-                        count: context.toDeadLetter.length,
-                        error: event.error,
-                      }),
-                    },
-                    assign(({ context }) => ({ toRelease: [...context.toRelease, ...context.toDeadLetter.map((d) => d.delivery)], toDeadLetter: [] })),
-                  ],
-                },
+                onDone: { target: 'settling', actions: deadLettersSent },
+                onError: { target: 'settling', actions: deadLettersRefused },
               },
             },
             // Released at once (visibility 0): the receive counts, and a later receive dead-letters the row.
             releasingRest: {
               invoke: {
                 src: 'release',
-                input: ({ context }) => ({ leases: context.toRelease }),
-                onDone: {
-                  target: '#batch.done',
-                  actions: [
-                    {
-                      type: 'report',
-                      params: ({ context }) => ({ kind: 'released', source: context.type, count: context.toRelease.length, reason: context.restReason }),
-                    },
-                    {
-                      type: 'report',
-                      params: ({ context, event }) => ({ kind: 'entries-failed', call: 'release', source: context.type, failures: event.output.failed }),
-                    },
-                    assign(({ context }) => ({ released: context.released + context.toRelease.length, toRelease: [] })),
-                  ],
-                },
-                onError: {
-                  target: '#batch.done',
-                  actions: [
-                    {
-                      type: 'report',
-                      params: ({ context }) => ({
-                        kind: 'released',
-                        source: context.type,
-                        count: context.toRelease.length,
-                        reason: `${context.restReason}; release call failed, lease expires on its own`,
-                      }),
-                    },
-                    assign(({ context }) => ({ released: context.released + context.toRelease.length, toRelease: [] })),
-                  ],
-                },
+                input: ({ context }) => ({ leases: context.plan.toRelease }),
+                onDone: { target: '#batch.done', actions: released('set aside') },
+                onError: { target: '#batch.done', actions: releaseFailed('set aside') },
               },
             },
           },
@@ -535,40 +376,14 @@ export const batchMachine = setup({
             extending: {
               invoke: {
                 src: 'extendVisibility',
-                input: ({ context }) => ({ leases: held(context), seconds: context.settings.visibilityTimeoutSeconds }),
-                onDone: {
-                  target: 'waiting',
-                  actions: [
-                    { type: 'report', params: ({ context }) => ({ kind: 'extended', type: context.type, count: held(context).length }) },
-                    {
-                      type: 'report',
-                      params: ({ context, event }) => ({ kind: 'entries-failed', call: 'extend', source: context.type, failures: event.output.failed }),
-                    },
-                    {
-                      type: 'report',
-                      params: ({ context, event }) => ({
-                        kind: 'lease-lost',
-                        type: context.type,
-                        messageIds: event.output.failed.map((f) => f.messageId),
-                        reason: 'lease could not be extended: taken out of the batch, another consumer may have it',
-                      }),
-                    },
-                    // Another consumer may hold these now: they are never written or deleted through this lease.
-                    assign(({ context, event }) => ({
-                      ...dropLost(context, new Set(event.output.failed.map((f) => f.messageId))),
-                      renewed: true,
-                      renewalLagMs: event.output.elapsedMs ?? 0,
-                    })),
-                    raise({ type: 'RENEWED' }),
-                    raise(({ event }) => ({ type: 'LEASES_LOST' as const, messageIds: event.output.failed.map((f) => f.messageId) })),
-                  ],
-                },
-                // Tried again soon: the lease region counts down to the lapse meanwhile.
+                input: ({ context }) => ({ leases: held(context.plan), seconds: context.settings.visibilityTimeoutSeconds }),
+                onDone: { target: 'waiting', actions: leaseExtended },
+                // Tried again soon: the expiry region counts down to the lapse meanwhile.
                 onError: {
                   target: 'pausing',
                   actions: {
                     type: 'report',
-                    params: ({ context, event }) => ({ kind: 'extend-failed', type: context.type, count: held(context).length, error: event.error }),
+                    params: ({ context, event }) => ({ kind: 'extend-failed', type: context.type, count: held(context.plan).length, error: event.error }),
                   },
                 },
               },
@@ -595,18 +410,7 @@ export const batchMachine = setup({
               on: { RENEWED: 'fresh' },
             },
             lapsed: {
-              entry: [
-                {
-                  type: 'report',
-                  params: ({ context }) => ({
-                    kind: 'lease-lost',
-                    type: context.type,
-                    messageIds: held(context).map((d) => d.messageId),
-                    reason: 'lease lapsed: no extension succeeded in time; nothing more is written or deleted',
-                  }),
-                },
-                assign(({ context }) => ({ leaseLost: context.leaseLost + held(context).length, groups: [], unacked: [], toRelease: [], toDeadLetter: [] })),
-              ],
+              entry: leaseLapsed,
               always: { target: '#batch.done' },
             },
           },
@@ -616,34 +420,10 @@ export const batchMachine = setup({
     releasing: {
       invoke: {
         src: 'release',
-        input: ({ context }) => ({ leases: held(context) }),
+        input: ({ context }) => ({ leases: held(context.plan) }),
         // Either way the message comes back: at once when released, or when its lease expires.
-        onDone: {
-          target: 'done',
-          actions: [
-            {
-              type: 'report',
-              params: ({ context }) => ({ kind: 'released', source: context.type, count: held(context).length, reason: context.releaseReason }),
-            },
-            {
-              type: 'report',
-              params: ({ context, event }) => ({ kind: 'entries-failed', call: 'release', source: context.type, failures: event.output.failed }),
-            },
-            assign(({ context }) => ({ released: context.released + held(context).length })),
-          ],
-        },
-        onError: {
-          target: 'done',
-          actions: {
-            type: 'report',
-            params: ({ context }) => ({
-              kind: 'released',
-              source: context.type,
-              count: held(context).length,
-              reason: `${context.releaseReason}; release call failed, lease expires on its own`,
-            }),
-          },
-        },
+        onDone: { target: 'done', actions: released('held') },
+        onError: { target: 'done', actions: releaseFailed('held') },
       },
     },
     done: { type: 'final' },

@@ -77,6 +77,9 @@ export interface LocalEntryConfig {
 
 export const DEFAULT_AGENT_PORT = 8080;
 
+/** What `npm start` reads for its local entry, besides the processor's own knobs. */
+export const LOCAL_ENTRY_KNOBS = ['AGENT_PORT', 'AGENT_ALLOWED_ORIGINS'] as const;
+
 export function loadLocalEntryConfig(env: Env): LocalEntryConfig {
   return asAgentError(() => {
     const off = env.AGENT_PORT?.trim().toLowerCase() === 'off';

@@ -1,13 +1,15 @@
 /**
- * Processor configuration from environment variables, validated once at start with the
- * readers of src/platform/config.ts (the agent uses the same ones). A bad value stops the
- * process with one line naming the variable and what is allowed.
+ * Processor configuration: the few knobs an operator sets (KNOBS), read from the environment
+ * once at start with the readers of src/platform/config.ts (the agent uses the same ones), and
+ * the tuning constants of ./tuning.ts. A bad knob, or a knob that does not fit a constant, stops
+ * the process with one line naming the variable and what is allowed.
  */
+import { heartbeatSecondsFor, LEASE_MARGIN_MS, leaseRoomMs } from '../../machines/batch-lease.ts';
 import { VISIT_TYPES } from '../contract/visit-types.ts';
-import { MAX_RECEIVE_COUNT } from '../queues.ts';
 import { ConfigError, httpUrl, integer, localCredentialsFor, logLevel, oneOf, sqsConnection, type Env, type LogLevel } from '../platform/config.ts';
+import { TUNING, TUNING_RANGES, type Tuning } from './tuning.ts';
 
-export { ConfigError };
+export { ConfigError, LEASE_MARGIN_MS };
 export type StorageBackend = 'mysql' | 'cassandra';
 
 export interface ProcessorConfig {
@@ -78,8 +80,38 @@ export interface ProcessorConfig {
   readonly releaseGraceMs: number;
 }
 
-/** Allowance for SQS round trips when the processor reckons how long a lease has left. */
-export const LEASE_MARGIN_MS = 1_000;
+/**
+ * Every variable the processor reads of its own, and nothing else: docs/operations.md lists
+ * them in one table, and a variable that looks like a misspelling of one is named at start.
+ * LOG_JSON is read by the logger (src/platform/logger.ts); the AWS_* variables are the SDK's own.
+ */
+export const KNOBS = [
+  'TRAFFIC_QUEUE_URL',
+  'TRAFFIC_DLQ_URL',
+  'STORAGE_BACKEND',
+  'POLLERS',
+  'RECEIVE_WAIT_SECONDS',
+  'MAX_IN_FLIGHT',
+  'BATCH_SIZE',
+  'BATCH_LINGER_MS',
+  'WRITE_CONCURRENCY',
+  'SQS_CONCURRENCY',
+  'VISIBILITY_TIMEOUT_SECONDS',
+  'WRITE_TIMEOUT_MS',
+  'WRITE_MAX_ATTEMPTS',
+  'SHUTDOWN_GRACE_MS',
+  'METRICS_PORT',
+  'EMBEDDED_SQS_PORT',
+  'STATS_INTERVAL_MS',
+  'LOG_LEVEL',
+  'LOG_JSON',
+] as const;
+
+/** Standard AWS variables the processor reads through src/platform/config.ts (endpoint, region, credential policy). */
+export const AWS_VARIABLES = ['AWS_ENDPOINT_URL_SQS', 'AWS_ENDPOINT_URL', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ACCESS_KEY_ID'] as const;
+
+/** A tuning value by its name in ./tuning.ts, as error lines name it. */
+const tuned = (name: keyof Tuning) => `tuning.${name}`;
 
 /**
  * Leases: the visibility timeout is set on every receive and extension, so it bounds how long a
@@ -87,19 +119,12 @@ export const LEASE_MARGIN_MS = 1_000;
  * heartbeat and a margin to spare. An unset write deadline adapts to the lease; a set one that
  * does not fit stops the process.
  */
-function leaseRoom(visibilityTimeoutSeconds: number, heartbeatSeconds: number): { roomMs: number; why: string } {
-  const roomMs = (visibilityTimeoutSeconds - heartbeatSeconds) * 1000 - LEASE_MARGIN_MS;
-  return {
-    roomMs,
-    why: `(VISIBILITY_TIMEOUT_SECONDS ${visibilityTimeoutSeconds} - HEARTBEAT_SECONDS ${heartbeatSeconds}) x 1000 - ${LEASE_MARGIN_MS} = ${roomMs}`,
-  };
-}
-
-function leaseFit(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number) {
-  const { roomMs, why } = leaseRoom(visibilityTimeoutSeconds, heartbeatSeconds);
+function leaseFit(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number, deadLetterLingerMs: number) {
+  const roomMs = leaseRoomMs(visibilityTimeoutSeconds, heartbeatSeconds);
+  const why = `(VISIBILITY_TIMEOUT_SECONDS ${visibilityTimeoutSeconds} - heartbeat ${heartbeatSeconds}) x 1000 - lease margin ${LEASE_MARGIN_MS} = ${roomMs}`;
   if (roomMs < 100) {
     throw new ConfigError(
-      `HEARTBEAT_SECONDS=${heartbeatSeconds} is invalid: with VISIBILITY_TIMEOUT_SECONDS=${visibilityTimeoutSeconds} it leaves ${roomMs} ms of lease for a write; it must leave at least 100 ms`,
+      `VISIBILITY_TIMEOUT_SECONDS=${visibilityTimeoutSeconds} is invalid: with a heartbeat of ${heartbeatSeconds} s it leaves ${roomMs} ms of lease for a write; it must leave at least 100 ms`,
     );
   }
   const writeTimeoutMs = integer(env, 'WRITE_TIMEOUT_MS', Math.min(10_000, roomMs), 100, 600_000);
@@ -110,7 +135,34 @@ function leaseFit(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: 
   if (batchLingerMs > roomMs) {
     throw new ConfigError(`BATCH_LINGER_MS=${batchLingerMs} is invalid: it must be at most ${why} so buffered visits have their lease extended before it ends`);
   }
+  // Rejected messages wait together for one DLQ call without lease extension: the same room bounds the wait.
+  if (deadLetterLingerMs > roomMs) {
+    throw new ConfigError(
+      `VISIBILITY_TIMEOUT_SECONDS=${visibilityTimeoutSeconds} is invalid: ${tuned('deadLetterLingerMs')} (${deadLetterLingerMs}) must be at most ${why} so rejected messages reach the DLQ before their lease ends`,
+    );
+  }
   return { writeTimeoutMs, batchLingerMs };
+}
+
+/** Each tuning value within its range, and the pairs whose cap must be at least their base. */
+function checkTuning(tuning: Tuning): void {
+  for (const [name, [min, max]] of Object.entries(TUNING_RANGES) as Array<[keyof typeof TUNING_RANGES, readonly [number, number]]>) {
+    const value = tuning[name];
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      throw new ConfigError(`${tuned(name)}=${value} is invalid: expected an integer from ${min} to ${max}`);
+    }
+  }
+  const pairs: Array<[keyof Tuning, keyof Tuning]> = [
+    ['retryBaseMs', 'retryMaxMs'],
+    ['pollBackoffBaseMs', 'pollBackoffMaxMs'],
+    ['restartBackoffBaseMs', 'restartBackoffMaxMs'],
+    ['startupBackoffBaseMs', 'startupBackoffMaxMs'],
+  ];
+  for (const [base, max] of pairs) {
+    if ((tuning[max] as number) < (tuning[base] as number)) {
+      throw new ConfigError(`${tuned(max)}=${tuning[max]} is invalid: it must be at least ${tuned(base)} (${tuning[base]}), the first delay it caps`);
+    }
+  }
 }
 
 /**
@@ -118,37 +170,49 @@ function leaseFit(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: 
  * 80 messages arriving per round trip, 2,000 in flight keeps memory bounded (a visit is
  * under 1 KB), batches of 100 amortise storage calls, 4 concurrent writes per type hide
  * storage latency. See SUMMARY.md for the reasoning.
+ * `overrides` replace tuning constants (tests); their relations with the knobs are checked the same way.
  */
-export function loadConfig(env: Env = process.env): ProcessorConfig {
+export function loadConfig(env: Env = process.env, overrides: Partial<Tuning> = {}): ProcessorConfig {
+  const tuning: Tuning = { ...TUNING, ...overrides };
+  checkTuning(tuning);
   const visibilityTimeoutSeconds = integer(env, 'VISIBILITY_TIMEOUT_SECONDS', 30, 5, 43_200);
-  const heartbeatSeconds = integer(env, 'HEARTBEAT_SECONDS', Math.max(1, Math.floor(visibilityTimeoutSeconds / 3)), 1, 43_199);
-  if (heartbeatSeconds >= visibilityTimeoutSeconds) {
+  const heartbeatSeconds = tuning.heartbeatSeconds ?? heartbeatSecondsFor(visibilityTimeoutSeconds);
+  if (heartbeatSeconds < 1 || heartbeatSeconds >= visibilityTimeoutSeconds) {
     throw new ConfigError(
-      `HEARTBEAT_SECONDS=${heartbeatSeconds} is invalid: it must be below VISIBILITY_TIMEOUT_SECONDS (${visibilityTimeoutSeconds}) so leases are extended before they expire`,
+      `VISIBILITY_TIMEOUT_SECONDS=${visibilityTimeoutSeconds} is invalid: it must exceed the heartbeat (${heartbeatSeconds} s) so leases are extended before they expire`,
     );
   }
-  const { writeTimeoutMs, batchLingerMs } = leaseFit(env, visibilityTimeoutSeconds, heartbeatSeconds);
+  const { writeTimeoutMs, batchLingerMs } = leaseFit(env, visibilityTimeoutSeconds, heartbeatSeconds, tuning.deadLetterLingerMs);
   const batchSize = integer(env, 'BATCH_SIZE', 100, 1, 1_000);
   const maxInFlight = integer(env, 'MAX_IN_FLIGHT', 2_000, 10, 100_000);
   if (maxInFlight < batchSize) {
     throw new ConfigError(`MAX_IN_FLIGHT=${maxInFlight} is invalid: it must be at least BATCH_SIZE (${batchSize})`);
   }
   const sqsConcurrency = integer(env, 'SQS_CONCURRENCY', 32, 1, 1_024);
-  const liveness = livenessConfig(env, { maxInFlight, batchSize, heartbeatSeconds, sqsConcurrency });
+  checkLeaseUpkeep({ maxInFlight, batchSize, heartbeatSeconds, sqsConcurrency });
+  checkTypeShare(tuning, { maxInFlight, batchSize });
   // At least 1: with 0 an idle processor polls in a busy loop.
   const receiveWaitSeconds = integer(env, 'RECEIVE_WAIT_SECONDS', 20, 1, 20);
-  const healthMaxSilenceSeconds = integer(env, 'HEALTH_MAX_SILENCE_SECONDS', 120, 2, 86_400);
-  if (healthMaxSilenceSeconds * 1000 <= receiveWaitSeconds * 1000 + liveness.receiveDeadlineMarginMs) {
+  if (tuning.healthMaxSilenceSeconds * 1000 <= receiveWaitSeconds * 1000 + tuning.receiveDeadlineMarginMs) {
     throw new ConfigError(
-      `HEALTH_MAX_SILENCE_SECONDS=${healthMaxSilenceSeconds} is invalid: it must exceed RECEIVE_WAIT_SECONDS (${receiveWaitSeconds}) plus RECEIVE_DEADLINE_MARGIN_MS (${liveness.receiveDeadlineMarginMs}), the longest a healthy receive takes`,
+      `RECEIVE_WAIT_SECONDS=${receiveWaitSeconds} is invalid: with ${tuned('receiveDeadlineMarginMs')} (${tuning.receiveDeadlineMarginMs}) the longest healthy receive must stay below ${tuned('healthMaxSilenceSeconds')} (${tuning.healthMaxSilenceSeconds})`,
     );
   }
-  const { retryBaseMs, retryMaxMs, metricsPort, embeddedPort, statsIntervalMs } = checkStartupKnobs(env);
+  // The constant connect deadline is lowered to a shorter call deadline; one given explicitly must fit it.
+  const sqsConnectTimeoutMs = overrides.sqsConnectTimeoutMs ?? Math.min(tuning.sqsConnectTimeoutMs, tuning.sqsCallTimeoutMs);
+  if (sqsConnectTimeoutMs > tuning.sqsCallTimeoutMs) {
+    throw new ConfigError(
+      `${tuned('sqsConnectTimeoutMs')}=${sqsConnectTimeoutMs} is invalid: it must not exceed ${tuned('sqsCallTimeoutMs')} (${tuning.sqsCallTimeoutMs})`,
+    );
+  }
+  const { metricsPort, embeddedPort, statsIntervalMs } = checkStartupKnobs(env);
   const { endpoint, region } = sqsConnection(env);
   const queueUrl = httpUrl(env, 'TRAFFIC_QUEUE_URL');
+  const { heartbeatSeconds: _derived, ...constants } = tuning;
   return {
-    ...liveness,
-    ...timingConfig(env),
+    ...constants,
+    sqsConnectTimeoutMs,
+    typeSharePercent: VISIT_TYPES.length > 1 ? tuning.typeSharePercent : 100,
     endpoint,
     region,
     // Without a queue URL the embedded endpoint is used: a local one too.
@@ -168,31 +232,11 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     heartbeatSeconds,
     writeTimeoutMs,
     writeMaxAttempts: integer(env, 'WRITE_MAX_ATTEMPTS', 6, 1, 100),
-    retryBaseMs,
-    retryMaxMs,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     logLevel: logLevel(env),
     metricsPort,
     statsIntervalMs,
-    healthMaxSilenceSeconds,
-    deadLetterAfterReceives: integer(env, 'DEAD_LETTER_AFTER_RECEIVES', 5, 1, 1_000),
-    deadLetterRetrySeconds: integer(env, 'DEAD_LETTER_RETRY_SECONDS', 30, 1, 900),
-    deadLetterLingerMs: deadLetterLinger(env, visibilityTimeoutSeconds, heartbeatSeconds),
   };
-}
-
-/**
- * Rejected messages of all pollers wait together up to DEAD_LETTER_LINGER_MS so one DLQ call
- * carries up to 10 of them. They are not lease-extended while they wait, so, like buffered
- * visits, the wait must leave the lease a heartbeat and a margin for the DLQ calls.
- */
-function deadLetterLinger(env: Env, visibilityTimeoutSeconds: number, heartbeatSeconds: number): number {
-  const { roomMs, why } = leaseRoom(visibilityTimeoutSeconds, heartbeatSeconds);
-  const lingerMs = integer(env, 'DEAD_LETTER_LINGER_MS', Math.max(0, Math.min(200, roomMs)), 0, 60_000);
-  if (lingerMs > roomMs) {
-    throw new ConfigError(`DEAD_LETTER_LINGER_MS=${lingerMs} is invalid: it must be at most ${why} so rejected messages reach the DLQ before their lease ends`);
-  }
-  return lingerMs;
 }
 
 /** Batch actors alive at once (MAX_IN_FLIGHT / BATCH_SIZE): each has timers and a lease to keep; beyond this, memory grows past what a worker should hold. */
@@ -201,16 +245,10 @@ export const MAX_BATCHES_IN_FLIGHT = 2_000;
 export const EXTENSIONS_PER_SLOT_PER_SECOND = 20;
 
 /**
- * Deadlines of outside calls, start-up retries, stall warnings, and the relations that keep
- * memory and lease upkeep bounded: every batch in flight extends its lease once per
+ * Memory and lease upkeep stay bounded: every batch in flight extends its lease once per
  * heartbeat with ceil(size / 10) calls, and all of them share SQS_CONCURRENCY.
  */
-function livenessConfig(env: Env, limits: { maxInFlight: number; batchSize: number; heartbeatSeconds: number; sqsConcurrency: number }) {
-  const sqsCallTimeoutMs = integer(env, 'SQS_CALL_TIMEOUT_MS', 10_000, 100, 300_000);
-  const sqsConnectTimeoutMs = integer(env, 'SQS_CONNECT_TIMEOUT_MS', Math.min(3_000, sqsCallTimeoutMs), 100, 60_000);
-  if (sqsConnectTimeoutMs > sqsCallTimeoutMs) {
-    throw new ConfigError(`SQS_CONNECT_TIMEOUT_MS=${sqsConnectTimeoutMs} is invalid: it must not exceed SQS_CALL_TIMEOUT_MS (${sqsCallTimeoutMs})`);
-  }
+function checkLeaseUpkeep(limits: { maxInFlight: number; batchSize: number; heartbeatSeconds: number; sqsConcurrency: number }): void {
   const { maxInFlight, batchSize, heartbeatSeconds, sqsConcurrency } = limits;
   const batches = Math.ceil(maxInFlight / batchSize);
   if (batches > MAX_BATCHES_IN_FLIGHT) {
@@ -222,50 +260,36 @@ function livenessConfig(env: Env, limits: { maxInFlight: number; batchSize: numb
   const capacity = sqsConcurrency * EXTENSIONS_PER_SLOT_PER_SECOND;
   if (extensionsPerSecond > capacity) {
     throw new ConfigError(
-      `MAX_IN_FLIGHT=${maxInFlight} is invalid with BATCH_SIZE=${batchSize}, HEARTBEAT_SECONDS=${heartbeatSeconds} and SQS_CONCURRENCY=${sqsConcurrency}: keeping every lease would take ${Math.round(extensionsPerSecond)} visibility calls per second, more than the ${capacity} SQS_CONCURRENCY can carry (about ${EXTENSIONS_PER_SLOT_PER_SECOND} per slot per second); leases would lapse`,
+      `MAX_IN_FLIGHT=${maxInFlight} is invalid with BATCH_SIZE=${batchSize}, a heartbeat of ${heartbeatSeconds} s and SQS_CONCURRENCY=${sqsConcurrency}: keeping every lease would take ${Math.round(extensionsPerSecond)} visibility calls per second, more than the ${capacity} SQS_CONCURRENCY can carry (about ${EXTENSIONS_PER_SLOT_PER_SECOND} per slot per second); leases would lapse`,
     );
   }
-  return {
-    sqsCallTimeoutMs,
-    sqsConnectTimeoutMs,
-    receiveDeadlineMarginMs: integer(env, 'RECEIVE_DEADLINE_MARGIN_MS', 5_000, 500, 60_000),
-    startupMaxAttempts: integer(env, 'STARTUP_MAX_ATTEMPTS', 0, 0, 1_000_000),
-    stallWarnIntervalSeconds: integer(env, 'STALL_WARN_INTERVAL_SECONDS', 30, 1, 86_400),
-    ...isolationConfig(env, limits),
-  };
 }
 
 /**
- * Each visit type may hold at most TYPE_SHARE_PERCENT of MAX_IN_FLIGHT (100: no cap), so a type
- * whose storage fails or hangs leaves the rest to the others; visits beyond it are deferred.
+ * Each visit type may hold at most tuning.typeSharePercent of MAX_IN_FLIGHT (100: no cap), so a
+ * type whose storage fails or hangs leaves the rest to the others; visits beyond it are deferred.
+ * The shares of all types must cover the budget, and one share must hold a batch.
  */
-function isolationConfig(env: Env, limits: { maxInFlight: number; batchSize: number }) {
+function checkTypeShare(tuning: Tuning, limits: { maxInFlight: number; batchSize: number }): void {
   const types = VISIT_TYPES.length;
-  const typeSharePercent = integer(env, 'TYPE_SHARE_PERCENT', types > 1 ? 70 : 100, Math.ceil(100 / types), 100);
-  const share = Math.floor((limits.maxInFlight * typeSharePercent) / 100);
-  if (typeSharePercent < 100 && share < limits.batchSize) {
+  const percent = tuning.typeSharePercent;
+  if (types > 1 && percent < Math.ceil(100 / types)) {
+    throw new ConfigError(`${tuned('typeSharePercent')}=${percent} is invalid: expected an integer from ${Math.ceil(100 / types)} to 100`);
+  }
+  const share = Math.floor((limits.maxInFlight * percent) / 100);
+  if (types > 1 && percent < 100 && share < limits.batchSize) {
     throw new ConfigError(
-      `TYPE_SHARE_PERCENT=${typeSharePercent} is invalid with MAX_IN_FLIGHT=${limits.maxInFlight}: a type's share (${share}) must hold at least one batch (BATCH_SIZE=${limits.batchSize})`,
+      `MAX_IN_FLIGHT=${limits.maxInFlight} is invalid with BATCH_SIZE=${limits.batchSize}: a type's share (${tuned('typeSharePercent')} ${percent} %: ${share}) must hold at least one batch`,
     );
   }
-  const breakerOpenMs = integer(env, 'BREAKER_OPEN_MS', 1_000, 10, 60_000);
-  return {
-    typeSharePercent,
-    deferUpToReceive: integer(env, 'DEFER_UP_TO_RECEIVE', MAX_RECEIVE_COUNT - 1, 0, 100),
-    deferSeconds: integer(env, 'DEFER_SECONDS', 30, 1, 900),
-    deferBusySeconds: integer(env, 'DEFER_BUSY_SECONDS', 2, 1, 900),
-    breakerFailures: integer(env, 'BREAKER_FAILURES', 3, 1, 1_000),
-    breakerOpenMs,
-  };
 }
 
 /**
  * Knobs whose range is not one interval, and relations between knobs that would otherwise be
- * accepted silently and misbehave later (a retry cap below its base, a stats line every
- * millisecond, a DLQ that the embedded endpoint would ignore, two servers on one port).
+ * accepted silently and misbehave later (a stats line every millisecond, a DLQ that the
+ * embedded endpoint would ignore, two servers on one port).
  */
-function checkStartupKnobs(env: Env): { retryBaseMs: number; retryMaxMs: number; metricsPort: number; embeddedPort: number; statsIntervalMs: number } {
-  const [retryBaseMs, retryMaxMs] = backoffPair(env, 'RETRY', 200, 10_000);
+function checkStartupKnobs(env: Env): { metricsPort: number; embeddedPort: number; statsIntervalMs: number } {
   const statsIntervalMs = integer(env, 'STATS_INTERVAL_MS', 60_000, 0, 86_400_000);
   if (statsIntervalMs > 0 && statsIntervalMs < 1_000) {
     throw new ConfigError(`STATS_INTERVAL_MS=${statsIntervalMs} is invalid: expected 0 (off) or an integer from 1000 to 86400000`);
@@ -288,32 +312,5 @@ function checkStartupKnobs(env: Env): { retryBaseMs: number; retryMaxMs: number;
   if (!queueSet && metricsPort !== 0 && metricsPort === embeddedPort) {
     throw new ConfigError(`METRICS_PORT=${metricsPort} is invalid: the embedded SQS endpoint listens on that port (EMBEDDED_SQS_PORT); choose another`);
   }
-  return { retryBaseMs, retryMaxMs, metricsPort, embeddedPort, statsIntervalMs };
-}
-
-/** A base delay and its cap, both in milliseconds, the cap at least the base. */
-function backoffPair(env: Env, prefix: string, base: number, max: number): [number, number] {
-  const baseMs = integer(env, `${prefix}_BASE_MS`, base, 1, 600_000);
-  const maxMs = integer(env, `${prefix}_MAX_MS`, max, 1, 3_600_000);
-  if (maxMs < baseMs) throw new ConfigError(`${prefix}_MAX_MS=${maxMs} is invalid: it must be at least ${prefix}_BASE_MS (${baseMs}), the first delay it caps`);
-  return [baseMs, maxMs];
-}
-
-/** Retry and grace timings of the pollers, the supervisor, start-up and acknowledgements. */
-function timingConfig(env: Env) {
-  const [pollBackoffBaseMs, pollBackoffMaxMs] = backoffPair(env, 'POLL_BACKOFF', 500, 30_000);
-  const [restartBackoffBaseMs, restartBackoffMaxMs] = backoffPair(env, 'RESTART_BACKOFF', 1_000, 30_000);
-  const [startupBackoffBaseMs, startupBackoffMaxMs] = backoffPair(env, 'STARTUP_BACKOFF', 1_000, 30_000);
-  return {
-    pollBackoffBaseMs,
-    pollBackoffMaxMs,
-    pollStopGraceMs: integer(env, 'POLL_STOP_GRACE_MS', 500, 0, 60_000),
-    restartBackoffBaseMs,
-    restartBackoffMaxMs,
-    startupBackoffBaseMs,
-    startupBackoffMaxMs,
-    ackRetries: integer(env, 'ACK_RETRIES', 3, 0, 20),
-    ackRetryBaseMs: integer(env, 'ACK_RETRY_BASE_MS', 200, 1, 60_000),
-    releaseGraceMs: integer(env, 'RELEASE_GRACE_MS', 5_000, 0, 600_000),
-  };
+  return { metricsPort, embeddedPort, statsIntervalMs };
 }

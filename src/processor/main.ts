@@ -3,9 +3,9 @@
  * drains that queue (LocalStack or AWS); with nothing set it starts the embedded SQS endpoint.
  */
 import type { Server } from 'node:http';
-import { loadLocalEntryConfig, type LocalEntryConfig } from '../agent/config.ts';
+import { LOCAL_ENTRY_KNOBS, loadLocalEntryConfig, type LocalEntryConfig } from '../agent/config.ts';
 import type { LocalAgent } from '../agent/local-entry.ts';
-import { ConfigError, loadConfig, type ProcessorConfig } from './config.ts';
+import { ConfigError, KNOBS, loadConfig, type ProcessorConfig } from './config.ts';
 import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
 import type { EmbeddedEndpoint } from './embedded.ts';
 import type { Health } from './health.ts';
@@ -15,6 +15,8 @@ import { createMetrics } from './metrics.ts';
 import { startStatsLog } from './stats-log.ts';
 import { startProcessor, type ProcessorHandle } from './processor.ts';
 import { handleSignals } from './signals.ts';
+import { knobSuspects, knobWarning } from './knob-spelling.ts';
+import { REMOVED_KNOBS } from './tuning.ts';
 import { createStorage } from './storage/index.ts';
 
 function fail(message: string): never {
@@ -42,6 +44,8 @@ try {
 }
 
 const logger = createLogger({ name: 'traffic-processor', level: config.logLevel });
+const ignoredKnobs = knobWarning(knobSuspects(process.env, [...KNOBS, ...LOCAL_ENTRY_KNOBS], REMOVED_KNOBS));
+if (ignoredKnobs) logger.warn(ignoredKnobs);
 
 // Optional features that cannot start stop the process here, before anything is received.
 let inspection: Awaited<ReturnType<typeof startInspection>>;

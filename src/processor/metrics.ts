@@ -122,8 +122,15 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
         case 'write-abandoned':
           abandoned.inc({ type: report.type });
           break;
-        default:
+        // Logged, not counted.
+        case 'dead-letter-failed':
+        case 'unroutable':
+        case 'abandoned-write-settled':
+        case 'extend-failed':
           break;
+        default:
+          // A new Report kind fails type-checking here until it is handled above.
+          report satisfies never;
       }
     },
     attach(pool) {

@@ -24,7 +24,7 @@ export async function prepareWithRetries(
     /** 0: keep trying until stopped. */
     maxAttempts: number;
     onRetry: (attempt: number, delayMs: number, error: unknown) => void;
-    /** STARTUP_BACKOFF_BASE_MS and STARTUP_BACKOFF_MAX_MS. */
+    /** tuning.startupBackoffBaseMs and tuning.startupBackoffMaxMs. */
     backoff: BackoffOptions;
   },
 ): Promise<QueueFacts> {
@@ -34,7 +34,7 @@ export async function prepareWithRetries(
     } catch (error) {
       if (options.signal.aborted || isPermanent(error)) throw error;
       if (options.maxAttempts > 0 && attempt >= options.maxAttempts) {
-        throw new Error(`the SQS endpoint did not answer in ${attempt} attempt(s) (STARTUP_MAX_ATTEMPTS=${options.maxAttempts}): ${String(error)}`, {
+        throw new Error(`the SQS endpoint did not answer in ${attempt} attempt(s) (tuning.startupMaxAttempts=${options.maxAttempts}): ${String(error)}`, {
           cause: error,
         });
       }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { assign, createActor, fromPromise, toPromise, type Actor, type InspectionEvent } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
 import { CircuitBreaker } from '../../machines/circuit-breaker.ts';
+import { WriteNotStarted } from '../../machines/errors.ts';
 import type { ShareSettings } from '../../machines/isolation.ts';
 import { deadLettererMachine } from '../../machines/dead-letterer.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
@@ -28,8 +29,6 @@ import { prepareWithRetries } from './prepare.ts';
 import { createProcessorSqsClient, sqsClientOptions, withDeadlines } from './sqs-client.ts';
 import { SqsQueue } from './sqs-queue.ts';
 
-/** Longest a table's circuit stays open before the next probe. */
-const BREAKER_MAX_OPEN_MS = 30_000;
 /** Another type that held credits this recently still counts as active (between its batches). */
 const OTHERS_ACTIVE_MS = 10_000;
 /** Longest a visit beyond its type's share is deferred (it doubles per receive up to this). */
@@ -61,11 +60,6 @@ export interface ProcessorHandle {
   health(): Health;
   /** Settles when the supervisor has stopped. */
   readonly done: Promise<SupervisorOutput>;
-}
-
-/** A write whose deadline ran out while it waited for a write slot: storage was never called. */
-export class WriteNotStarted extends Error {
-  override name = 'WriteNotStarted';
 }
 
 /** A rejected message as a DLQ letter: its body and lease, the contract's reason. */
@@ -157,10 +151,7 @@ export function provideMachines(deps: MachineDeps) {
   const { queue, storage, credits, writeLimiters, config, report, logger } = deps;
   const reportAction = (_: unknown, r: Report) => report(r);
   const breakers = new Map(
-    VISIT_TYPES.map((t) => [
-      t.name,
-      new CircuitBreaker({ failureThreshold: config.breakerFailures, baseOpenMs: config.breakerOpenMs, maxOpenMs: BREAKER_MAX_OPEN_MS }, Date.now),
-    ]),
+    VISIT_TYPES.map((t) => [t.name, new CircuitBreaker({ failureThreshold: config.breakerFailures, openMs: config.breakerOpenMs }, Date.now)]),
   );
   // Credits are booked by actor id, so a crashed actor's balance can be returned by id.
   const returnCredits = ({ self }: { self: { id: string } }, count: number) => credits.giveBack(count, self.id);
@@ -202,7 +193,7 @@ export function provideMachines(deps: MachineDeps) {
           );
         } catch (error) {
           // The table's health, for its share: writes are not held back while its circuit is open.
-          if (!signal.aborted && !(error instanceof WriteNotStarted) && breaker.failure(false)) {
+          if (!signal.aborted && !(error instanceof WriteNotStarted) && breaker.failure()) {
             report({ kind: 'circuit', type: input.type, state: 'open', openMs: breaker.openMs });
           }
           throw error;
@@ -317,7 +308,7 @@ export function provideMachines(deps: MachineDeps) {
         if (share && share.deferUpToReceive < config.deferUpToReceive) {
           logger.warn(
             { deferUpToReceive: share.deferUpToReceive, maxReceiveCount },
-            `DEFER_UP_TO_RECEIVE=${config.deferUpToReceive} is not below the queue's maxReceiveCount (${maxReceiveCount}): visits are deferred up to receive ${share.deferUpToReceive} only, so deferring never dead-letters one`,
+            `tuning.deferUpToReceive=${config.deferUpToReceive} is not below the queue's maxReceiveCount (${maxReceiveCount}): visits are deferred up to receive ${share.deferUpToReceive} only, so deferring never dead-letters one`,
           );
         }
         return { writerSettings: { deadLetterAfterReceives, ...(share ? { share } : {}) } };

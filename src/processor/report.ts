@@ -177,6 +177,9 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         if (report.delayMs < 0) logger.error({ child: report.child, err: report.error }, 'actor crashed while draining; not restarted, its credits returned');
         else logger.error({ child: report.child, restarts: report.restarts, restartInMs: report.delayMs, err: report.error }, 'actor crashed, restarting');
         break;
+      default:
+        // A new Report kind fails type-checking here until it is handled above.
+        report satisfies never;
     }
     extra?.(report);
   };

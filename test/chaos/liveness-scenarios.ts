@@ -15,6 +15,7 @@ import {
   preloaded,
   startWorker,
   stopAll,
+  tuningEnv,
   type Endpoint,
   type Scale,
   type ScenarioResult,
@@ -24,7 +25,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const full = (scale: Scale) => scale.count >= 10_000;
 
 /** Tight deadlines for the fault suite; the behaviour is the same at the defaults. */
-const DEADLINES = { SQS_CALL_TIMEOUT_MS: '2000', SQS_CONNECT_TIMEOUT_MS: '1000', RECEIVE_DEADLINE_MARGIN_MS: '2000' };
+const DEADLINES = tuningEnv({ sqsCallTimeoutMs: 2_000, sqsConnectTimeoutMs: 1_000, receiveDeadlineMarginMs: 2_000 });
 
 export async function networkFreeze(scale: Scale): Promise<ScenarioResult> {
   const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
@@ -32,7 +33,7 @@ export async function networkFreeze(scale: Scale): Promise<ScenarioResult> {
   try {
     const burst = await preloaded(ep, scale.count, 1201);
     const freezeMs = full(scale) ? 15_000 : scale.outageMs;
-    const env = { ...DEADLINES, VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1', POLLERS: '2', BATCH_SIZE: '10' };
+    const env = { ...DEADLINES, VISIBILITY_TIMEOUT_SECONDS: '5', POLLERS: '2', BATCH_SIZE: '10' };
     const worker = startWorker(ep, env, `http://127.0.0.1:${proxy.port}`);
     await worker.ready;
     await waitFor(() => ledger(ep).size > 0, 30_000, 'first writes');
@@ -60,7 +61,7 @@ export async function endpointSilentAtStart(scale: Scale): Promise<ScenarioResul
     const burst = await preloaded(ep, Math.min(scale.count, 2_000), 1202);
     const silentMs = full(scale) ? 15_000 : scale.outageMs;
     proxy.freeze();
-    const worker = startWorker(ep, { ...DEADLINES, STARTUP_MAX_ATTEMPTS: '0' }, `http://127.0.0.1:${proxy.port}`);
+    const worker = startWorker(ep, DEADLINES, `http://127.0.0.1:${proxy.port}`);
     await worker.ready;
     await sleep(silentMs);
     const writtenWhileSilent = ledger(ep).size;
@@ -87,10 +88,8 @@ export async function storageHangsIgnoringSignal(scale: Scale): Promise<Scenario
       CHAOS_HANG_UNTIL: String(Date.now() + hangMs),
       WRITE_TIMEOUT_MS: '1000',
       VISIBILITY_TIMEOUT_SECONDS: '5',
-      HEARTBEAT_SECONDS: '1',
-      RETRY_BASE_MS: '200',
-      RETRY_MAX_MS: '1000',
       WRITE_MAX_ATTEMPTS: '100',
+      ...tuningEnv({ retryBaseMs: 200, retryMaxMs: 1_000 }),
     };
     const worker = startWorker(ep, env);
     await drained(ep, hangMs + 90_000);
@@ -108,7 +107,7 @@ export async function shutdownDuringPendingRestart(scale: Scale): Promise<Scenar
   const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
   try {
     const burst = await preloaded(ep, Math.min(scale.count, 2_000), 1204);
-    const first = startWorker(ep, { CHAOS_CRASH_POLLER: 'poller-1', POLLERS: '2', BATCH_SIZE: '10', VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1' });
+    const first = startWorker(ep, { CHAOS_CRASH_POLLER: 'poller-1', POLLERS: '2', BATCH_SIZE: '10', VISIBILITY_TIMEOUT_SECONDS: '5' });
     await first.ready;
     // The next line is the crash; its restart waits 0.5 to 1 s. SIGTERM lands in that window.
     const line = await first.lines.next();
@@ -155,7 +154,7 @@ export async function oneTypeDown(scale: Scale): Promise<ScenarioResult> {
     MAX_IN_FLIGHT: '400',
     VISIBILITY_TIMEOUT_SECONDS: '30',
     // The quick run is shorter than the default deferral (30 s) of a failing type.
-    ...(full(scale) ? {} : { DEFER_SECONDS: '3' }),
+    ...(full(scale) ? {} : tuningEnv({ deferSeconds: 3 })),
   };
   const measure = async (down: boolean): Promise<{ ep: Endpoint; rate: number; burst: BurstMessage[] }> => {
     const ep = await endpoint();

@@ -21,6 +21,7 @@ import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
 import { drainQueue, queueDepth, waitFor } from '../support/sqs.ts';
 import { LIVENESS_SCENARIOS } from './liveness-scenarios.ts';
 import { OutageProxy } from './proxy.ts';
+import type { Tuning } from '../../src/processor/tuning.ts';
 
 export interface ScenarioResult {
   readonly scenario: string;
@@ -96,6 +97,11 @@ export interface Worker {
   /** The worker's stdout lines after the first (ready). */
   readonly lines: AsyncIterator<string>;
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Values in place of the processor's tuning constants, for the worker's environment (it hands them to loadConfig). */
+export function tuningEnv(tuning: Partial<Tuning>): { CHAOS_TUNING: string } {
+  return { CHAOS_TUNING: JSON.stringify(tuning) };
 }
 
 export function startWorker(ep: Endpoint, env: Record<string, string>, via = ep.endpoint): Worker {
@@ -203,7 +209,7 @@ export async function storageFailsAtRandom(scale: Scale): Promise<ScenarioResult
   const ep = await endpoint();
   try {
     const burst = await preloaded(ep, scale.count, 101);
-    const worker = startWorker(ep, { CHAOS_FAIL_RATE: '0.3', RETRY_BASE_MS: '20', RETRY_MAX_MS: '500', WRITE_MAX_ATTEMPTS: '20' });
+    const worker = startWorker(ep, { CHAOS_FAIL_RATE: '0.3', WRITE_MAX_ATTEMPTS: '20', ...tuningEnv({ retryBaseMs: 20, retryMaxMs: 500 }) });
     await drained(ep, 120_000);
     await stopAll([worker]);
     const result = await account(ep, '1. storage fails 30 % of calls', burst, { rewritesAllowed: false, notes: '' });
@@ -221,10 +227,8 @@ export async function outageLongerThanVisibility(scale: Scale): Promise<Scenario
     const env = {
       CHAOS_OUTAGE_UNTIL: String(Date.now() + outageMs),
       VISIBILITY_TIMEOUT_SECONDS: '5',
-      HEARTBEAT_SECONDS: '1',
-      RETRY_BASE_MS: '200',
-      RETRY_MAX_MS: '1000',
       WRITE_MAX_ATTEMPTS: '100',
+      ...tuningEnv({ retryBaseMs: 200, retryMaxMs: 1_000 }),
     };
     // Two workers: a lease that lapsed would hand a message to the other one (a rewrite).
     const workers = [startWorker(ep, env), startWorker(ep, env)];
@@ -245,14 +249,14 @@ export async function storageRejectsOneType(scale: Scale): Promise<ScenarioResul
     const burst = makeBurst(Math.min(scale.count, 2_000), 0, seededRandom(303));
     const referrers = burst.filter((m) => m.table === 'traffic_referrer').length;
     await sendBurst(ep.client, ep.queueUrl, burst);
-    const worker = startWorker(ep, { CHAOS_FAIL_TYPE: 'referrer', WRITE_MAX_ATTEMPTS: '2', RETRY_BASE_MS: '20', RETRY_MAX_MS: '50' });
+    const worker = startWorker(ep, { CHAOS_FAIL_TYPE: 'referrer', WRITE_MAX_ATTEMPTS: '2', ...tuningEnv({ retryBaseMs: 20, retryMaxMs: 50 }) });
     await drained(ep, 120_000, async () => (await queueDepth(ep.client, ep.dlqUrl)).visible >= referrers);
     await stopAll([worker]);
     const written = ledger(ep);
     const typeInWritten = burst.filter((m) => m.table === 'traffic_type_in' && written.has(m.visitId!)).length;
     return await account(ep, '3. storage rejects referrer', burst, {
       rewritesAllowed: false,
-      notes: `${referrers} referrers dead-lettered after 3 receives (the redrive policy's maxReceiveCount caps DEAD_LETTER_AFTER_RECEIVES); ${typeInWritten} type-in written`,
+      notes: `${referrers} referrers dead-lettered after 3 receives (the redrive policy's maxReceiveCount caps tuning.deadLetterAfterReceives); ${typeInWritten} type-in written`,
     });
   } finally {
     await ep.stop();
@@ -264,11 +268,7 @@ export async function endpointDown(scale: Scale): Promise<ScenarioResult> {
   const proxy = await OutageProxy.start(ep.port);
   try {
     const burst = await preloaded(ep, scale.count, 404);
-    const worker = startWorker(
-      ep,
-      { VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1', POLLERS: '2', BATCH_SIZE: '10', LOG_LEVEL: 'silent' },
-      `http://127.0.0.1:${proxy.port}`,
-    );
+    const worker = startWorker(ep, { VISIBILITY_TIMEOUT_SECONDS: '5', POLLERS: '2', BATCH_SIZE: '10', LOG_LEVEL: 'silent' }, `http://127.0.0.1:${proxy.port}`);
     await worker.ready;
     await waitFor(() => ledger(ep).size > 0, 30_000, 'first writes');
     await proxy.down();
@@ -290,7 +290,7 @@ export async function oneOfThreeKilled(scale: Scale): Promise<ScenarioResult> {
   const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
   try {
     const burst = await preloaded(ep, scale.count, 505);
-    const env = { VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1', POLLERS: '2', BATCH_SIZE: '20' };
+    const env = { VISIBILITY_TIMEOUT_SECONDS: '5', POLLERS: '2', BATCH_SIZE: '20' };
     const workers = [startWorker(ep, env), startWorker(ep, env), startWorker(ep, env)];
     await Promise.all(workers.map((w) => w.ready));
     await waitFor(() => ledger(ep).size >= scale.count / 5, 60_000, 'a fifth of the burst');
@@ -407,7 +407,7 @@ export async function queueVisibilityBelowHeartbeat(scale: Scale): Promise<Scena
   const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
   try {
     const burst = await preloaded(ep, Math.min(scale.count, scale.count >= 10_000 ? 2_000 : 300), 808);
-    const env = { VISIBILITY_TIMEOUT_SECONDS: '30', HEARTBEAT_SECONDS: '10', CHAOS_WRITE_DELAY_MS: '8000', BATCH_SIZE: '50', POLLERS: '2' };
+    const env = { VISIBILITY_TIMEOUT_SECONDS: '30', CHAOS_WRITE_DELAY_MS: '8000', BATCH_SIZE: '50', POLLERS: '2' };
     // Two workers: a lease that lapsed would hand a message to the other one (a rewrite).
     const workers = [startWorker(ep, env), startWorker(ep, env)];
     await drained(ep, 180_000);
@@ -460,10 +460,8 @@ export async function poisonRowWithoutRedrivePolicy(scale: Scale): Promise<Scena
     const maxAttempts = 3;
     const worker = startWorker(ep, {
       CHAOS_POISON_VISIT_ID: poison.visitId!,
-      DEAD_LETTER_AFTER_RECEIVES: String(receives),
       WRITE_MAX_ATTEMPTS: String(maxAttempts),
-      RETRY_BASE_MS: '50',
-      RETRY_MAX_MS: '200',
+      ...tuningEnv({ deadLetterAfterReceives: receives, retryBaseMs: 50, retryMaxMs: 200 }),
     });
     await drained(ep, 120_000, async () => (await queueDepth(ep.client, ep.dlqUrl)).visible >= 1);
     await stopAll([worker]);
@@ -493,7 +491,7 @@ export async function dlqDeletedThenRecreated(scale: Scale): Promise<ScenarioRes
   const ep = await endpoint();
   try {
     const outageMs = scale.dlqOutageMs ?? 5_000;
-    const worker = startWorker(ep, { DEAD_LETTER_RETRY_SECONDS: outageMs >= 60_000 ? '30' : '1', POLLERS: '2' });
+    const worker = startWorker(ep, { POLLERS: '2', ...tuningEnv({ deadLetterRetrySeconds: outageMs >= 60_000 ? 30 : 1 }) });
     await worker.ready;
     await sleep(1_000);
     const dlqName = ep.dlqUrl.split('/').at(-1)!;

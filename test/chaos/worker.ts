@@ -4,6 +4,7 @@
  * (synchronously, so a SIGKILL cannot lose a write that happened). SIGTERM drains, as npm start does.
  *
  * Environment: AWS_ENDPOINT_URL, TRAFFIC_QUEUE_URL, processor variables, and
+ *   CHAOS_TUNING   JSON of values in place of the processor's tuning constants (loadConfig's overrides)
  *   CHAOS_LEDGER   file to append {"ids":[...]} lines to
  *   CHAOS_FAIL_RATE    share of write calls that fail (0..1)
  *   CHAOS_FAIL_TYPE    a visit type whose writes always fail
@@ -67,7 +68,7 @@ function crashOnce(poller: string | undefined) {
 }
 
 const logger = createLogger({ name: 'traffic-processor', level: env.LOG_LEVEL ?? 'warn', destination: 'stderr' });
-const config = loadConfig(env);
+const config = loadConfig(env, JSON.parse(env.CHAOS_TUNING ?? '{}'));
 const processor = startProcessor({
   config,
   endpoint: env.AWS_ENDPOINT_URL,

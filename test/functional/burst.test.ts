@@ -24,7 +24,7 @@ test('a 10,000-message burst is written exactly once per visit, invalid traffic 
   await sendBurst(sqs.client, sqs.queueUrl, burst);
 
   const storage = createRecordingStorage({ failRate: 0.1, random: seededRandom(7) });
-  const processor = startTestProcessor(sqs, storage, { POLLERS: '8', RETRY_BASE_MS: '10', RETRY_MAX_MS: '200', WRITE_MAX_ATTEMPTS: '10' });
+  const processor = startTestProcessor(sqs, storage, { POLLERS: '8', WRITE_MAX_ATTEMPTS: '10' }, undefined, { retryBaseMs: 10, retryMaxMs: 200 });
   const started = Date.now();
   await waitFor(
     async () => storage.rows.size >= valid.length && (await queueDepth(sqs.client, sqs.dlqUrl)).visible >= invalid.length,

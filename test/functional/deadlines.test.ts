@@ -4,6 +4,7 @@ import type { Report } from '../../machines/types.ts';
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
+import type { Tuning } from '../../src/processor/tuning.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
 import type { StoragePort } from '../../machines/ports.ts';
 import { OutageProxy } from '../chaos/proxy.ts';
@@ -28,12 +29,11 @@ async function behindProxy(t: ExecutionContext, options?: TestEndpointOptions) {
 }
 
 /** Tight deadlines so the test is short; the behaviour is the same at the defaults. */
-const DEADLINES = {
-  RECEIVE_WAIT_SECONDS: '1',
-  RECEIVE_DEADLINE_MARGIN_MS: '1000',
-  SQS_CALL_TIMEOUT_MS: '1500',
-  SQS_CONNECT_TIMEOUT_MS: '1000',
-  HEALTH_MAX_SILENCE_SECONDS: '21',
+const DEADLINES: Partial<Tuning> = {
+  receiveDeadlineMarginMs: 1_000,
+  sqsCallTimeoutMs: 1_500,
+  sqsConnectTimeoutMs: 1_000,
+  healthMaxSilenceSeconds: 21,
 };
 
 test('a half-open network freeze: calls hit their deadlines, new connections are opened, the burst drains after the thaw', async (t) => {
@@ -45,8 +45,9 @@ test('a half-open network freeze: calls hit their deadlines, new connections are
   const processor = startTestProcessor(
     { endpoint: `http://127.0.0.1:${proxy.port}`, queueUrl: sqs.queueUrl, dlqUrl: sqs.dlqUrl },
     storage,
-    { ...DEADLINES, BATCH_SIZE: '10', POLLERS: '2', VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1' },
+    { RECEIVE_WAIT_SECONDS: '1', BATCH_SIZE: '10', POLLERS: '2', VISIBILITY_TIMEOUT_SECONDS: '5' },
     (r) => void reports.push(r),
+    DEADLINES,
   );
   await waitFor(() => storage.rows.size >= 100, 30_000, 'first writes');
   proxy.freeze();
@@ -70,7 +71,13 @@ test('an endpoint silent at start: one line naming it within the deadline, retri
   const storage = createRecordingStorage();
   const via = `http://127.0.0.1:${proxy.port}`;
   const started = Date.now();
-  const processor = startProcessor({ config: loadConfig({ ...DEADLINES, POLLERS: '2' }), endpoint: via, queueUrl: sqs.queueUrl, storage, logger });
+  const processor = startProcessor({
+    config: loadConfig({ RECEIVE_WAIT_SECONDS: '1', POLLERS: '2' }, DEADLINES),
+    endpoint: via,
+    queueUrl: sqs.queueUrl,
+    storage,
+    logger,
+  });
   await waitFor(() => lines.some((l) => l.msg.includes('did not answer at start')), 10_000, 'the start-up warning');
   const warning = lines.find((l) => l.msg.includes('did not answer at start'))!;
   t.log(`first warning ${warning.time - started} ms after start: ${warning.msg}`);
@@ -83,11 +90,11 @@ test('an endpoint silent at start: one line naming it within the deadline, retri
   t.deepEqual(await processor.done, { status: 'stopped' });
 });
 
-test('STARTUP_MAX_ATTEMPTS: an endpoint that never answers makes the processor fail after that many tries', async (t) => {
+test('tuning.startupMaxAttempts: an endpoint that never answers makes the processor fail after that many tries', async (t) => {
   const { sqs, proxy } = await behindProxy(t);
   proxy.freeze();
   const processor = startProcessor({
-    config: loadConfig({ ...DEADLINES, SQS_CALL_TIMEOUT_MS: '300', SQS_CONNECT_TIMEOUT_MS: '300', STARTUP_MAX_ATTEMPTS: '2' }),
+    config: loadConfig({ RECEIVE_WAIT_SECONDS: '1' }, { ...DEADLINES, sqsCallTimeoutMs: 300, sqsConnectTimeoutMs: 300, startupMaxAttempts: 2 }),
     endpoint: `http://127.0.0.1:${proxy.port}`,
     queueUrl: sqs.queueUrl,
     storage: createRecordingStorage(),
@@ -117,8 +124,9 @@ test('storage that hangs and ignores the abort signal: writes are abandoned at W
   const processor = startTestProcessor(
     sqs,
     storage,
-    { BATCH_SIZE: '20', WRITE_TIMEOUT_MS: '300', RETRY_BASE_MS: '10', RETRY_MAX_MS: '100', VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1' },
+    { BATCH_SIZE: '20', WRITE_TIMEOUT_MS: '300', VISIBILITY_TIMEOUT_SECONDS: '5' },
     (r) => void reports.push(r),
+    { retryBaseMs: 10, retryMaxMs: 100 },
   );
   await waitFor(() => recording.rows.size === burst.length, 60_000, 'every visit written');
   processor.stop();

@@ -25,18 +25,17 @@ test('a writer that holds visits and writes none is named in one warning per int
   };
   const { lines: warnings, logger } = capturedLogger<{ msg: string; time: number; problems?: string[] }>('warn');
   const processor = startProcessor({
-    config: loadConfig({
-      POLLERS: '2',
-      RECEIVE_WAIT_SECONDS: '1',
-      RECEIVE_DEADLINE_MARGIN_MS: '1000',
-      HEALTH_MAX_SILENCE_SECONDS: '3',
-      STALL_WARN_INTERVAL_SECONDS: '1',
-      WRITE_TIMEOUT_MS: '60000',
-      // A 60 s write must fit inside its lease with a heartbeat and a margin to spare.
-      VISIBILITY_TIMEOUT_SECONDS: '90',
-      HEARTBEAT_SECONDS: '10',
-      BATCH_SIZE: '20',
-    }),
+    config: loadConfig(
+      {
+        POLLERS: '2',
+        RECEIVE_WAIT_SECONDS: '1',
+        WRITE_TIMEOUT_MS: '60000',
+        // A 60 s write must fit inside its lease with a heartbeat and a margin to spare.
+        VISIBILITY_TIMEOUT_SECONDS: '90',
+        BATCH_SIZE: '20',
+      },
+      { receiveDeadlineMarginMs: 1_000, healthMaxSilenceSeconds: 3, stallWarnIntervalSeconds: 1, heartbeatSeconds: 10 },
+    ),
     endpoint: sqs.endpoint,
     queueUrl: sqs.queueUrl,
     dlqUrl: sqs.dlqUrl,

@@ -46,9 +46,9 @@ const badEnvironments: Array<[string, Record<string, string>, RegExp]> = [
   ],
   ['STATS_INTERVAL_MS=1', { STATS_INTERVAL_MS: '1' }, /^traffic-processor: STATS_INTERVAL_MS=1 is invalid: expected 0 \(off\) or an integer from 1000/],
   [
-    'RETRY_BASE_MS above RETRY_MAX_MS',
-    { RETRY_BASE_MS: '600000', RETRY_MAX_MS: '1' },
-    /^traffic-processor: RETRY_MAX_MS=1 is invalid: it must be at least RETRY_BASE_MS \(600000\)/,
+    'WRITE_TIMEOUT_MS longer than the lease leaves',
+    { WRITE_TIMEOUT_MS: '25000' },
+    /^traffic-processor: WRITE_TIMEOUT_MS=25000 is invalid: it must be at most \(VISIBILITY_TIMEOUT_SECONDS 30 - heartbeat 10\) x 1000 - lease margin 1000 = 19000/,
   ],
   [
     'TRAFFIC_DLQ_URL in embedded mode',

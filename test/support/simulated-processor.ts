@@ -11,6 +11,7 @@ import type { StoragePort } from '../../machines/ports.ts';
 import type { Report } from '../../machines/types.ts';
 import { VISIT_TYPES } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
+import type { Tuning } from '../../src/processor/tuning.ts';
 import { provideMachines, supervisorInput } from '../../src/processor/processor.ts';
 import { FakeQueue } from './fake-queue.ts';
 
@@ -40,6 +41,8 @@ export function mixedVisits(count: number): string[] {
 export interface SimulatedProcessorOptions {
   /** Configuration on top of 4 pollers, batches of 20, 100 credits and 1 s receives. */
   readonly env?: Record<string, string>;
+  /** Values in place of the tuning constants. */
+  readonly tuning?: Partial<Tuning>;
   /** Simulated time one storage write takes (default 0). */
   readonly writeMs?: number;
   /** Every write fails, after its simulated time. */
@@ -62,7 +65,7 @@ export function simulatedProcessor(options: SimulatedProcessorOptions = {}, cloc
       for (const v of visits) written.add(v.visitId);
     },
   };
-  const config = loadConfig({ POLLERS: '4', BATCH_SIZE: '20', MAX_IN_FLIGHT: '100', RECEIVE_WAIT_SECONDS: '1', ...options.env });
+  const config = loadConfig({ POLLERS: '4', BATCH_SIZE: '20', MAX_IN_FLIGHT: '100', RECEIVE_WAIT_SECONDS: '1', ...options.env }, options.tuning);
   const credits = new CreditPool(config.maxInFlight, Date.now);
   const reports: Report[] = [];
   const machine = provideMachines({

@@ -5,6 +5,7 @@ import { ReceiveMessageCommand, DeleteMessageBatchCommand, type SQSClient, type 
 import { startFauxqs } from 'fauxqs';
 import pino from 'pino';
 import { loadConfig } from '../../src/processor/config.ts';
+import type { Tuning } from '../../src/processor/tuning.ts';
 import { createPipelineQueues } from '../../src/processor/embedded.ts';
 import { startProcessor, type ProcessorHandle } from '../../src/processor/processor.ts';
 import type { Reporter } from '../../src/processor/report.ts';
@@ -82,15 +83,16 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
 }
 
-/** The real processor on a test endpoint, silent, configured from `env` like `npm start` is. */
+/** The real processor on a test endpoint, silent, configured from `env` like `npm start` is, with `tuning` in place of constants. */
 export function startTestProcessor(
   sqs: Pick<TestEndpoint, 'endpoint' | 'queueUrl'> & { dlqUrl?: string },
   storage: StoragePort,
   env: Record<string, string> = {},
   onReport?: Reporter,
+  tuning: Partial<Tuning> = {},
 ): ProcessorHandle {
   return startProcessor({
-    config: loadConfig({ POLLERS: '4', RECEIVE_WAIT_SECONDS: '1', ...env }),
+    config: loadConfig({ POLLERS: '4', RECEIVE_WAIT_SECONDS: '1', ...env }, tuning),
     endpoint: sqs.endpoint,
     queueUrl: sqs.queueUrl,
     dlqUrl: sqs.dlqUrl,

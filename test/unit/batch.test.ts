@@ -2,6 +2,7 @@
 import test from 'ava';
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { batchMachine, writeFailedReason } from '../../machines/batch.ts';
+import { WriteNotStarted } from '../../machines/errors.ts';
 import type { BatchSettings, DeadLetter, DeadLetterResult, Delivery, EntryResult, ExtendResult, Lease, Report } from '../../machines/types.ts';
 
 const settle = async () => {
@@ -393,4 +394,42 @@ test('entries a delete did not carry out are retried alone, by message id', asyn
   const actor = createActor(machine, { clock, input: { type: 'referrer', deliveries: deliveries(3), settings } }).start();
   await run(clock, () => actor.getSnapshot().status === 'done');
   t.deepEqual(acks, [['m0', 'm1', 'm2'], ['m1']]);
+});
+
+test('a write that never started (no write slot in time) is not an attempt: written again at once, no failure reported', async (t) => {
+  let tries = 0;
+  const { clock, calls, reports, actor } = harness(async () => {
+    tries += 1;
+    if (tries === 1) throw new WriteNotStarted('no write slot for referrer within 10000 ms');
+  });
+  actor.start();
+  await run(clock, () => actor.getSnapshot().status === 'done');
+  t.deepEqual(calls.writes, [0, 0], 'the second write starts at once, without a retry delay');
+  t.deepEqual(
+    reports.filter((r) => r.kind === 'write-failed'),
+    [],
+  );
+  t.like(
+    reports.find((r) => r.kind === 'written'),
+    { attempts: 1 },
+  );
+  t.deepEqual(calls.acknowledge, [['r0', 'r1', 'r2']]);
+});
+
+test('only the machines’ own WriteNotStarted is taken for a write that never started, not an error of that name', async (t) => {
+  let tries = 0;
+  const { clock, reports, actor } = harness(async () => {
+    tries += 1;
+    if (tries === 1) throw Object.assign(new Error('driver error'), { name: 'WriteNotStarted' });
+  });
+  actor.start();
+  await run(clock, () => actor.getSnapshot().status === 'done');
+  t.like(
+    reports.find((r) => r.kind === 'write-failed'),
+    { attempt: 1, willRetry: true },
+  );
+  t.like(
+    reports.find((r) => r.kind === 'written'),
+    { attempts: 2 },
+  );
 });

@@ -5,7 +5,7 @@ import { visitType } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { createStorage } from '../../src/processor/storage/index.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
-import { testRefusedConfigs } from '../support/refused-config.ts';
+import { type RefusedCase, testRefusedConfigs } from '../support/refused-config.ts';
 
 test('defaults load with nothing set', (t) => {
   const config = loadConfig({});
@@ -14,13 +14,13 @@ test('defaults load with nothing set', (t) => {
   t.true(config.heartbeatSeconds < config.visibilityTimeoutSeconds);
 });
 
-const bad: Array<[Record<string, string>, RegExp]> = [
+const bad: RefusedCase[] = [
   [{ POLLERS: 'many' }, /^POLLERS="many" is invalid: expected an integer from 1 to 256$/],
   [{ POLLERS: '0' }, /^POLLERS="0"/],
   [{ RECEIVE_WAIT_SECONDS: '21' }, /RECEIVE_WAIT_SECONDS.*1 to 20/],
   [{ RECEIVE_WAIT_SECONDS: '0' }, /^RECEIVE_WAIT_SECONDS="0" is invalid: expected an integer from 1 to 20$/],
   [{ STATS_INTERVAL_MS: '1' }, /^STATS_INTERVAL_MS=1 is invalid: expected 0 \(off\) or an integer from 1000 to 86400000$/],
-  [{ RETRY_BASE_MS: '600000', RETRY_MAX_MS: '1' }, /^RETRY_MAX_MS=1 is invalid: it must be at least RETRY_BASE_MS \(600000\)/],
+  [{}, /^tuning.retryMaxMs=1 is invalid: it must be at least tuning.retryBaseMs \(600000\)/, { retryBaseMs: 600_000, retryMaxMs: 1 }],
   [{ TRAFFIC_DLQ_URL: 'http://127.0.0.1:4566/000000000000/dlq' }, /^TRAFFIC_DLQ_URL is set but TRAFFIC_QUEUE_URL is not/],
   [{ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }, /^AWS_ENDPOINT_URL is set but TRAFFIC_QUEUE_URL is not/],
   [{ METRICS_PORT: '4566' }, /^METRICS_PORT=4566 is invalid: the embedded SQS endpoint listens on that port/],
@@ -30,20 +30,20 @@ const bad: Array<[Record<string, string>, RegExp]> = [
   ],
   [{ STORAGE_BACKEND: 'postgres' }, /^STORAGE_BACKEND="postgres" is invalid: expected one of mysql, cassandra$/],
   [{ TRAFFIC_QUEUE_URL: 'not a url' }, /^TRAFFIC_QUEUE_URL=.*http\(s\) URL$/],
-  [{ VISIBILITY_TIMEOUT_SECONDS: '30', HEARTBEAT_SECONDS: '30' }, /^HEARTBEAT_SECONDS=30 is invalid: it must be below VISIBILITY_TIMEOUT_SECONDS/],
+  [{ VISIBILITY_TIMEOUT_SECONDS: '30' }, /^VISIBILITY_TIMEOUT_SECONDS=30 is invalid: it must exceed the heartbeat \(30 s\)/, { heartbeatSeconds: 30 }],
   [{ BATCH_SIZE: '500', MAX_IN_FLIGHT: '100' }, /^MAX_IN_FLIGHT=100 is invalid/],
 ];
 test('valid neighbours of the refused values load', (t) => {
   t.is(loadConfig({ STATS_INTERVAL_MS: '0' }).statsIntervalMs, 0, 'stats off');
   t.is(loadConfig({ STATS_INTERVAL_MS: '1000' }).statsIntervalMs, 1_000);
-  t.is(loadConfig({ RETRY_BASE_MS: '500', RETRY_MAX_MS: '500' }).retryMaxMs, 500);
+  t.is(loadConfig({}, { retryBaseMs: 500, retryMaxMs: 500 }).retryMaxMs, 500);
   t.is(loadConfig({ RECEIVE_WAIT_SECONDS: '1' }).receiveWaitSeconds, 1);
   const remote = { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', TRAFFIC_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/q' };
   t.is(loadConfig({ ...remote, TRAFFIC_DLQ_URL: 'http://127.0.0.1:4566/000000000000/dlq' }).dlqUrl, 'http://127.0.0.1:4566/000000000000/dlq');
   t.is(loadConfig({ ...remote, METRICS_PORT: '4566' }).metricsPort, 4_566, 'no embedded endpoint: no clash');
 });
 
-testRefusedConfigs(bad, (env) => `rejects ${JSON.stringify(env)} with one clear line`);
+testRefusedConfigs(bad, (env, tuning) => `rejects ${JSON.stringify({ ...env, ...tuning })} with one clear line`);
 
 test('credits bound what is in flight and wake waiters in order', async (t) => {
   const pool = new CreditPool(20, Date.now);

@@ -8,6 +8,7 @@ import { SimulatedClock } from 'xstate';
 import { DEAD_LETTERER_ID } from '../../machines/dead-letterer.ts';
 import type { DeadLetter } from '../../machines/types.ts';
 import { ConfigError, loadConfig } from '../../src/processor/config.ts';
+import type { Tuning } from '../../src/processor/tuning.ts';
 import { FakeQueue } from '../support/fake-queue.ts';
 import { runUntil as runClockUntil, simulatedProcessor } from '../support/simulated-processor.ts';
 
@@ -24,8 +25,8 @@ function fill(queue: FakeQueue, valid: number, every: number): number {
   return invalid;
 }
 
-function start(queue: FakeQueue, env: Record<string, string>, clock: SimulatedClock) {
-  const { actor, credits, reports, written } = simulatedProcessor({ env: { MAX_IN_FLIGHT: '200', ...env } }, clock, queue);
+function start(queue: FakeQueue, env: Record<string, string>, clock: SimulatedClock, tuning?: Partial<Tuning>) {
+  const { actor, credits, reports, written } = simulatedProcessor({ env: { MAX_IN_FLIGHT: '200', ...env }, tuning }, clock, queue);
   actor.start();
   return { actor, credits, reports, written };
 }
@@ -69,7 +70,7 @@ test('SHUTDOWN sends the rejected messages still waiting at once, long before th
   const clock = new SimulatedClock();
   const queue = new FakeQueue(clock);
   const invalid = fill(queue, 40, 10);
-  const { actor, credits } = start(queue, { VISIBILITY_TIMEOUT_SECONDS: '300', DEAD_LETTER_LINGER_MS: '60000' }, clock);
+  const { actor, credits } = start(queue, { VISIBILITY_TIMEOUT_SECONDS: '300' }, clock, { deadLetterLingerMs: 60_000 });
   await runUntil(clock, () => queue.messages.size === invalid);
   t.is(queue.messages.size, invalid, 'valid visits written and deleted; the invalid ones wait for their DLQ call');
   t.is(queue.deadLettered.length, 0, 'still lingering');
@@ -103,16 +104,16 @@ test('a DLQ call that fails leaves the messages on the PIPELINE, reports it, and
   t.is(credits.inFlight, 0);
 });
 
-test('DEAD_LETTER_LINGER_MS is checked: a range, and room in the lease for the DLQ calls', (t) => {
+test('the dead-letter linger is checked: a range, and room in the lease for the DLQ calls', (t) => {
   t.is(loadConfig({}).deadLetterLingerMs, 200);
-  t.is(loadConfig({ DEAD_LETTER_LINGER_MS: '0' }).deadLetterLingerMs, 0);
-  t.throws(() => loadConfig({ DEAD_LETTER_LINGER_MS: '-1' }), {
+  t.is(loadConfig({}, { deadLetterLingerMs: 0 }).deadLetterLingerMs, 0);
+  t.throws(() => loadConfig({}, { deadLetterLingerMs: -1 }), {
     instanceOf: ConfigError,
-    message: /^DEAD_LETTER_LINGER_MS="-1" is invalid: expected an integer from 0 to 60000/,
+    message: /^tuning.deadLetterLingerMs=-1 is invalid: expected an integer from 0 to 60000/,
   });
-  t.throws(() => loadConfig({ DEAD_LETTER_LINGER_MS: 'soon' }), { instanceOf: ConfigError, message: /^DEAD_LETTER_LINGER_MS=/ });
-  t.throws(() => loadConfig({ VISIBILITY_TIMEOUT_SECONDS: '30', DEAD_LETTER_LINGER_MS: '25000' }), {
+  t.throws(() => loadConfig({}, { deadLetterLingerMs: 0.5 }), { instanceOf: ConfigError, message: /^tuning.deadLetterLingerMs=/ });
+  t.throws(() => loadConfig({ VISIBILITY_TIMEOUT_SECONDS: '30' }, { deadLetterLingerMs: 25_000 }), {
     instanceOf: ConfigError,
-    message: /^DEAD_LETTER_LINGER_MS=25000 is invalid: it must be at most .* before their lease ends$/,
+    message: /^VISIBILITY_TIMEOUT_SECONDS=30 is invalid: tuning.deadLetterLingerMs \(25000\) must be at most .* before their lease ends$/,
   });
 });

@@ -10,23 +10,30 @@ import type { Delivery, EntryResult, ExtendResult, Lease } from '../../machines/
 import { writerMachine } from '../../machines/writer.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { supervisorInput } from '../../src/processor/processor.ts';
-import { testRefusedConfigs } from '../support/refused-config.ts';
+import { type RefusedCase, testRefusedConfigs } from '../support/refused-config.ts';
 
-const refused: Array<[Record<string, string>, RegExp]> = [
+const refused: RefusedCase[] = [
   [
     { BATCH_LINGER_MS: '45000' },
-    /^BATCH_LINGER_MS=45000 is invalid: it must be at most \(VISIBILITY_TIMEOUT_SECONDS 30 - HEARTBEAT_SECONDS 10\) x 1000 - 1000 = 19000 so buffered visits/,
+    /^BATCH_LINGER_MS=45000 is invalid: it must be at most \(VISIBILITY_TIMEOUT_SECONDS 30 - heartbeat 10\) x 1000 - lease margin 1000 = 19000 so buffered visits/,
   ],
   [{ WRITE_TIMEOUT_MS: '25000' }, /^WRITE_TIMEOUT_MS=25000 is invalid: it must be at most .* = 19000 so a write never outlives its lease$/],
   [
-    { VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '4' },
-    /^HEARTBEAT_SECONDS=4 is invalid: with VISIBILITY_TIMEOUT_SECONDS=5 it leaves 0 ms of lease for a write/,
+    { VISIBILITY_TIMEOUT_SECONDS: '5' },
+    /^VISIBILITY_TIMEOUT_SECONDS=5 is invalid: with a heartbeat of 4 s it leaves 0 ms of lease for a write/,
+    { heartbeatSeconds: 4 },
+  ],
+  [
+    { VISIBILITY_TIMEOUT_SECONDS: '5' },
+    /^VISIBILITY_TIMEOUT_SECONDS=5 is invalid: tuning.deadLetterLingerMs \(3500\) must be at most .* = 3000 so rejected messages reach the DLQ/,
+    { deadLetterLingerMs: 3_500 },
   ],
 ];
-testRefusedConfigs(refused, (env) => `a lease that cannot hold ${JSON.stringify(env)} is refused with one line`);
+testRefusedConfigs(refused, (env, tuning) => `a lease that cannot hold ${JSON.stringify({ ...env, ...tuning })} is refused with one line`);
 
 test('an unset write deadline adapts to a short lease; the writer and batch get the lease settings', (t) => {
-  const config = loadConfig({ VISIBILITY_TIMEOUT_SECONDS: '5', HEARTBEAT_SECONDS: '1' });
+  const config = loadConfig({ VISIBILITY_TIMEOUT_SECONDS: '5' });
+  t.is(config.heartbeatSeconds, 1, 'a third of the lease, at least a second');
   t.is(config.writeTimeoutMs, 3_000, '(5 - 1) x 1000 - 1000');
   t.is(loadConfig({}).writeTimeoutMs, 10_000, 'the default where it fits');
   const { writerSettings } = supervisorInput(loadConfig({ BATCH_LINGER_MS: '15000' }));

@@ -5,7 +5,7 @@ import { batchMachine } from '../../machines/batch.ts';
 import type { BatchSettings, Delivery, EntryResult, Lease } from '../../machines/types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { supervisorInput } from '../../src/processor/processor.ts';
-import { testRefusedConfigs } from '../support/refused-config.ts';
+import { type RefusedCase, testRefusedConfigs } from '../support/refused-config.ts';
 
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -26,14 +26,17 @@ test('the defaults are the timings the processor always had, and reach the machi
 
 test('set timings reach the machines', (t) => {
   const input = supervisorInput(
-    loadConfig({
-      POLL_BACKOFF_BASE_MS: '50',
-      POLL_BACKOFF_MAX_MS: '900',
-      RESTART_BACKOFF_BASE_MS: '10',
-      RELEASE_GRACE_MS: '0',
-      ACK_RETRIES: '0',
-      POLL_STOP_GRACE_MS: '0',
-    }),
+    loadConfig(
+      {},
+      {
+        pollBackoffBaseMs: 50,
+        pollBackoffMaxMs: 900,
+        restartBackoffBaseMs: 10,
+        releaseGraceMs: 0,
+        ackRetries: 0,
+        pollStopGraceMs: 0,
+      },
+    ),
   );
   t.is(input.pollerSettings.backoffBaseMs, 50);
   t.is(input.pollerSettings.backoffMaxMs, 900);
@@ -43,15 +46,15 @@ test('set timings reach the machines', (t) => {
   t.is(input.writerSettings.ackRetries, 0);
 });
 
-const rejected: Array<[Record<string, string>, RegExp]> = [
-  [{ POLL_BACKOFF_BASE_MS: '500', POLL_BACKOFF_MAX_MS: '100' }, /^POLL_BACKOFF_MAX_MS=100 is invalid: it must be at least POLL_BACKOFF_BASE_MS \(500\)/],
-  [{ RESTART_BACKOFF_MAX_MS: '999' }, /^RESTART_BACKOFF_MAX_MS=999 is invalid: it must be at least RESTART_BACKOFF_BASE_MS \(1000\)/],
-  [{ STARTUP_BACKOFF_BASE_MS: '0' }, /^STARTUP_BACKOFF_BASE_MS="0" is invalid: expected an integer from 1/],
-  [{ ACK_RETRIES: '21' }, /^ACK_RETRIES="21" is invalid: expected an integer from 0 to 20$/],
-  [{ RELEASE_GRACE_MS: 'soon' }, /^RELEASE_GRACE_MS="soon" is invalid/],
+const rejected: RefusedCase[] = [
+  [{}, /^tuning.pollBackoffMaxMs=100 is invalid: it must be at least tuning.pollBackoffBaseMs \(500\)/, { pollBackoffBaseMs: 500, pollBackoffMaxMs: 100 }],
+  [{}, /^tuning.restartBackoffMaxMs=999 is invalid: it must be at least tuning.restartBackoffBaseMs \(1000\)/, { restartBackoffMaxMs: 999 }],
+  [{}, /^tuning.startupBackoffBaseMs=0 is invalid: expected an integer from 1/, { startupBackoffBaseMs: 0 }],
+  [{}, /^tuning.ackRetries=21 is invalid: expected an integer from 0 to 20$/, { ackRetries: 21 }],
+  [{}, /^tuning.releaseGraceMs=NaN is invalid/, { releaseGraceMs: Number.NaN }],
 ];
 
-testRefusedConfigs(rejected, (env) => `rejects ${JSON.stringify(env)} with one line naming the variable`);
+testRefusedConfigs(rejected, (_env, tuning) => `rejects tuning ${JSON.stringify(tuning)} with one line naming the value`);
 
 test('a failing acknowledgement is retried ackRetries times, the first retry after ackRetryBaseMs, doubling', async (t) => {
   const clock = new SimulatedClock();

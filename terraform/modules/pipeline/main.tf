@@ -18,7 +18,7 @@ variable "name_prefix" {
 }
 
 variable "visibility_timeout_seconds" {
-  description = "Lease of a received message. The processor extends it every HEARTBEAT_SECONDS (a third of it) while a write runs, so it must equal the processor's VISIBILITY_TIMEOUT_SECONDS."
+  description = "Lease of a received message. The processor extends it every third of it while a write runs, so it must equal the processor's VISIBILITY_TIMEOUT_SECONDS."
   type        = number
   default     = 30
 }
