@@ -9,6 +9,7 @@
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { ConfigError, sqsConnection, type SqsConnection } from '../src/platform/config.ts';
 import { createSqsClient } from '../src/platform/sqs.ts';
+import { sameQueue } from '../src/platform/sqs-target.ts';
 import { chunkByBytes } from '../src/processor/sqs-queue.ts';
 import { PIPELINE_DLQ_NAME, PIPELINE_QUEUE_NAME } from '../src/queues.ts';
 import { readOptions } from './support/cli.ts';
@@ -29,6 +30,10 @@ try {
 const endpoint = connection.endpoint;
 const queueUrl = process.env.TRAFFIC_QUEUE_URL ?? `${endpoint}/000000000000/${PIPELINE_QUEUE_NAME}`;
 const dlqUrl = process.env.TRAFFIC_DLQ_URL ?? `${endpoint}/000000000000/${PIPELINE_DLQ_NAME}`;
+if (sameQueue(queueUrl, dlqUrl, connection.region)) {
+  console.error(`redrive: TRAFFIC_DLQ_URL=${dlqUrl} names the same queue as TRAFFIC_QUEUE_URL (${queueUrl}): nothing to move; set the DLQ's URL`);
+  process.exit(2);
+}
 const client = createSqsClient(connection);
 
 let moved = 0;

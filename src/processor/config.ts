@@ -4,8 +4,9 @@
  * process with one line naming the variable and what is allowed.
  */
 import { VISIT_TYPES } from '../contract/visit-types.ts';
-import { MAX_RECEIVE_COUNT } from '../queues.ts';
+import { EMBEDDED_HOST, MAX_RECEIVE_COUNT } from '../queues.ts';
 import { ConfigError, httpUrl, integer, localCredentialsFor, logLevel, oneOf, sqsConnection, type Env, type LogLevel } from '../platform/config.ts';
+import { sameQueue } from '../platform/sqs-target.ts';
 
 export { ConfigError };
 export type StorageBackend = 'mysql' | 'cassandra';
@@ -146,15 +147,16 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
   const { retryBaseMs, retryMaxMs, metricsPort, embeddedPort, statsIntervalMs } = checkStartupKnobs(env);
   const { endpoint, region } = sqsConnection(env);
   const queueUrl = httpUrl(env, 'TRAFFIC_QUEUE_URL');
+  const dlqUrl = distinctDlq(env, queueUrl, region);
   return {
     ...liveness,
     ...timingConfig(env),
     endpoint,
     region,
     // Without a queue URL the embedded endpoint is used: a local one too.
-    localCredentials: localCredentialsFor(endpoint ?? (queueUrl ? undefined : 'embedded'), env),
+    localCredentials: localCredentialsFor(endpoint ?? (queueUrl ? undefined : `http://${EMBEDDED_HOST}`), env),
     queueUrl,
-    dlqUrl: httpUrl(env, 'TRAFFIC_DLQ_URL'),
+    dlqUrl,
     embeddedPort,
     storageBackend: oneOf(env, 'STORAGE_BACKEND', 'mysql', ['mysql', 'cassandra'] as const),
     pollers: integer(env, 'POLLERS', 8, 1, 256),
@@ -179,6 +181,21 @@ export function loadConfig(env: Env = process.env): ProcessorConfig {
     deadLetterRetrySeconds: integer(env, 'DEAD_LETTER_RETRY_SECONDS', 30, 1, 900),
     deadLetterLingerMs: deadLetterLinger(env, visibilityTimeoutSeconds, heartbeatSeconds),
   };
+}
+
+/**
+ * TRAFFIC_DLQ_URL, refused when it names the PIPELINE itself: every invalid message would be
+ * "dead-lettered" back onto the queue it came from, received again and sent again, for ever.
+ * Queues are compared by identity (region, account, name), not as URL strings.
+ */
+function distinctDlq(env: Env, queueUrl: string | undefined, region: string): string | undefined {
+  const dlqUrl = httpUrl(env, 'TRAFFIC_DLQ_URL');
+  if (dlqUrl !== undefined && queueUrl !== undefined && sameQueue(dlqUrl, queueUrl, region)) {
+    throw new ConfigError(
+      `TRAFFIC_DLQ_URL=${dlqUrl} is invalid: it names the same queue as TRAFFIC_QUEUE_URL (${queueUrl}); invalid messages would loop on the PIPELINE: set the DLQ's URL, or unset TRAFFIC_DLQ_URL to use the queue's RedrivePolicy`,
+    );
+  }
+  return dlqUrl;
 }
 
 /**
