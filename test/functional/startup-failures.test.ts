@@ -61,7 +61,11 @@ const badEnvironments: Array<[string, Record<string, string>, RegExp]> = [
     },
     /^traffic-processor: TRAFFIC_DLQ_URL=http:\/\/127\.0\.0\.1:1\/000000000000\/dev-traffic-queue\/ is invalid: it names the same queue as TRAFFIC_QUEUE_URL/,
   ],
-  ['AWS_REGION=../../etc', { AWS_REGION: '../../etc' }, /^traffic-processor: AWS_REGION="\.\.\/\.\.\/etc" is invalid: expected an AWS region such as us-east-1/],
+  [
+    'AWS_REGION=../../etc',
+    { AWS_REGION: '../../etc' },
+    /^traffic-processor: AWS_REGION="\.\.\/\.\.\/etc" is invalid: expected an AWS region such as us-east-1/,
+  ],
   [
     'TRAFFIC_LOCAL_CREDENTIALS=1 for AWS',
     { EMBEDDED_SQS_PORT: '', TRAFFIC_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q', TRAFFIC_LOCAL_CREDENTIALS: '1' },
