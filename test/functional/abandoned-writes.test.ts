@@ -10,6 +10,8 @@ import type { StoragePort } from '../../machines/ports.ts';
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { createRecordingStorage } from '../support/recording-storage.ts';
+import { makeBurst, sendBurst } from '../../scripts/support/burst.ts';
+import { seededRandom } from '../../scripts/support/random.ts';
 import { endpointWithBurst, queueDepth, startTestProcessor, waitFor } from '../support/sqs.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -45,13 +47,14 @@ test('abandoned writes of a hanging table stay at their cap; that table pauses, 
       VISIBILITY_TIMEOUT_SECONDS: '5',
       HEARTBEAT_SECONDS: '1',
       DEFER_SECONDS: '1',
+      HEALTH_MAX_SILENCE_SECONDS: '3',
+      RECEIVE_DEADLINE_MARGIN_MS: '1000',
     },
     (r) => void reports.push(r),
   );
   t.teardown(() => processor.stop());
   const cap = 4;
   const typeIn = burst.filter((m) => m.table === 'traffic_type_in').map((m) => m.visitId!);
-  const referrers = burst.filter((m) => m.table === 'traffic_referrer').length;
   // Six seconds of hanging: twenty write deadlines, enough for an unbounded pile to show.
   let most = 0;
   const until = Date.now() + 6_000;
@@ -70,17 +73,35 @@ test('abandoned writes of a hanging table stay at their cap; that table pauses, 
   const paused = reports.filter((r) => r.kind === 'storage-paused');
   t.deepEqual(paused, [{ kind: 'storage-paused', type: 'referrer', abandoned: cap, cap }], 'one pause, of the referrer table only');
   t.true(processor.stats.paused.referrer);
-  const pausedAt = reports.indexOf(paused[0]!);
+  // A table that stays paused holds visits and writes none: /healthz says so, and a restart can clear a stuck driver.
+  const health = processor.health();
+  t.false(health.ok);
   t.true(
-    reports.slice(pausedAt).some((r) => r.kind === 'deferred' && r.type === 'referrer' && r.degraded),
-    'visits arriving at the paused table are deferred',
+    health.problems.some((p) => p.includes('referrer') && p.includes('has written none')),
+    health.problems.join('; '),
   );
+  t.false(
+    health.problems.some((p) => p.includes('type-in')),
+    'the other type is healthy',
+  );
+  // Visits arriving while the table is paused are deferred, as for a failing table.
+  const late = makeBurst(100, 0, seededRandom(95));
+  const pausedAt = reports.length;
+  await sendBurst(sqs.client, sqs.queueUrl, late);
+  await waitFor(
+    () => reports.slice(pausedAt).some((r) => r.kind === 'deferred' && r.type === 'referrer' && r.degraded),
+    10_000,
+    'visits arriving at the paused table to be deferred',
+  );
+  const lateReferrers = late.filter((m) => m.table === 'traffic_referrer').length;
+  t.true(lateReferrers > 0);
 
   hanging = false;
   for (const resolve of hung.splice(0)) resolve();
   await waitFor(() => reports.some((r) => r.kind === 'storage-resumed'), 5_000, 'the table to resume');
   t.false(processor.stats.paused.referrer);
-  await waitFor(() => recording.rows.size === typeIn.length + referrers, 60_000, 'every visit written after the hung calls returned');
+  const everything = burst.length + late.length;
+  await waitFor(() => recording.rows.size === everything, 60_000, 'every visit written after the hung calls returned');
   processor.stop();
   t.deepEqual(await processor.done, { status: 'stopped' });
   t.is(processor.stats.abandonedPending, 0, 'every abandoned call settled');
