@@ -94,3 +94,19 @@ remoteTest('TRAFFIC_LOCAL_CREDENTIALS=1 signs a remote endpoint (a LocalStack el
   t.is(outcome.code, 1, outcome.stdout + outcome.stderr);
   t.is(credentialOf(endpoint.requests[0]), 'test');
 });
+
+remoteTest('no credentials anywhere for a remote endpoint: stops at start with one line saying so, not "did not answer" retries', async (t) => {
+  const endpoint = await refusingEndpoint(host!);
+  t.teardown(() => endpoint.server.close());
+  const outcome = await runProcessor({
+    AWS_ENDPOINT_URL: endpoint.url,
+    TRAFFIC_QUEUE_URL: `${endpoint.url}/000000000000/traffic`,
+    AWS_EC2_METADATA_DISABLED: 'true',
+    STARTUP_MAX_ATTEMPTS: '0',
+  });
+  t.is(outcome.code, 1, outcome.stdout + outcome.stderr);
+  t.is(endpoint.requests.length, 0, 'nothing sent unsigned or with made-up credentials');
+  t.false(outcome.stdout.includes('did not answer'), outcome.stdout);
+  const failure = outcome.stdout.split('\n').find((line) => line.includes('could not start'));
+  t.regex(failure ?? '', /no AWS credentials to sign SQS calls with: .*TRAFFIC_LOCAL_CREDENTIALS=1/);
+});
