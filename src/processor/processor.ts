@@ -194,7 +194,8 @@ export function provideMachines(deps: MachineDeps) {
         // The deadline counts from now, waiting for a write slot included: the batch started this
         // write on a lease that has the whole deadline left. A race, not only a signal: a driver
         // that ignores the signal cannot hang the batch. The abandoned write frees its slot; the
-        // batch takes the retry path.
+        // batch takes the retry path. The abandoned call still counts against the table's cap of
+        // calls out (storage-calls.ts) until it returns, so they cannot pile up.
         const invokedAt = Date.now();
         const remainingMs = () => config.writeTimeoutMs - (Date.now() - invokedAt);
         const notStarted = () => new WriteNotStarted(`no write slot for ${input.type} within ${config.writeTimeoutMs} ms`);
@@ -202,8 +203,15 @@ export function provideMachines(deps: MachineDeps) {
           await limiter.add(
             async () => {
               if (remainingMs() <= 0) throw notStarted();
-              // Abandoned calls still out count against the table's cap (storage-calls.ts).
-              const ticket = await calls.get(input.type)!.enter(remainingMs(), signal, notStarted);
+              const tableCalls = calls.get(input.type)!;
+              const ticket = await tableCalls.enter(
+                remainingMs(),
+                signal,
+                () =>
+                  new WriteNotStarted(
+                    `no room for a ${input.type} write within ${config.writeTimeoutMs} ms: ${tableCalls.abandoned} abandoned writes have not returned`,
+                  ),
+              );
               const ms = remainingMs();
               if (ms <= 0) {
                 ticket.returned();
