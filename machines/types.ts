@@ -108,6 +108,9 @@ export type Report =
   /** Visits beyond the type's share handed back to SQS with a delay; `degraded`: its storage is failing. */
   | { kind: 'deferred'; type: VisitTypeName; count: number; holding: number; degraded: boolean }
   | { kind: 'circuit'; type: VisitTypeName; state: 'open' | 'closed'; openMs?: number }
+  /** The table's abandoned storage calls still pending reached `cap`: it takes no work until they return (`storage-resumed`). */
+  | { kind: 'storage-paused'; type: VisitTypeName; abandoned: number; cap: number }
+  | { kind: 'storage-resumed'; type: VisitTypeName; abandoned: number; cap: number }
   | { kind: 'extended'; type: VisitTypeName; count: number }
   | { kind: 'extend-failed'; type: VisitTypeName; count: number; error: unknown }
   | { kind: 'acknowledged'; type: VisitTypeName; count: number; failed: number }

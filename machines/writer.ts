@@ -87,6 +87,8 @@ const writerSetup = setup({
   guards: {
     /** Whether this type's storage is failing (its circuit is not closed); provided by the processor. */
     degraded: () => false,
+    /** Whether this type's storage has as many abandoned calls pending as allowed: it takes no work; provided by the processor. */
+    paused: () => false,
     /** Whether another visit type has work now or had some moment ago: only then is this type held to its share. */
     othersActive: () => true,
     isBatch: ({ context, event }) => context.batches.includes((event as { actorId: string }).actorId),
@@ -103,14 +105,17 @@ const writerSetup = setup({
 const admitVisits = writerSetup.enqueueActions(({ context, event, enqueue, check }) => {
   const { deliveries } = event as Extract<WriterEvent, { type: 'VISITS' }>;
   const share = context.settings.share;
+  // A paused table (its abandoned storage calls at their cap) takes no work: every visit that may
+  // be deferred is, as for a failing table. Without a share (one type) its batches retry, then release.
+  const paused = share !== undefined && check('paused');
   // Alone on the queue a type may use the whole budget; the share is there to leave room for others.
   // Within its share nothing is deferred, whatever the others do.
-  if (!share || context.holding + deliveries.length <= share.maxHolding || !check('othersActive')) {
+  if (!paused && (!share || context.holding + deliveries.length <= share.maxHolding || !check('othersActive'))) {
     enqueue.assign({ buffer: context.buffer.concat(deliveries), holding: context.holding + deliveries.length });
     return;
   }
-  const degraded = check('degraded');
-  const { keep, defer } = admit(deliveries, context.holding, degraded, share);
+  const degraded = paused || check('degraded');
+  const { keep, defer } = admit(deliveries, context.holding, degraded, paused ? { ...share!, maxHolding: 0 } : share!);
   enqueue.assign({ buffer: context.buffer.concat(keep), holding: context.holding + keep.length });
   const deferred = defer.reduce((sum, group) => sum + group.deliveries.length, 0);
   defer.forEach((group, i) => {

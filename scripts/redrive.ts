@@ -10,6 +10,7 @@
  */
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../src/platform/sqs.ts';
+import { sameQueue } from '../src/platform/sqs-target.ts';
 import { chunkByBytes } from '../src/processor/sqs-queue.ts';
 import { LocalTargetError, type LocalQueues, localQueues, unreachable, unreachableMessage } from './local/target.ts';
 import { readOptions } from './support/cli.ts';
@@ -38,6 +39,10 @@ try {
   process.exit(2);
 }
 const { queueUrl, dlqUrl } = queues;
+if (sameQueue(queueUrl, dlqUrl, queues.connection.region)) {
+  console.error(`redrive: TRAFFIC_DLQ_URL=${dlqUrl} names the same queue as TRAFFIC_QUEUE_URL (${queueUrl}): nothing to move; set the DLQ's URL`);
+  process.exit(2);
+}
 const client = createSqsClient(queues.connection);
 const deadline = (waitMs: number) => ({ abortSignal: AbortSignal.timeout(waitMs + CALL_DEADLINE_MARGIN_MS) });
 

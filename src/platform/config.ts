@@ -6,6 +6,7 @@
  */
 
 import { Literal as RtLiteral, String as RtString, Union as RtUnion } from 'runtypes';
+import { isLocalEndpoint, isRegionName } from './sqs-target.ts';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -66,7 +67,7 @@ export interface SqsConnection {
   /** SQS endpoint; undefined means AWS. */
   readonly endpoint: string | undefined;
   readonly region: string;
-  /** Sign with fixed local credentials (an endpoint other than AWS, no AWS_ACCESS_KEY_ID set). */
+  /** Sign with fixed local credentials (see localCredentialsFor). */
   readonly localCredentials: boolean;
 }
 
@@ -74,16 +75,41 @@ const ENDPOINT_URL = 'an http(s) URL such as http://localhost:4566';
 
 /**
  * AWS_ENDPOINT_URL_SQS, else AWS_ENDPOINT_URL (LocalStack sets the latter); AWS_REGION, else
- * AWS_DEFAULT_REGION, else us-east-1. The credential policy, the same for every program: an
- * endpoint without AWS_ACCESS_KEY_ID in the environment is a local one (fauxqs, LocalStack accept
- * any credentials); otherwise the SDK's default provider chain signs.
+ * AWS_DEFAULT_REGION, else us-east-1; and the credential policy (localCredentialsFor).
  */
 export function sqsConnection(env: Env): SqsConnection {
   const endpoint = httpUrl(env, 'AWS_ENDPOINT_URL_SQS', ENDPOINT_URL) ?? httpUrl(env, 'AWS_ENDPOINT_URL', ENDPOINT_URL);
-  return { endpoint, region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1', localCredentials: localCredentialsFor(endpoint, env) };
+  return { endpoint, region: region(env), localCredentials: localCredentialsFor(endpoint, env) };
 }
 
-/** The credential policy on its own, for an endpoint known only at run time (the embedded one). */
+/** AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1; a value that is not a region's name is refused, naming the variable read. */
+export function region(env: Env): string {
+  const name = env.AWS_REGION ? 'AWS_REGION' : env.AWS_DEFAULT_REGION ? 'AWS_DEFAULT_REGION' : undefined;
+  if (name === undefined) return 'us-east-1';
+  const value = env[name]!;
+  if (!isRegionName(value)) {
+    throw new ConfigError(`${name}=${JSON.stringify(value)} is invalid: expected an AWS region such as us-east-1, eu-west-3, us-gov-west-1 or cn-north-1`);
+  }
+  return value;
+}
+
+/** Asks for the fixed local credentials whatever the endpoint's host (a LocalStack or fauxqs on another machine). */
+export const LOCAL_CREDENTIALS_VARIABLE = 'TRAFFIC_LOCAL_CREDENTIALS';
+
+/**
+ * The credential policy, the same for every program. Fixed local credentials (fauxqs and
+ * LocalStack accept any) sign only for an endpoint on this machine or LocalStack's
+ * (isLocalEndpoint) when AWS_ACCESS_KEY_ID is not set, or when TRAFFIC_LOCAL_CREDENTIALS=1 asks
+ * for them with an endpoint. Any other endpoint (a VPC endpoint, a proxy) gets the SDK's default
+ * chain, so a Fargate task role still signs there.
+ */
 export function localCredentialsFor(endpoint: string | undefined, env: Env): boolean {
-  return endpoint !== undefined && !env.AWS_ACCESS_KEY_ID;
+  const asked = oneOf(env, LOCAL_CREDENTIALS_VARIABLE, '0', ['0', '1'] as const) === '1';
+  if (asked && endpoint === undefined) {
+    throw new ConfigError(
+      `${LOCAL_CREDENTIALS_VARIABLE}=1 is invalid without an SQS endpoint: AWS needs real credentials; set AWS_ENDPOINT_URL too, or unset ${LOCAL_CREDENTIALS_VARIABLE}`,
+    );
+  }
+  if (asked) return true;
+  return endpoint !== undefined && !env.AWS_ACCESS_KEY_ID && isLocalEndpoint(endpoint);
 }

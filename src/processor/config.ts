@@ -7,6 +7,8 @@
 import { heartbeatSecondsFor, LEASE_MARGIN_MS, leaseRoomMs } from '../../machines/batch-lease.ts';
 import { VISIT_TYPES } from '../contract/visit-types.ts';
 import { ConfigError, httpUrl, integer, localCredentialsFor, logLevel, oneOf, sqsConnection, type Env, type LogLevel } from '../platform/config.ts';
+import { sameQueue } from '../platform/sqs-target.ts';
+import { EMBEDDED_HOST } from '../queues.ts';
 import { TUNING, TUNING_RANGES, type Tuning } from './tuning.ts';
 
 export { ConfigError, LEASE_MARGIN_MS };
@@ -105,6 +107,7 @@ export const KNOBS = [
   'STATS_INTERVAL_MS',
   'LOG_LEVEL',
   'LOG_JSON',
+  'TRAFFIC_LOCAL_CREDENTIALS',
 ] as const;
 
 /** Standard AWS variables the processor reads through src/platform/config.ts (endpoint, region, credential policy). */
@@ -209,6 +212,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Tuning> = 
   const { endpoint, region } = sqsConnection(env);
   const queueUrl = httpUrl(env, 'TRAFFIC_QUEUE_URL');
   const { heartbeatSeconds: _derived, ...constants } = tuning;
+  const dlqUrl = distinctDlq(env, queueUrl, region);
   return {
     ...constants,
     sqsConnectTimeoutMs,
@@ -216,9 +220,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Tuning> = 
     endpoint,
     region,
     // Without a queue URL the embedded endpoint is used: a local one too.
-    localCredentials: localCredentialsFor(endpoint ?? (queueUrl ? undefined : 'embedded'), env),
+    localCredentials: localCredentialsFor(endpoint ?? (queueUrl ? undefined : `http://${EMBEDDED_HOST}`), env),
     queueUrl,
-    dlqUrl: httpUrl(env, 'TRAFFIC_DLQ_URL'),
+    dlqUrl,
     embeddedPort,
     storageBackend: oneOf(env, 'STORAGE_BACKEND', 'mysql', ['mysql', 'cassandra'] as const),
     pollers: integer(env, 'POLLERS', 8, 1, 256),
@@ -237,6 +241,21 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Tuning> = 
     metricsPort,
     statsIntervalMs,
   };
+}
+
+/**
+ * TRAFFIC_DLQ_URL, refused when it names the PIPELINE itself: every invalid message would be
+ * "dead-lettered" back onto the queue it came from, received again and sent again, for ever.
+ * Queues are compared by identity (region, account, name), not as URL strings.
+ */
+function distinctDlq(env: Env, queueUrl: string | undefined, region: string): string | undefined {
+  const dlqUrl = httpUrl(env, 'TRAFFIC_DLQ_URL');
+  if (dlqUrl !== undefined && queueUrl !== undefined && sameQueue(dlqUrl, queueUrl, region)) {
+    throw new ConfigError(
+      `TRAFFIC_DLQ_URL=${dlqUrl} is invalid: it names the same queue as TRAFFIC_QUEUE_URL (${queueUrl}); invalid messages would loop on the PIPELINE: set the DLQ's URL, or unset TRAFFIC_DLQ_URL to use the queue's RedrivePolicy`,
+    );
+  }
+  return dlqUrl;
 }
 
 /** Batch actors alive at once (MAX_IN_FLIGHT / BATCH_SIZE): each has timers and a lease to keep; beyond this, memory grows past what a worker should hold. */

@@ -50,6 +50,12 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
   );
   const splits = counter('traffic_batch_splits_total', 'Failing batches split to isolate the rows storage refuses', ['type']);
   const abandoned = counter('traffic_writes_abandoned_total', 'Storage writes abandoned at WRITE_TIMEOUT_MS (the batch retries)', ['type']);
+  const gauge = (name: string, help: string) => new Gauge({ name, help, labelNames: ['type'], registers: [registry] });
+  const abandonedPending = gauge(
+    'traffic_writes_abandoned_pending',
+    'Abandoned storage writes that have not returned yet (at most 2 x WRITE_CONCURRENCY per type)',
+  );
+  const paused = gauge('traffic_storage_paused', '1 while a table takes no work: its abandoned writes pending reached their cap');
   const latency = new Histogram({
     name: 'traffic_write_latency_seconds',
     help: 'From created_at (stamped by the agent) to written',
@@ -121,6 +127,14 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
           break;
         case 'write-abandoned':
           abandoned.inc({ type: report.type });
+          abandonedPending.inc({ type: report.type });
+          break;
+        case 'abandoned-write-settled':
+          abandonedPending.dec({ type: report.type });
+          break;
+        case 'storage-paused':
+        case 'storage-resumed':
+          paused.set({ type: report.type }, report.kind === 'storage-paused' ? 1 : 0);
           break;
         // Logged, not counted.
         case 'dead-letter-failed':

@@ -27,7 +27,9 @@ import { assessHealth, type Health } from './health.ts';
 import { startStallMonitor } from './stall-monitor.ts';
 import { prepareWithRetries } from './prepare.ts';
 import { createProcessorSqsClient, sqsClientOptions, withDeadlines } from './sqs-client.ts';
-import { SqsQueue } from './sqs-queue.ts';
+import { SqsQueue, SqsQueueError } from './sqs-queue.ts';
+import { StorageCalls } from './storage-calls.ts';
+import { sameQueue } from '../platform/sqs-target.ts';
 
 /** Another type that held credits this recently still counts as active (between its batches). */
 const OTHERS_ACTIVE_MS = 10_000;
@@ -150,6 +152,15 @@ export interface MachineDeps {
 export function provideMachines(deps: MachineDeps) {
   const { queue, storage, credits, writeLimiters, config, report, logger } = deps;
   const reportAction = (_: unknown, r: Report) => report(r);
+  // Storage calls out per table, abandoned ones included: at the cap the table is paused.
+  const calls = new Map(
+    VISIT_TYPES.map((t) => [
+      t.name,
+      new StorageCalls(config.writeConcurrency, ({ paused, abandoned, cap }) =>
+        report(paused ? { kind: 'storage-paused', type: t.name, abandoned, cap } : { kind: 'storage-resumed', type: t.name, abandoned, cap }),
+      ),
+    ]),
+  );
   const breakers = new Map(
     VISIT_TYPES.map((t) => [t.name, new CircuitBreaker({ failureThreshold: config.breakerFailures, openMs: config.breakerOpenMs }, Date.now)]),
   );
@@ -174,20 +185,46 @@ export function provideMachines(deps: MachineDeps) {
         // The deadline counts from now, waiting for a write slot included: the batch started this
         // write on a lease that has the whole deadline left. A race, not only a signal: a driver
         // that ignores the signal cannot hang the batch. The abandoned write frees its slot; the
-        // batch takes the retry path.
+        // batch takes the retry path. The abandoned call still counts against the table's cap of
+        // calls out (storage-calls.ts) until it returns, so they cannot pile up.
         const invokedAt = Date.now();
+        const remainingMs = () => config.writeTimeoutMs - (Date.now() - invokedAt);
+        const notStarted = () => new WriteNotStarted(`no write slot for ${input.type} within ${config.writeTimeoutMs} ms`);
         try {
           await limiter.add(
-            () => {
-              const ms = config.writeTimeoutMs - (Date.now() - invokedAt);
-              if (ms <= 0) throw new WriteNotStarted(`no write slot for ${input.type} within ${config.writeTimeoutMs} ms`);
-              return withDeadline((writeSignal) => storage.writeBatch(visitType(input.type), visits, writeSignal), {
-                ms,
+            async () => {
+              if (remainingMs() <= 0) throw notStarted();
+              const tableCalls = calls.get(input.type)!;
+              const ticket = await tableCalls.enter(
+                remainingMs(),
                 signal,
-                what: `write of ${visits.length} ${input.type} visit(s)`,
-                onAbandoned: () => report({ kind: 'write-abandoned', type: input.type, count: visits.length, timeoutMs: config.writeTimeoutMs }),
-                onAbandonedSettled: () => report({ kind: 'abandoned-write-settled', type: input.type, count: visits.length }),
-              });
+                () =>
+                  new WriteNotStarted(
+                    `no room for a ${input.type} write within ${config.writeTimeoutMs} ms: ${tableCalls.abandoned} abandoned writes have not returned`,
+                  ),
+              );
+              const ms = remainingMs();
+              if (ms <= 0) {
+                ticket.returned();
+                throw notStarted();
+              }
+              try {
+                await withDeadline((writeSignal) => storage.writeBatch(visitType(input.type), visits, writeSignal), {
+                  ms,
+                  signal,
+                  what: `write of ${visits.length} ${input.type} visit(s)`,
+                  onAbandoned: () => {
+                    ticket.abandoned();
+                    report({ kind: 'write-abandoned', type: input.type, count: visits.length, timeoutMs: config.writeTimeoutMs });
+                  },
+                  onAbandonedSettled: () => {
+                    ticket.settled();
+                    report({ kind: 'abandoned-write-settled', type: input.type, count: visits.length });
+                  },
+                });
+              } finally {
+                ticket.returned();
+              }
             },
             { signal },
           );
@@ -238,7 +275,8 @@ export function provideMachines(deps: MachineDeps) {
     },
     actions: { report: reportAction, returnCredits },
     guards: {
-      degraded: ({ context }) => breakers.get(context.type)!.state !== 'closed',
+      degraded: ({ context }) => breakers.get(context.type)!.state !== 'closed' || calls.get(context.type)!.paused,
+      paused: ({ context }) => calls.get(context.type)!.paused,
       othersActive: ({ context }) => VISIT_TYPES.some(({ name }) => name !== context.type && credits.activeWithin(writerId(name), OTHERS_ACTIVE_MS)),
     },
   });
@@ -283,6 +321,12 @@ export function provideMachines(deps: MachineDeps) {
               `SQS endpoint ${deps.endpoint ?? ''} did not answer at start; retrying`,
             ),
         });
+        // Found from the RedrivePolicy, the DLQ could still be the PIPELINE itself: invalid messages would loop.
+        if (sameQueue(dlqUrl, queue.queueUrl, config.region)) {
+          throw new SqsQueueError(
+            `the DLQ of ${queue.queueUrl} is that queue itself (${dlqUrl}): give it a RedrivePolicy to another queue, or set TRAFFIC_DLQ_URL`,
+          );
+        }
         // A row must reach the DLQ through this processor (with its reason) before the redrive policy moves it.
         const deadLetterAfterReceives = Math.min(config.deadLetterAfterReceives, maxReceiveCount ?? Infinity);
         logger.info(

@@ -23,6 +23,9 @@ export interface ProcessorStats {
   /** Writes abandoned at WRITE_TIMEOUT_MS, and how many of those have not returned yet. */
   abandonedWrites: number;
   abandonedPending: number;
+  /** The same per visit type, and the types paused because theirs reached the cap. */
+  abandonedPendingOf: Record<string, number>;
+  paused: Record<string, boolean>;
   /** Visits beyond their type's share handed back to SQS with a delay. */
   deferred: Record<string, number>;
   lastReceiveAt: Record<string, number>;
@@ -54,6 +57,8 @@ export function createStats(): ProcessorStats {
     splits: 0,
     abandonedWrites: 0,
     abandonedPending: 0,
+    abandonedPendingOf: {},
+    paused: {},
     deferred: {},
     lastReceiveAt: {},
     lastWriteAt: {},
@@ -131,6 +136,7 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
       case 'write-abandoned': {
         stats.abandonedWrites += 1;
         stats.abandonedPending += 1;
+        stats.abandonedPendingOf[report.type] = (stats.abandonedPendingOf[report.type] ?? 0) + 1;
         const { type, count, timeoutMs } = report;
         logger.warn({ type, count, timeoutMs }, 'storage write did not finish in time; abandoned, the batch retries');
         break;
@@ -149,6 +155,18 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         break;
       case 'abandoned-write-settled':
         stats.abandonedPending -= 1;
+        stats.abandonedPendingOf[report.type] = (stats.abandonedPendingOf[report.type] ?? 1) - 1;
+        break;
+      case 'storage-paused':
+        stats.paused[report.type] = true;
+        logger.warn(
+          { type: report.type, abandoned: report.abandoned, cap: report.cap },
+          `storage of ${report.type} paused: ${report.abandoned} abandoned writes have not returned (at most 2 x WRITE_CONCURRENCY); no write starts and its visits are deferred until they return`,
+        );
+        break;
+      case 'storage-resumed':
+        stats.paused[report.type] = false;
+        logger.info({ type: report.type, abandoned: report.abandoned, cap: report.cap }, `storage of ${report.type} resumed: abandoned writes returned`);
         break;
       case 'extended':
         stats.visibilityExtensions += 1;

@@ -190,4 +190,61 @@ export async function oneTypeDown(scale: Scale): Promise<ScenarioResult> {
   }
 }
 
-export const LIVENESS_SCENARIOS = [networkFreeze, endpointSilentAtStart, storageHangsIgnoringSignal, shutdownDuringPendingRestart, oneTypeDown];
+/** The worker's last line: its final stats and the most abandoned writes it had pending at once. */
+async function finalLine(lines: AsyncIterator<string>): Promise<{ mostAbandonedPending?: Record<string, number> }> {
+  let last = {};
+  for (let line = await lines.next(); !line.done; line = await lines.next()) {
+    const parsed = JSON.parse(String(line.value)) as { done?: string };
+    if (parsed.done !== undefined) last = parsed;
+  }
+  return last;
+}
+
+/** Abandoned writes a table may have pending: 2 x WRITE_CONCURRENCY (src/processor/storage-calls.ts). */
+const HANG_WRITE_CONCURRENCY = 4;
+
+export async function oneTypeHangs(scale: Scale): Promise<ScenarioResult> {
+  const ep = await endpoint({ visibilityTimeoutSeconds: 5 });
+  try {
+    const burst = await preloaded(ep, Math.min(scale.count, 2_000), 1206);
+    const hangMs = full(scale) ? 150_000 : Math.max(8_000, scale.outageMs);
+    const hangUntil = Date.now() + hangMs;
+    const env = {
+      CHAOS_HANG_TYPE: 'referrer',
+      CHAOS_HANG_UNTIL: String(hangUntil),
+      WRITE_CONCURRENCY: String(HANG_WRITE_CONCURRENCY),
+      WRITE_TIMEOUT_MS: '1000',
+      VISIBILITY_TIMEOUT_SECONDS: '5',
+      HEARTBEAT_SECONDS: '1',
+      RETRY_BASE_MS: '200',
+      RETRY_MAX_MS: '1000',
+      WRITE_MAX_ATTEMPTS: '100',
+      DEFER_SECONDS: '2',
+    };
+    const worker = startWorker(ep, env);
+    await worker.ready;
+    const typeIn = burst.filter((m) => m.table === 'traffic_type_in').map((m) => m.visitId!);
+    await sleep(hangUntil - Date.now());
+    const written = ledger(ep);
+    const typeInDuringHang = typeIn.filter((id) => written.has(id)).length;
+    await drained(ep, 120_000);
+    await stopAll([worker]);
+    const most = (await finalLine(worker.lines)).mostAbandonedPending?.referrer ?? 0;
+    const cap = 2 * HANG_WRITE_CONCURRENCY;
+    const result = await account(ep, `17. referrer storage hangs ${Math.round(hangMs / 1000)} s, ignoring its signal`, burst, {
+      rewritesAllowed: false,
+      notes: `abandoned referrer writes pending at most ${most} (cap ${cap}); type-in written during the hang ${typeInDuringHang} of ${typeIn.length}`,
+    });
+    const problems = [
+      ...(most > cap ? [`${most} abandoned writes pending, above the cap of ${cap}`] : []),
+      ...(most === 0 ? ['no write was abandoned: the hang did not happen'] : []),
+      ...(typeInDuringHang < typeIn.length ? [`only ${typeInDuringHang} of ${typeIn.length} type-in visits written during the hang`] : []),
+      ...(result.deadLettered > 0 ? [`${result.deadLettered} valid visits dead-lettered by the hang`] : []),
+    ];
+    return problems.length > 0 ? { ...result, failure: problems.join('; ') } : result;
+  } finally {
+    await ep.stop();
+  }
+}
+
+export const LIVENESS_SCENARIOS = [networkFreeze, endpointSilentAtStart, storageHangsIgnoringSignal, shutdownDuringPendingRestart, oneTypeDown, oneTypeHangs];

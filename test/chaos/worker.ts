@@ -12,7 +12,9 @@
  *   CHAOS_WRITE_DELAY_MS   how long each write takes (honours the write deadline)
  *   CHAOS_POISON_VISIT_ID  a visit whose row storage always refuses, with every write that carries it;
  *                          each refused write is appended to CHAOS_LEDGER.failed
- *   CHAOS_HANG_UNTIL   epoch ms before which every write hangs and ignores its abort signal
+ *   CHAOS_HANG_UNTIL   epoch ms before which every write hangs and ignores its abort signal; a hung
+ *                      call fails when the hang ends, as a stuck connection does at last
+ *   CHAOS_HANG_TYPE    with CHAOS_HANG_UNTIL, only writes of that visit type hang
  *   CHAOS_DOWN_TYPE, CHAOS_DOWN_UNTIL  writes of that visit type hang (signal honoured) until then
  *   CHAOS_CRASH_POLLER a poller crashed once, at its first receive; prints {"crashed":id} on stdout
  */
@@ -41,8 +43,10 @@ const storage: StoragePort = {
   backend: 'chaos',
   async writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal) {
     signal.throwIfAborted();
-    // A driver that never answers and never looks at the signal.
-    if (Date.now() < hangUntil) return new Promise<void>(() => {});
+    // A driver that does not answer and never looks at the signal, until its connection drops.
+    if (Date.now() < hangUntil && (!env.CHAOS_HANG_TYPE || type.name === env.CHAOS_HANG_TYPE)) {
+      return new Promise<void>((_, reject) => setTimeout(() => reject(new Error('connection reset after the hang')), hangUntil - Date.now()));
+    }
     if (type.name === env.CHAOS_DOWN_TYPE && Date.now() < downUntil) await sleep(downUntil - Date.now() + 60_000, signal);
     if (writeDelayMs > 0) await sleep(writeDelayMs, signal);
     if (poison && visits.some((v) => v.visitId === poison)) {
@@ -67,6 +71,17 @@ function crashOnce(poller: string | undefined) {
   };
 }
 
+/** The most abandoned writes pending at once, per visit type (printed with the final stats). */
+const mostAbandonedPending: Record<string, number> = {};
+function trackAbandoned() {
+  const pending: Record<string, number> = {};
+  return (report: Report) => {
+    if (report.kind !== 'write-abandoned' && report.kind !== 'abandoned-write-settled') return;
+    pending[report.type] = (pending[report.type] ?? 0) + (report.kind === 'write-abandoned' ? 1 : -1);
+    mostAbandonedPending[report.type] = Math.max(mostAbandonedPending[report.type] ?? 0, pending[report.type]!);
+  };
+}
+
 const logger = createLogger({ name: 'traffic-processor', level: env.LOG_LEVEL ?? 'warn', destination: 'stderr' });
 const config = loadConfig(env, JSON.parse(env.CHAOS_TUNING ?? '{}'));
 const processor = startProcessor({
@@ -76,10 +91,13 @@ const processor = startProcessor({
   dlqUrl: config.dlqUrl,
   storage,
   logger,
-  onReport: crashOnce(env.CHAOS_CRASH_POLLER),
+  onReport: ((crash, track) => (report: Report) => {
+    track(report);
+    crash(report);
+  })(crashOnce(env.CHAOS_CRASH_POLLER), trackAbandoned()),
 });
 handleSignals({ onFirst: () => processor.stop(), onSecond: () => process.exit(130) });
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 const output = await processor.done;
-process.stdout.write(`${JSON.stringify({ done: output.status, stats: processor.stats })}\n`);
+process.stdout.write(`${JSON.stringify({ done: output.status, stats: processor.stats, mostAbandonedPending })}\n`);
 setTimeout(() => process.exit(output.status === 'stopped' ? 0 : 1), 20).unref();

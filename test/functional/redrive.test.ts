@@ -161,3 +161,17 @@ test('npm run redrive refuses an unknown option, an argument or a huge number in
     t.is(help.stdout, REDRIVE_USAGE);
   }
 });
+
+test('npm run redrive refuses a DLQ that is the PIPELINE itself, however written, and a region that is not one', async (t) => {
+  const same = await runScript('scripts/redrive.ts', [], {
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+    TRAFFIC_QUEUE_URL: 'http://localhost:1/000000000000/dev-traffic-queue',
+    TRAFFIC_DLQ_URL: 'http://127.0.0.1:1/000000000000/dev-traffic-queue/',
+  });
+  t.is(same.code, 2, same.stderr);
+  t.regex(same.stderr, /^redrive: TRAFFIC_DLQ_URL=\S+ names the same queue as TRAFFIC_QUEUE_URL/);
+  t.is(same.stderr.trim().split('\n').length, 1);
+  const region = await runScript('scripts/redrive.ts', [], { AWS_ENDPOINT_URL: 'http://127.0.0.1:1', AWS_REGION: '../../etc' });
+  t.is(region.code, 2, region.stderr);
+  t.regex(region.stderr, /^redrive: AWS_REGION="\.\.\/\.\.\/etc" is invalid/);
+});

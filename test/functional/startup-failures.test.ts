@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import test from 'ava';
 import { outcomeOf, type Outcome } from '../support/run-script.ts';
-import { freePort } from '../support/sqs.ts';
+import { GetQueueAttributesCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { freePort, startTestEndpoint } from '../support/sqs.ts';
 
 /** Runs the processor until it exits (or kills it after `timeoutMs`, which the assertions then catch). */
 async function runProcessor(args: string[], env: Record<string, string>, timeoutMs = 30_000): Promise<Outcome> {
@@ -51,6 +52,26 @@ const badEnvironments: Array<[string, Record<string, string>, RegExp]> = [
     /^traffic-processor: WRITE_TIMEOUT_MS=25000 is invalid: it must be at most \(VISIBILITY_TIMEOUT_SECONDS 30 - heartbeat 10\) x 1000 - lease margin 1000 = 19000/,
   ],
   [
+    'TRAFFIC_DLQ_URL the PIPELINE itself, written another way',
+    {
+      EMBEDDED_SQS_PORT: '',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
+      TRAFFIC_QUEUE_URL: 'http://localhost:1/000000000000/dev-traffic-queue',
+      TRAFFIC_DLQ_URL: 'http://127.0.0.1:1/000000000000/dev-traffic-queue/',
+    },
+    /^traffic-processor: TRAFFIC_DLQ_URL=http:\/\/127\.0\.0\.1:1\/000000000000\/dev-traffic-queue\/ is invalid: it names the same queue as TRAFFIC_QUEUE_URL/,
+  ],
+  [
+    'AWS_REGION=../../etc',
+    { AWS_REGION: '../../etc' },
+    /^traffic-processor: AWS_REGION="\.\.\/\.\.\/etc" is invalid: expected an AWS region such as us-east-1/,
+  ],
+  [
+    'TRAFFIC_LOCAL_CREDENTIALS=1 for AWS',
+    { EMBEDDED_SQS_PORT: '', TRAFFIC_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q', TRAFFIC_LOCAL_CREDENTIALS: '1' },
+    /^traffic-processor: TRAFFIC_LOCAL_CREDENTIALS=1 is invalid without an SQS endpoint/,
+  ],
+  [
     'TRAFFIC_DLQ_URL in embedded mode',
     { TRAFFIC_DLQ_URL: 'http://127.0.0.1:1/000000000000/dlq' },
     /^traffic-processor: TRAFFIC_DLQ_URL is set but TRAFFIC_QUEUE_URL is not/,
@@ -85,4 +106,18 @@ test('--inspect on a busy port: stops at start with one line naming the option',
     await runProcessor([`--inspect=${port}`], {}),
     new RegExp(`^traffic-processor: --inspect=${port}: cannot serve the inspector \\(the port is in use\\)`),
   );
+});
+
+test('a PIPELINE whose RedrivePolicy names itself: stops at start, naming it, before anything is received', async (t) => {
+  const queue = await startTestEndpoint();
+  t.teardown(() => queue.stop());
+  const { Attributes } = await queue.client.send(new GetQueueAttributesCommand({ QueueUrl: queue.queueUrl, AttributeNames: ['QueueArn'] }));
+  const RedrivePolicy = JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: 5 });
+  await queue.client.send(new SetQueueAttributesCommand({ QueueUrl: queue.queueUrl, Attributes: { RedrivePolicy } }));
+  const outcome = await runProcessor([], { EMBEDDED_SQS_PORT: '', AWS_ENDPOINT_URL: queue.endpoint, TRAFFIC_QUEUE_URL: queue.queueUrl });
+  t.is(outcome.code, 1, outcome.stdout + outcome.stderr);
+  const failure = outcome.stdout.split('\n').find((line) => line.includes('could not start'));
+  t.truthy(failure, outcome.stdout);
+  t.regex(failure!, /the DLQ of [^ ]+ is that queue itself/);
+  t.false(/processor starting/.test(outcome.stdout), 'nothing received');
 });
