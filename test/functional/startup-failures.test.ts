@@ -40,6 +40,17 @@ function assertOneLine(t: import('ava').ExecutionContext, outcome: Outcome, name
 }
 
 const badEnvironments: Array<[string, Record<string, string>, RegExp]> = [
+  ['AGENT_PORT=http', { AGENT_PORT: 'http' }, /^traffic-processor: AGENT_PORT="http" is invalid: expected an integer from 0 to 65535$/],
+  [
+    'AGENT_ALLOWED_ORIGINS with a path',
+    { AGENT_ALLOWED_ORIGINS: 'https://www.example.com/home' },
+    /^traffic-processor: AGENT_ALLOWED_ORIGINS has "https:\/\/www.example.com\/home", which is not an origin/,
+  ],
+  [
+    'AGENT_PORT with a queue of its own (the local entry serves the embedded default only)',
+    { AGENT_PORT: '8080', EMBEDDED_SQS_PORT: '', TRAFFIC_QUEUE_URL: 'http://127.0.0.1:9/000000000000/q', AWS_ENDPOINT_URL: 'http://127.0.0.1:9' },
+    /^traffic-processor: AGENT_PORT is set but so is TRAFFIC_QUEUE_URL/,
+  ],
   [
     'RECEIVE_WAIT_SECONDS=0 (an idle processor would spin)',
     { RECEIVE_WAIT_SECONDS: '0' },
@@ -55,6 +66,7 @@ const badEnvironments: Array<[string, Record<string, string>, RegExp]> = [
     'TRAFFIC_DLQ_URL the PIPELINE itself, written another way',
     {
       EMBEDDED_SQS_PORT: '',
+      AGENT_PORT: '',
       AWS_ENDPOINT_URL: 'http://127.0.0.1:1',
       TRAFFIC_QUEUE_URL: 'http://localhost:1/000000000000/dev-traffic-queue',
       TRAFFIC_DLQ_URL: 'http://127.0.0.1:1/000000000000/dev-traffic-queue/',
@@ -68,7 +80,7 @@ const badEnvironments: Array<[string, Record<string, string>, RegExp]> = [
   ],
   [
     'TRAFFIC_LOCAL_CREDENTIALS=1 for AWS',
-    { EMBEDDED_SQS_PORT: '', TRAFFIC_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q', TRAFFIC_LOCAL_CREDENTIALS: '1' },
+    { EMBEDDED_SQS_PORT: '', AGENT_PORT: '', TRAFFIC_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/q', TRAFFIC_LOCAL_CREDENTIALS: '1' },
     /^traffic-processor: TRAFFIC_LOCAL_CREDENTIALS=1 is invalid without an SQS endpoint/,
   ],
   [
@@ -88,6 +100,15 @@ test('METRICS_PORT already in use: stops at start with one line naming it', asyn
   const { port, server } = await busyPort();
   t.teardown(() => server.close());
   assertOneLine(t, await runProcessor([], { METRICS_PORT: String(port) }), new RegExp(`^traffic-processor: METRICS_PORT=${port}: the port is in use`));
+});
+
+test('AGENT_PORT already in use: stops with one line naming it and how to turn the entry off', async (t) => {
+  const { port, server } = await busyPort();
+  t.teardown(() => server.close());
+  const outcome = await runProcessor([], { AGENT_PORT: String(port) });
+  t.is(outcome.code, 2);
+  t.is(outcome.stderr, `traffic-processor: AGENT_PORT=${port}: the port is in use; set AGENT_PORT to a free port, or to off to serve no HTTP entry\n`);
+  t.false(/processor starting/.test(outcome.stdout), 'nothing received');
 });
 
 test('--trace into a folder that does not exist: stops at start with one line naming the option', async (t) => {
@@ -114,7 +135,7 @@ test('a PIPELINE whose RedrivePolicy names itself: stops at start, naming it, be
   const { Attributes } = await queue.client.send(new GetQueueAttributesCommand({ QueueUrl: queue.queueUrl, AttributeNames: ['QueueArn'] }));
   const RedrivePolicy = JSON.stringify({ deadLetterTargetArn: Attributes!.QueueArn, maxReceiveCount: 5 });
   await queue.client.send(new SetQueueAttributesCommand({ QueueUrl: queue.queueUrl, Attributes: { RedrivePolicy } }));
-  const outcome = await runProcessor([], { EMBEDDED_SQS_PORT: '', AWS_ENDPOINT_URL: queue.endpoint, TRAFFIC_QUEUE_URL: queue.queueUrl });
+  const outcome = await runProcessor([], { EMBEDDED_SQS_PORT: '', AGENT_PORT: '', AWS_ENDPOINT_URL: queue.endpoint, TRAFFIC_QUEUE_URL: queue.queueUrl });
   t.is(outcome.code, 1, outcome.stdout + outcome.stderr);
   const failure = outcome.stdout.split('\n').find((line) => line.includes('could not start'));
   t.truthy(failure, outcome.stdout);
