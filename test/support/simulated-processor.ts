@@ -40,8 +40,8 @@ export function mixedVisits(count: number): string[] {
 export interface SimulatedProcessorOptions {
   /** Configuration on top of 4 pollers, batches of 20, 100 credits and 1 s receives. */
   readonly env?: Record<string, string>;
-  /** Simulated time one storage write takes (default 0). */
-  readonly writeMs?: number;
+  /** Simulated time one storage write takes (default 0), read at each write when a function. */
+  readonly writeMs?: number | (() => number);
   /** Every write fails, after its simulated time. */
   readonly failWrites?: boolean;
   /** Called with every report once it is recorded; a throw here crashes the child that reported. */
@@ -56,7 +56,8 @@ export function simulatedProcessor(options: SimulatedProcessorOptions = {}, cloc
   const storage: StoragePort = {
     backend: 'simulated',
     async writeBatch(_type, visits, signal) {
-      if (options.writeMs) await new Promise<void>((resolve) => clock.setTimeout(resolve, options.writeMs!));
+      const writeMs = typeof options.writeMs === 'function' ? options.writeMs() : (options.writeMs ?? 0);
+      if (writeMs > 0) await new Promise<void>((resolve) => clock.setTimeout(resolve, writeMs));
       signal.throwIfAborted();
       if (options.failWrites) throw new Error('down');
       for (const v of visits) written.add(v.visitId);
