@@ -9,7 +9,7 @@ import { createActor, SimulatedClock } from 'xstate';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import type { StoragePort } from '../../machines/ports.ts';
 import type { Report } from '../../machines/types.ts';
-import { VISIT_TYPES } from '../../src/contract/visit-types.ts';
+import { VISIT_TYPES, type VisitTypeDefinition } from '../../src/contract/visit-types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { provideMachines, supervisorInput } from '../../src/processor/processor.ts';
 import { FakeQueue } from './fake-queue.ts';
@@ -44,27 +44,39 @@ export interface SimulatedProcessorOptions {
   readonly writeMs?: number | (() => number);
   /** Every write fails, after its simulated time. */
   readonly failWrites?: boolean;
+  /** Awaited before each write's simulated time (e.g. a table that hangs until the write is aborted). */
+  readonly beforeWrite?: (type: VisitTypeDefinition, signal: AbortSignal) => Promise<void>;
   /** Called with every report once it is recorded; a throw here crashes the child that reported. */
   readonly onReport?: (report: Report) => void;
   /** Restart backoff of crashed children (default: the configuration's). */
   readonly restartBackoff?: { readonly baseMs: number; readonly maxMs: number };
 }
 
-/** The supervisor, not yet started, with what it works on: the clock, the queue, the credits, the rows written and the reports. */
+/**
+ * The supervisor, not yet started, with what it works on: the clock, the queue, the credits, the
+ * reports, and the writes: `written` holds each visit_id written, `writes` how many writes carried
+ * it, so a visit written twice shows (`rewritten()`) although an upsert would keep one row.
+ */
 export function simulatedProcessor(options: SimulatedProcessorOptions = {}, clock = new SimulatedClock(), queue = new FakeQueue(clock)) {
   const written = new Set<string>();
+  const writes = new Map<string, number>();
+  const rewritten = () => [...writes].filter(([, n]) => n > 1).map(([id]) => id);
   const storage: StoragePort = {
     backend: 'simulated',
-    async writeBatch(_type, visits, signal) {
+    async writeBatch(type, visits, signal) {
+      await options.beforeWrite?.(type, signal);
       const writeMs = typeof options.writeMs === 'function' ? options.writeMs() : (options.writeMs ?? 0);
       if (writeMs > 0) await new Promise<void>((resolve) => clock.setTimeout(resolve, writeMs));
       signal.throwIfAborted();
       if (options.failWrites) throw new Error('down');
-      for (const v of visits) written.add(v.visitId);
+      for (const v of visits) {
+        written.add(v.visitId);
+        writes.set(v.visitId, (writes.get(v.visitId) ?? 0) + 1);
+      }
     },
   };
   const config = loadConfig({ POLLERS: '4', BATCH_SIZE: '20', MAX_IN_FLIGHT: '100', RECEIVE_WAIT_SECONDS: '1', ...options.env });
-  const credits = new CreditPool(config.maxInFlight, Date.now);
+  const credits = new CreditPool(config.maxInFlight, () => clock.now());
   const reports: Report[] = [];
   const machine = provideMachines({
     queue,
@@ -80,5 +92,5 @@ export function simulatedProcessor(options: SimulatedProcessorOptions = {}, cloc
   });
   const input = { ...supervisorInput(config), ...(options.restartBackoff ? { restartBackoff: options.restartBackoff } : {}) };
   const actor = createActor(machine, { clock, input });
-  return { clock, queue, written, credits, reports, config, actor };
+  return { clock, queue, written, writes, rewritten, credits, reports, config, actor };
 }

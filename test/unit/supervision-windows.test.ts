@@ -68,6 +68,7 @@ function assertCleanStop(t: import('ava').ExecutionContext, s: ReturnType<typeof
   t.is(s.credits.inFlight, 0, `every credit returned (held: ${JSON.stringify([...s.credits.holders()])})`);
   const remaining = new Set([...s.queue.messages.values()].map((m) => JSON.parse(m.body).visit_id as string));
   t.is(new Set([...s.written, ...remaining]).size, s.total, 'every visit written or still queued');
+  t.deepEqual(s.rewritten(), [], 'no visit written twice');
 }
 
 test('SHUTDOWN while a crashed poller waits for its restart: drains the others, never restarts it', async (t) => {

@@ -51,7 +51,7 @@ function system(options: { messages: number; writeMs: number; graceMs: number; f
 }
 
 test('draining loses nothing: written visits are acknowledged, the rest go back to the queue', async (t) => {
-  const { clock, queue, written, credits, actor, bodies } = system({ messages: 400, writeMs: 50, graceMs: 10_000 });
+  const { clock, queue, written, rewritten, credits, actor, bodies } = system({ messages: 400, writeMs: 50, graceMs: 10_000 });
   actor.start();
   await runUntil(clock, () => written.size >= 100);
   t.true(written.size < bodies.length, 'shutdown starts mid-burst');
@@ -62,6 +62,7 @@ test('draining loses nothing: written visits are acknowledged, the rest go back 
   const remaining = new Set([...queue.messages.values()].map((m) => JSON.parse(m.body).visit_id as string));
   for (const id of written) t.false(remaining.has(id), `${id} written and still queued`);
   t.is(written.size + remaining.size, bodies.length, 'every visit is written or still queued');
+  t.deepEqual(rewritten(), [], 'no visit written twice');
   t.is(credits.inFlight, 0, 'every credit returned');
 });
 
