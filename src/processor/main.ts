@@ -6,7 +6,7 @@ import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type ProcessorConfig } from './config.ts';
 import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
 import type { EmbeddedEndpoint } from './embedded.ts';
-import type { Health } from './health.ts';
+import { withStorage, type Health } from './health.ts';
 import { startHttpServer } from './http-server.ts';
 import { createLogger } from '../platform/logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -14,6 +14,7 @@ import { startStatsLog } from './stats-log.ts';
 import { startProcessor, type ProcessorHandle } from './processor.ts';
 import { handleSignals } from './signals.ts';
 import { createStorage } from './storage/index.ts';
+import { closeStorage, waitUntilReady } from './storage/lifecycle.ts';
 
 function fail(message: string): never {
   process.stderr.write(`traffic-processor: ${message}\n`);
@@ -47,8 +48,23 @@ try {
   fail(error instanceof DebugOptionError ? error.message : `could not start debugging: ${String(error)}`);
 }
 const metrics = createMetrics();
+const storage = createStorage(config.storageBackend, logger);
 let processor: ProcessorHandle | undefined;
-const health = (): Health => processor?.health() ?? { ok: false, state: 'starting', problems: ['processor is starting'] };
+const health = (): Health =>
+  withStorage(processor?.health() ?? { ok: false, state: 'starting', problems: ['processor is starting'] }, storage.backend, storage.status());
+// Aborted by the first SIGTERM/SIGINT: a stop before the processor runs (waiting for storage) ends the wait.
+const stopping = new AbortController();
+handleSignals({
+  onFirst: (signal) => {
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: draining in-flight visits (send the signal again to exit at once)');
+    stopping.abort(new Error(`${signal} received`));
+    processor?.stop();
+  },
+  onSecond: (signal) => {
+    logger.warn({ signal }, 'exiting at once; messages still in flight return to the queue when their visibility timeout ends');
+    process.exit(130);
+  },
+});
 let httpServer: Server | undefined;
 if (config.metricsPort > 0) {
   try {
@@ -87,44 +103,34 @@ if (!queueUrl) {
   );
 }
 
-processor = startProcessor({
-  config,
-  endpoint,
-  queueUrl,
-  dlqUrl,
-  storage: createStorage(config.storageBackend, logger),
-  logger,
-  inspect: inspection.inspect,
-  onReport: metrics.observe,
-});
-metrics.attach(processor.credits);
-const stopStatsLog =
-  config.statsIntervalMs > 0 ? startStatsLog({ logger, stats: processor.stats, credits: processor.credits, intervalMs: config.statsIntervalMs }) : () => {};
-
-handleSignals({
-  onFirst: (signal) => {
-    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: draining in-flight visits (send the signal again to exit at once)');
-    processor.stop();
-  },
-  onSecond: (signal) => {
-    logger.warn({ signal }, 'exiting at once; messages still in flight return to the queue when their visibility timeout ends');
-    process.exit(130);
-  },
-});
+// Nothing is received before storage can take writes; only a stop ends this wait early.
+const storageReady = await waitUntilReady(storage, { logger, signal: stopping.signal }).then(
+  () => true,
+  () => false,
+);
 
 let exitCode = 0;
-try {
-  const output = await processor.done;
-  if (output.status === 'failed') {
-    logger.error({ err: output.error }, 'processor could not start');
+if (storageReady) {
+  const running = startProcessor({ config, endpoint, queueUrl, dlqUrl, storage, logger, inspect: inspection.inspect, onReport: metrics.observe });
+  processor = running;
+  metrics.attach(running.credits);
+  const stopStatsLog =
+    config.statsIntervalMs > 0 ? startStatsLog({ logger, stats: running.stats, credits: running.credits, intervalMs: config.statsIntervalMs }) : () => {};
+  try {
+    const output = await running.done;
+    if (output.status === 'failed') {
+      logger.error({ err: output.error }, 'processor could not start');
+      exitCode = 1;
+    }
+  } catch (error) {
+    logger.fatal({ err: error }, 'processor crashed');
     exitCode = 1;
   }
-} catch (error) {
-  logger.fatal({ err: error }, 'processor crashed');
-  exitCode = 1;
+  logger.info({ stats: running.stats }, 'processor stopped');
+  stopStatsLog();
 }
-logger.info({ stats: processor.stats }, 'processor stopped');
-stopStatsLog();
+// After the last write: the writers have stopped with the supervisor.
+await closeStorage(storage, logger);
 httpServer?.close();
 await inspection.close();
 await embedded?.stop();
