@@ -166,7 +166,10 @@ test('every listed non-http(s) scheme in plain scheme://host form is rejected, a
   );
   t.is(checked, RUNS);
   // The same form with http(s) passes: what rejects the others is the scheme, not the shape.
-  fc.assert(fc.property(plainScheme(fc.constantFrom('http', 'https')), (url) => checkUrl(url) === undefined), { numRuns: 1_000, seed: 20261128 });
+  fc.assert(
+    fc.property(plainScheme(fc.constantFrom('http', 'https')), (url) => checkUrl(url) === undefined),
+    { numRuns: 1_000, seed: 20261128 },
+  );
 });
 
 test('the cases that were accepted before: script urls with a digit after the colon', (t) => {
