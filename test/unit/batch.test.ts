@@ -3,6 +3,7 @@ import test from 'ava';
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { batchMachine, writeFailedReason } from '../../machines/batch.ts';
 import type { BatchSettings, DeadLetter, DeadLetterResult, Delivery, EntryResult, ExtendResult, Lease, Report } from '../../machines/types.ts';
+import type { VisitTypeName } from '../../src/contract/visit-types.ts';
 
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -53,7 +54,7 @@ function harness(options: HarnessOptions | (() => Promise<void>)) {
   const reports: Report[] = [];
   const machine = batchMachine.provide({
     actors: {
-      writeBatch: fromPromise(async ({ input, signal }: { input: { type: 'type-in' | 'referrer'; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
+      writeBatch: fromPromise(async ({ input, signal }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
         const ids = input.deliveries.map((d) => d.messageId);
         calls.writes.push(clock.now());
         await (opts.write ?? (async () => {}))(ids, signal);

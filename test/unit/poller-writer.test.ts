@@ -15,6 +15,7 @@ import {
   type Report,
 } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
+import type { VisitTypeName } from '../../src/contract/visit-types.ts';
 
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -175,7 +176,7 @@ function writerHarness() {
   const released: number[] = [];
   const batch = batchMachine.provide({
     actors: {
-      writeBatch: fromPromise(async ({ input }: { input: { type: 'type-in' | 'referrer'; deliveries: readonly Delivery[] } }) => {
+      writeBatch: fromPromise(async ({ input }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] } }) => {
         writes.push({ at: clock.now(), ids: input.deliveries.map((d) => d.messageId) });
       }),
       acknowledge: fromPromise<EntryResult, { leases: readonly Lease[] }>(async () => ({ failed: [] })),

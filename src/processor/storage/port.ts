@@ -4,7 +4,7 @@
  * an adapter adds its lifecycle here, which the wiring (main.ts) and /healthz use.
  */
 import type { StoragePort } from '../../../machines/ports.ts';
-import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
+import type { ExtraField, VisitTypeDefinition } from '../../contract/visit-types.ts';
 import type { Visit } from '../../contract/visit.ts';
 
 /** Whether a backend can take writes now, and if not, why (what /healthz reports). */
@@ -26,13 +26,8 @@ export interface StorageAdapter extends StoragePort {
   close(): Promise<void>;
 }
 
-/** A row as stored: column names of the schema files in schema/. */
-export interface VisitRow {
-  visit_id: string;
-  created_at: number;
-  ip?: string | null;
-  url?: string | null;
-}
+/** A row as stored: column names of the schema files in schema/; each type has its extra field's column. */
+export type VisitRow = { visit_id: string; created_at: number } & { [F in ExtraField]?: string | null };
 
 /** The row for a visit in its type's table: the common columns and the type's extra field. */
 export function toRow(type: VisitTypeDefinition, visit: Visit): VisitRow {
