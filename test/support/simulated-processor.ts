@@ -13,19 +13,15 @@ import { VISIT_TYPES, type VisitTypeDefinition } from '../../src/contract/visit-
 import { loadConfig } from '../../src/processor/config.ts';
 import { provideMachines, supervisorInput } from '../../src/processor/processor.ts';
 import { FakeQueue } from './fake-queue.ts';
+import { idle } from './idle.ts';
 
-/** Lets promise callbacks and XState's queued events run before the clock moves again. */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** Moves the clock `stepMs` at a time until `done()` holds or `maxSteps` have passed. */
+/** Moves the clock `stepMs` at a time, the system idle before each step, until `done()` holds or `maxSteps` have passed. */
 export async function runUntil(clock: SimulatedClock, done: () => boolean, stepMs = 10, maxSteps = 20_000): Promise<void> {
   for (let i = 0; i < maxSteps && !done(); i++) {
-    await settle();
+    await idle();
     clock.increment(stepMs);
   }
-  await settle();
+  await idle();
 }
 
 /** `count` valid visit bodies, referrer and direct in turn, with visit ids `v0`, `v1`, … */

@@ -5,7 +5,8 @@ import { supervisorMachine } from '../../machines/supervisor.ts';
 import type { Report } from '../../machines/types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { supervisorInput } from '../../src/processor/processor.ts';
-import { mixedVisits, runUntil, settle, simulatedProcessor } from '../support/simulated-processor.ts';
+import { idle, until } from '../support/idle.ts';
+import { mixedVisits, runUntil, simulatedProcessor } from '../support/simulated-processor.ts';
 
 test('a crashed child is restarted after a backoff delay, and only then', async (t) => {
   const clock = new SimulatedClock();
@@ -26,7 +27,7 @@ test('a crashed child is restarted after a backoff delay, and only then', async 
   });
   const input = { ...supervisorInput(loadConfig({ POLLERS: '1' })), restartBackoff: { baseMs: 1_000, maxMs: 1_000 } };
   const actor = createActor(machine, { clock, input }).start();
-  await settle();
+  await until(() => reports.some((r) => r.kind === 'child-crashed'), 'the first poller crashing');
   t.is(spawns, 1);
   const crash = reports.find((r) => r.kind === 'child-crashed');
   t.truthy(crash, 'the crash is reported');
@@ -34,10 +35,10 @@ test('a crashed child is restarted after a backoff delay, and only then', async 
   const delay = crash?.kind === 'child-crashed' ? crash.delayMs : 0;
   t.true(delay >= 500 && delay <= 1_000);
   clock.increment(delay - 1);
-  await settle();
+  await idle();
   t.is(spawns, 1, 'not restarted before the delay');
   clock.increment(1);
-  await settle();
+  await until(() => spawns === 2, 'the restart');
   t.is(spawns, 2, 'restarted after the delay');
   t.is(actor.getSnapshot().value, 'running');
   actor.stop();
