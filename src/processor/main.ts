@@ -14,7 +14,7 @@ import { startStatsLog } from './stats-log.ts';
 import { startProcessor, type ProcessorHandle } from './processor.ts';
 import { handleSignals } from './signals.ts';
 import { createStorage } from './storage/index.ts';
-import { closeStorage, waitUntilReady } from './storage/lifecycle.ts';
+import { closeStorage, startWhenReady } from './storage/lifecycle.ts';
 
 function fail(message: string): never {
   process.stderr.write(`traffic-processor: ${message}\n`);
@@ -104,15 +104,13 @@ if (!queueUrl) {
 }
 
 // Nothing is received before storage can take writes; only a stop ends this wait early.
-const storageReady = await waitUntilReady(storage, { logger, signal: stopping.signal }).then(
-  () => true,
-  () => false,
+processor = await startWhenReady(storage, { logger, signal: stopping.signal }, () =>
+  startProcessor({ config, endpoint, queueUrl, dlqUrl, storage, logger, inspect: inspection.inspect, onReport: metrics.observe }),
 );
 
 let exitCode = 0;
-if (storageReady) {
-  const running = startProcessor({ config, endpoint, queueUrl, dlqUrl, storage, logger, inspect: inspection.inspect, onReport: metrics.observe });
-  processor = running;
+if (processor) {
+  const running = processor;
   metrics.attach(running.credits);
   const stopStatsLog =
     config.statsIntervalMs > 0 ? startStatsLog({ logger, stats: running.stats, credits: running.credits, intervalMs: config.statsIntervalMs }) : () => {};

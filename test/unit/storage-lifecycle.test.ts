@@ -9,7 +9,7 @@ import { VISIT_TYPES } from '../../src/contract/visit-types.ts';
 import { withStorage, type Health } from '../../src/processor/health.ts';
 import { startHttpServer } from '../../src/processor/http-server.ts';
 import { createStorage } from '../../src/processor/storage/index.ts';
-import { closeStorage, waitUntilReady } from '../../src/processor/storage/lifecycle.ts';
+import { closeStorage, startWhenReady, waitUntilReady } from '../../src/processor/storage/lifecycle.ts';
 import type { StorageAdapter, StorageStatus } from '../../src/processor/storage/port.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
 
@@ -76,6 +76,29 @@ test('waiting for storage ends at once when the processor is stopped', async (t)
   while (storage.checks === 0) await new Promise((resolve) => setImmediate(resolve));
   stopping.abort(new Error('SIGTERM received'));
   await t.throwsAsync(waiting, { message: 'SIGTERM received' });
+});
+
+test('the processor starts only once storage is ready, and never when it is stopped while waiting', async (t) => {
+  const logger = pino({ level: 'silent' });
+  const backoff = { baseMs: 1, maxMs: 1 };
+  // Not ready for its first three checks.
+  const slow = scriptedStorage(['starting up', 'starting up', 'starting up', 'ok']);
+  let checksAtStart = -1;
+  const started = await startWhenReady(slow, { logger, signal: live(), backoff }, () => {
+    checksAtStart = slow.checks;
+    return 'processor';
+  });
+  t.is(started, 'processor');
+  t.is(checksAtStart, 4, 'started after the check that found it ready, not before');
+
+  const down = scriptedStorage(Array.from({ length: 1_000 }, () => 'down'));
+  const stopping = new AbortController();
+  let starts = 0;
+  const waiting = startWhenReady(down, { logger, signal: stopping.signal, backoff }, () => ++starts);
+  while (down.checks < 3) await new Promise((resolve) => setImmediate(resolve));
+  stopping.abort(new Error('SIGTERM received'));
+  t.is(await waiting, undefined, 'a stop ends the wait');
+  t.is(starts, 0, 'nothing started');
 });
 
 test('closing storage: a close that never finishes is given up after its deadline and logged', async (t) => {

@@ -46,6 +46,20 @@ export async function waitUntilReady(storage: StorageAdapter, options: WaitOptio
   }
 }
 
+/**
+ * Starts what writes to storage (the processor) once storage is ready, so nothing is received
+ * before; undefined, and nothing started, when the wait is ended by a stop.
+ */
+export async function startWhenReady<T>(storage: StorageAdapter, options: WaitOptions, start: () => T): Promise<T | undefined> {
+  try {
+    await waitUntilReady(storage, options);
+  } catch (error) {
+    if (options.signal.aborted) return undefined;
+    throw error;
+  }
+  return start();
+}
+
 /** Closes the adapter; a failure or a close past its deadline is logged, never thrown (the run is over). */
 export async function closeStorage(storage: StorageAdapter, logger: Logger, ms = CLOSE_MS): Promise<void> {
   try {
