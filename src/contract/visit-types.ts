@@ -1,9 +1,11 @@
 /**
  * The registry of visit types: the one place that says which types exist,
  * what they are also called, which extra field each carries and where it is stored.
- * Adding a visit type is one entry here.
+ * Adding a visit type is one entry here; a type with a new field is listed in docs/design.md.
  */
-export type ExtraField = 'ip' | 'url';
+/** The fields a visit type may carry besides `type`, `created_at` and `visit_id`: each type carries one. */
+export const EXTRA_FIELDS = ['ip', 'url'] as const;
+export type ExtraField = (typeof EXTRA_FIELDS)[number];
 
 export interface VisitTypeDefinition {
   /** Canonical name, written on the wire by current agents. */

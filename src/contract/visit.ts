@@ -9,26 +9,22 @@ import { Number as RtNumber, Object as RtObject, String as RtString } from 'runt
 import { CREATED_AT_RANGE, LIMITS } from './limits.ts';
 import { SQS_TEXT_RULE, isSqsText } from './sqs-text.ts';
 import { checkUrl } from './url.ts';
-import { ACCEPTED_TYPE_NAMES, resolveVisitType, type VisitTypeName } from './visit-types.ts';
+import { ACCEPTED_TYPE_NAMES, EXTRA_FIELDS, resolveVisitType, type ExtraField, type VisitTypeName } from './visit-types.ts';
 
 export { checkUrl };
 
-/** A visit as the processor stores it: type normalised, idempotency key chosen. */
-export interface Visit {
+/** A visit as the processor stores it: type normalised, idempotency key chosen, its type's extra field if sent. */
+export interface Visit extends Readonly<Partial<Record<ExtraField, string>>> {
   readonly visitId: string;
   readonly type: VisitTypeName;
   readonly createdAt: number;
-  readonly ip?: string;
-  readonly url?: string;
 }
 
 /** The JSON body on the wire. */
-export interface VisitBody {
+export interface VisitBody extends Partial<Record<ExtraField, string>> {
   type: string;
   created_at: number;
   visit_id?: string;
-  ip?: string;
-  url?: string;
 }
 
 export type RejectionCode =
@@ -38,8 +34,7 @@ export type RejectionCode =
   | 'schema_violation'
   | 'unexpected_field'
   | 'invalid_type'
-  | 'invalid_ip'
-  | 'invalid_url'
+  | `invalid_${ExtraField}`
   | 'invalid_visit_id';
 
 export interface Rejection {
@@ -56,11 +51,10 @@ export const BodyShape = RtObject({
   type: RtString,
   created_at: RtNumber,
   visit_id: RtString.optional(),
-  ip: RtString.optional(),
-  url: RtString.optional(),
+  ...(Object.fromEntries(EXTRA_FIELDS.map((field) => [field, RtString.optional()])) as Record<ExtraField, ReturnType<typeof RtString.optional>>),
 });
 
-const KNOWN_FIELDS = new Set(['type', 'created_at', 'visit_id', 'ip', 'url']);
+const KNOWN_FIELDS = new Set(['type', 'created_at', 'visit_id', ...EXTRA_FIELDS]);
 
 const absentOrString = (value: object, key: string) => !Object.hasOwn(value, key) || typeof (value as Record<string, unknown>)[key] === 'string';
 
@@ -78,8 +72,7 @@ export function hasBodyShape(value: object): value is VisitBody {
     Number.isFinite(body.created_at) &&
     Object.hasOwn(body, 'created_at') &&
     absentOrString(body, 'visit_id') &&
-    absentOrString(body, 'ip') &&
-    absentOrString(body, 'url')
+    EXTRA_FIELDS.every((field) => absentOrString(body, field))
   );
 }
 
@@ -93,6 +86,9 @@ export function checkIp(ip: string): string | undefined {
   if (isIP(ip) === 0) return 'ip is not a valid IPv4 or IPv6 address';
   return undefined;
 }
+
+/** The value check of each extra field; its failures carry the code `invalid_<field>`. */
+const FIELD_CHECKS: Readonly<Record<ExtraField, (value: string) => string | undefined>> = { ip: checkIp, url: checkUrl };
 
 /**
  * Validates a decoded body. `fallbackId` (the SQS MessageId) is the idempotency key
@@ -135,26 +131,24 @@ export function validateVisitBody(value: unknown, fallbackId: string): ParseResu
     }
   }
 
-  for (const field of ['ip', 'url'] as const) {
+  for (const field of EXTRA_FIELDS) {
     if (body[field] !== undefined && field !== definition.extraField) {
       return reject('unexpected_field', `${field} is not a field of ${definition.name} visits`);
     }
   }
-  if (body.ip !== undefined) {
-    const reason = checkIp(body.ip);
-    if (reason) return reject('invalid_ip', reason);
-  }
-  if (body.url !== undefined) {
-    const reason = checkUrl(body.url);
-    if (reason) return reject('invalid_url', reason);
+  // Only the type's own field is left to check.
+  const field = definition.extraField;
+  const extra = body[field];
+  if (extra !== undefined) {
+    const reason = FIELD_CHECKS[field](extra);
+    if (reason) return reject(`invalid_${field}`, reason);
   }
 
   const visit: Visit = {
     visitId: body.visit_id ?? fallbackId,
     type: definition.name as VisitTypeName,
     createdAt,
-    ...(body.ip !== undefined ? { ip: body.ip } : {}),
-    ...(body.url !== undefined ? { url: body.url } : {}),
+    ...(extra !== undefined ? { [field]: extra } : {}),
   };
   return { ok: true, visit };
 }
@@ -199,7 +193,6 @@ export function toVisitBody(visit: Visit): VisitBody {
     type: visit.type,
     created_at: visit.createdAt,
     visit_id: visit.visitId,
-    ...(visit.ip !== undefined ? { ip: visit.ip } : {}),
-    ...(visit.url !== undefined ? { url: visit.url } : {}),
+    ...Object.fromEntries(EXTRA_FIELDS.filter((field) => visit[field] !== undefined).map((field) => [field, visit[field]])),
   };
 }

@@ -4,6 +4,8 @@
  * and every writer that holds visits has written some recently.
  * Pure: the HTTP server and the stall monitor call it with what they read.
  */
+import type { StorageStatus } from './storage/port.ts';
+
 export interface HealthInput {
   readonly supervisorState: string;
   readonly pollers: readonly string[];
@@ -38,4 +40,10 @@ export function assessHealth(input: HealthInput): Health {
     if (stuckMs > input.maxSilenceMs) problems.push(`${writer.name} holds ${writer.holding} visit(s) and has written none for ${Math.round(stuckMs / 1000)} s`);
   }
   return { ok: problems.length === 0, state: input.supervisorState, problems };
+}
+
+/** The processor's health with its storage's: storage that cannot take writes fails /healthz, with the reason. */
+export function withStorage(health: Health, backend: string, status: StorageStatus): Health {
+  if (status.ready) return health;
+  return { ok: false, state: health.state, problems: [...health.problems, `storage (${backend}) is not ready: ${status.reason}`] };
 }

@@ -8,7 +8,7 @@ import type { LocalAgent } from '../agent/local-entry.ts';
 import { ConfigError, KNOBS, loadConfig, type ProcessorConfig } from './config.ts';
 import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
 import type { EmbeddedEndpoint } from './embedded.ts';
-import type { Health } from './health.ts';
+import { withStorage, type Health } from './health.ts';
 import { startHttpServer } from './http-server.ts';
 import { createLogger } from '../platform/logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -18,6 +18,7 @@ import { handleSignals } from './signals.ts';
 import { knobSuspects, knobWarning } from './knob-spelling.ts';
 import { REMOVED_KNOBS } from './tuning.ts';
 import { createStorage } from './storage/index.ts';
+import { closeStorage, startWhenReady } from './storage/lifecycle.ts';
 
 function fail(message: string): never {
   process.stderr.write(`traffic-processor: ${message}\n`);
@@ -55,8 +56,27 @@ try {
   fail(error instanceof DebugOptionError ? error.message : `could not start debugging: ${String(error)}`);
 }
 const metrics = createMetrics();
+const storage = createStorage(config.storageBackend, logger);
 let processor: ProcessorHandle | undefined;
-const health = (): Health => processor?.health() ?? { ok: false, state: 'starting', problems: ['processor is starting'] };
+const health = (): Health =>
+  withStorage(processor?.health() ?? { ok: false, state: 'starting', problems: ['processor is starting'] }, storage.backend, storage.status());
+// Aborted by the first SIGTERM/SIGINT: a stop before the processor runs (waiting for storage) ends the wait.
+const stopping = new AbortController();
+// npm start's agent entry (embedded default): closed at the first signal.
+let localAgent: LocalAgent | undefined;
+handleSignals({
+  onFirst: (signal) => {
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: draining in-flight visits (send the signal again to exit at once)');
+    stopping.abort(new Error(`${signal} received`));
+    // No visit is accepted that the draining processor would not take.
+    void localAgent?.close();
+    processor?.stop();
+  },
+  onSecond: (signal) => {
+    logger.warn({ signal }, 'exiting at once; messages still in flight return to the queue when their visibility timeout ends');
+    process.exit(130);
+  },
+});
 let httpServer: Server | undefined;
 if (config.metricsPort > 0) {
   try {
@@ -96,7 +116,6 @@ if (!queueUrl) {
 }
 
 // The agent's HTTP entry, on the embedded default only: a deployed agent has its function URL.
-let localAgent: LocalAgent | undefined;
 if (embedded && entryConfig.port !== undefined) {
   const { startLocalAgent } = await import('../agent/local-entry.ts');
   try {
@@ -116,46 +135,32 @@ if (embedded && entryConfig.port !== undefined) {
   );
 }
 
-processor = startProcessor({
-  config,
-  endpoint,
-  queueUrl,
-  dlqUrl,
-  storage: createStorage(config.storageBackend, logger),
-  logger,
-  inspect: inspection.inspect,
-  onReport: metrics.observe,
-});
-metrics.attach(processor.credits);
-const stopStatsLog =
-  config.statsIntervalMs > 0 ? startStatsLog({ logger, stats: processor.stats, credits: processor.credits, intervalMs: config.statsIntervalMs }) : () => {};
-
-handleSignals({
-  onFirst: (signal) => {
-    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down: draining in-flight visits (send the signal again to exit at once)');
-    // No visit is accepted that the draining processor would not take.
-    void localAgent?.close();
-    processor.stop();
-  },
-  onSecond: (signal) => {
-    logger.warn({ signal }, 'exiting at once; messages still in flight return to the queue when their visibility timeout ends');
-    process.exit(130);
-  },
-});
+// Nothing is received before storage can take writes; only a stop ends this wait early.
+processor = await startWhenReady(storage, { logger, signal: stopping.signal }, () =>
+  startProcessor({ config, endpoint, queueUrl, dlqUrl, storage, logger, inspect: inspection.inspect, onReport: metrics.observe }),
+);
 
 let exitCode = 0;
-try {
-  const output = await processor.done;
-  if (output.status === 'failed') {
-    logger.error({ err: output.error }, 'processor could not start');
+if (processor) {
+  const running = processor;
+  metrics.attach(running.credits);
+  const stopStatsLog =
+    config.statsIntervalMs > 0 ? startStatsLog({ logger, stats: running.stats, credits: running.credits, intervalMs: config.statsIntervalMs }) : () => {};
+  try {
+    const output = await running.done;
+    if (output.status === 'failed') {
+      logger.error({ err: output.error }, 'processor could not start');
+      exitCode = 1;
+    }
+  } catch (error) {
+    logger.fatal({ err: error }, 'processor crashed');
     exitCode = 1;
   }
-} catch (error) {
-  logger.fatal({ err: error }, 'processor crashed');
-  exitCode = 1;
+  logger.info({ stats: running.stats }, 'processor stopped');
+  stopStatsLog();
 }
-logger.info({ stats: processor.stats }, 'processor stopped');
-stopStatsLog();
+// After the last write: the writers have stopped with the supervisor.
+await closeStorage(storage, logger);
 httpServer?.close();
 await inspection.close();
 await localAgent?.close();

@@ -1,9 +1,9 @@
 /**
  * SigV4 for the processor's per-message calls: a POST with a body and no query. The SDK's signer
  * is general (any request, query strings, presigning, event streams) and copies the request and
- * formats the date on every call, about 45 µs a call here; this one computes the same signature for
- * these requests in about half that (test/unit/sigv4.test.ts compares the two over generated
- * requests, credentials and dates). Pure but for Node's crypto.
+ * formats the date on every call; this one computes the same signature for these requests without
+ * that work (test/unit/sigv4.test.ts compares the two over generated requests, credentials and
+ * dates; `node test/bench/sqs-client.ts` measures both). Pure but for Node's crypto.
  */
 import { createHmac, createSecretKey, hash, type KeyObject } from 'node:crypto';
 

@@ -53,7 +53,7 @@ export function withDeadlines(client: SQSClient, deadlines: SqsDeadlines, endpoi
     const ms = deadlineOf(command, deadlines);
     // One controller per call, aborted by its deadline or by the caller's signal. Forwarding by a
     // listener, not AbortSignal.any: that one makes WeakRefs per call, which V8 keeps until the
-    // event loop turn ends (and caps per turn), and costs a few µs a call.
+    // event loop turn ends (and caps per turn).
     const call = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {

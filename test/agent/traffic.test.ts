@@ -2,7 +2,6 @@
  * The load generator's core: seeded, mixed as asked, agreeing with the agent on every answer,
  * held to its rate and concurrency, stoppable; and its command-line options.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { parseVisitBody } from '../../src/contract/visit.ts';
 import { parseTrafficArgs, UsageError } from '../../scripts/traffic/args.ts';
@@ -83,10 +82,15 @@ test('the rate is held: 30 visits at 200/s take about 145 ms or more', async (t)
 test('no more invocations in flight than the concurrency', async (t) => {
   let inFlight = 0;
   let peak = 0;
+  // Invocations wait until five are in flight at once: the runner's whole first wave has started
+  // before any answers, so a sixth would be seen.
+  let fullWave: () => void = () => {};
+  const wave = new Promise<void>((resolve) => (fullWave = resolve));
   const slow = async () => {
     inFlight++;
     peak = Math.max(peak, inFlight);
-    await sleep(3);
+    if (inFlight === 5) fullWave();
+    await wave;
     inFlight--;
     return { statusCode: 202, body: '{"visit_id":"x"}' };
   };

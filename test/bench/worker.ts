@@ -47,16 +47,17 @@ export interface WorkerResult {
 }
 
 const job = JSON.parse(process.argv[2]) as WorkerJob & { reportIds?: boolean };
-// The processor talks to SQS through the client it builds in production (timeouts, agent, per-call
-// costs cut); the others through the SDK's default one.
-const isProcessor = job.competitor === 'processor';
+// The processor talks to SQS through the client it builds in production (timeouts, agent, the
+// per-message calls without the SDK's middleware), and so does the limit, so that its calls cost
+// what the processor's cost; the others talk through the SDK's default client.
+const processorClient = job.competitor === 'processor' || job.competitor === 'limit';
 const processorClientOptions = {
   ...sqsClientOptions(processorConfig(job.pollers), job.endpoint),
   connection: { endpoint: job.endpoint, region: 'us-east-1', localCredentials: true },
 };
 const watcherAgent = new http.Agent({ keepAlive: true });
 delayRequests(job.rttMs, watcherAgent);
-const counting = countedClient(isProcessor ? processorSqsClient(processorClientOptions) : localSqsClient(job.endpoint, { maxAttempts: 3 }));
+const counting = countedClient(processorClient ? processorSqsClient(processorClientOptions) : localSqsClient(job.endpoint, { maxAttempts: 3 }));
 const logger = benchLogger();
 const storage = delayedStorage(job.storageMs, job.storageVariant, logger);
 const watcher = localSqsClient(job.endpoint, { requestHandler: new NodeHttpHandler({ httpAgent: watcherAgent }) });

@@ -215,11 +215,8 @@ export async function oneTypeHangs(scale: Scale): Promise<ScenarioResult> {
       WRITE_CONCURRENCY: String(HANG_WRITE_CONCURRENCY),
       WRITE_TIMEOUT_MS: '1000',
       VISIBILITY_TIMEOUT_SECONDS: '5',
-      HEARTBEAT_SECONDS: '1',
-      RETRY_BASE_MS: '200',
-      RETRY_MAX_MS: '1000',
       WRITE_MAX_ATTEMPTS: '100',
-      DEFER_SECONDS: '2',
+      ...tuningEnv({ retryBaseMs: 200, retryMaxMs: 1_000, deferSeconds: 2 }),
     };
     const worker = startWorker(ep, env);
     await worker.ready;

@@ -41,16 +41,11 @@ test('abandoned writes of a hanging table stay at their cap; that table pauses, 
       WRITE_CONCURRENCY: '2',
       BATCH_SIZE: '10',
       WRITE_TIMEOUT_MS: '300',
-      RETRY_BASE_MS: '20',
-      RETRY_MAX_MS: '100',
       WRITE_MAX_ATTEMPTS: '100',
       VISIBILITY_TIMEOUT_SECONDS: '5',
-      HEARTBEAT_SECONDS: '1',
-      DEFER_SECONDS: '1',
-      HEALTH_MAX_SILENCE_SECONDS: '3',
-      RECEIVE_DEADLINE_MARGIN_MS: '1000',
     },
     (r) => void reports.push(r),
+    { retryBaseMs: 20, retryMaxMs: 100, deferSeconds: 1, healthMaxSilenceSeconds: 3, receiveDeadlineMarginMs: 1_000 },
   );
   t.teardown(() => processor.stop());
   const cap = 4;

@@ -9,26 +9,64 @@ import test, { type ExecutionContext } from 'ava';
 import { createProcessorSqsClient, DeadlineError } from '../../src/processor/sqs-client.ts';
 import { queueDepth, startTestEndpoint } from '../support/sqs.ts';
 
+/** Counts sockets as they open and close; `opened(n)` and `closed(n)` settle when the count reaches n. */
+class SocketCounts {
+  readonly sockets: Socket[] = [];
+  readonly closedSockets = new Set<Socket>();
+  /** How long each closed socket was open, in ms. */
+  readonly openMs = new Map<Socket, number>();
+  readonly #waiters: Array<{ check: () => boolean; resolve: () => void }> = [];
+
+  track(socket: Socket): void {
+    this.sockets.push(socket);
+    const openedAt = Date.now();
+    socket.on('close', () => {
+      this.closedSockets.add(socket);
+      this.openMs.set(socket, Date.now() - openedAt);
+      this.#wake();
+    });
+    socket.on('error', () => {});
+    this.#wake();
+  }
+
+  opened(n: number): Promise<void> {
+    return this.#until(() => this.sockets.length >= n);
+  }
+
+  closed(n: number): Promise<void> {
+    return this.#until(() => this.closedSockets.size >= n);
+  }
+
+  #until(check: () => boolean): Promise<void> {
+    if (check()) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ check, resolve }));
+  }
+
+  #wake(): void {
+    for (const waiter of [...this.#waiters]) {
+      if (!waiter.check()) continue;
+      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  }
+}
+
 interface SilentServer {
   readonly endpoint: string;
-  readonly opened: Socket[];
-  readonly closedAt: Map<Socket, number>;
+  readonly counts: SocketCounts;
   readonly server: Server;
 }
 
 async function silentServer(): Promise<SilentServer> {
-  const opened: Socket[] = [];
-  const closedAt = new Map<Socket, number>();
+  const counts = new SocketCounts();
   const server = createServer((socket) => {
-    opened.push(socket);
+    counts.track(socket);
     // Reads (and drops) the request, so the peer's close is seen; never answers.
     socket.resume();
-    socket.on('close', () => closedAt.set(socket, Date.now()));
-    socket.on('error', () => {});
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
-  return { endpoint: `http://127.0.0.1:${port}`, opened, closedAt, server };
+  return { endpoint: `http://127.0.0.1:${port}`, counts, server };
 }
 
 function client(endpoint: string, callTimeoutMs: number) {
@@ -53,11 +91,6 @@ async function clientOfSilentPeer(t: ExecutionContext, callTimeoutMs: number) {
 
 const deleteCall = () => new DeleteMessageBatchCommand({ QueueUrl: 'http://127.0.0.1/000000000000/q', Entries: [{ Id: 'a', ReceiptHandle: 'h' }] });
 
-const until = async (condition: () => boolean, ms: number) => {
-  const end = Date.now() + ms;
-  while (!condition() && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 10));
-};
-
 test('a call to a peer that never answers fails at its deadline and its socket is closed; the next call opens a new one', async (t) => {
   const { silent, sqs } = await clientOfSilentPeer(t, 400);
   const started = Date.now();
@@ -65,13 +98,14 @@ test('a call to a peer that never answers fails at its deadline and its socket i
   const took = Date.now() - started;
   t.regex(error.message, /DeleteMessageBatch to http:\/\/127\.0\.0\.1:\d+ got no answer within 400 ms/);
   t.true(took >= 390 && took < 3_000, `failed after ${took} ms`);
-  await until(() => silent.closedAt.size === 1, 2_000);
-  t.is(silent.closedAt.size, 1, 'the request was aborted and its socket closed');
+  // The request was aborted and its socket closed: by the deadline, not by the socket's own inactivity timeout (2.3 s).
+  await silent.counts.closed(1);
+  const [first] = silent.counts.sockets;
+  t.true(silent.counts.openMs.get(first)! < 2_000, `closed after ${silent.counts.openMs.get(first)} ms`);
   // The same command class again: its middleware chain is cached, and the new call's own signal still reaches its request.
   await t.throwsAsync(sqs.send(deleteCall()), { instanceOf: DeadlineError });
-  await until(() => silent.closedAt.size === 2, 2_000);
-  t.is(silent.opened.length, 2, 'a new connection for the next call');
-  t.is(silent.closedAt.size, 2);
+  await silent.counts.closed(2);
+  t.is(silent.counts.sockets.length, 2, 'a new connection for the next call');
 });
 
 test('calls in flight at once keep their own signals: the one its caller aborts ends then, the other at its deadline', async (t) => {
@@ -86,17 +120,18 @@ test('calls in flight at once keep their own signals: the one its caller aborts 
     () => 'answered',
     (error: Error) => ({ name: error.name, ms: Date.now() - started }),
   );
-  await until(() => silent.opened.length === 2, 2_000);
-  setTimeout(() => caller.abort(), 200);
+  // Both requests are on the wire: abort the first now.
+  await silent.counts.opened(2);
+  caller.abort();
   const abortedAfter = await aborted;
-  t.true(typeof abortedAfter === 'number' && abortedAfter < 1_000, `the aborted call ended after ${abortedAfter} ms`);
-  await until(() => silent.closedAt.size === 1, 1_000);
-  t.is(silent.closedAt.size, 1, 'only the aborted call closed its socket so far');
+  t.true(typeof abortedAfter === 'number', 'the aborted call failed');
+  await silent.counts.closed(1);
+  t.is(silent.counts.closedSockets.size, 1, 'only the aborted call closed its socket so far');
   const other = (await timed) as { name: string; ms: number };
-  t.is(other.name, 'DeadlineError');
-  t.true(other.ms >= 1_450, `the other call ran to its own deadline (${other.ms} ms)`);
-  await until(() => silent.closedAt.size === 2, 2_000);
-  t.is(silent.closedAt.size, 2);
+  t.is(other.name, 'DeadlineError', 'the other call was still running after the abort, and ended at its own deadline');
+  t.true(other.ms >= 1_450 && other.ms > (abortedAfter as number), `the other call ran to its own deadline (${other.ms} ms)`);
+  await silent.counts.closed(2);
+  t.is(silent.counts.closedSockets.size, 2);
 });
 
 test('against a real endpoint each call of a cached command class gets its own answer', async (t) => {
@@ -125,12 +160,10 @@ test('against a real endpoint each call of a cached command class gets its own a
 test('a retry in flight at the deadline is aborted too: no request outlives the call', async (t) => {
   // After a first call that warms the client, a quick 500, so the call is retried (after at most
   // a few hundred ms), and a peer that then never answers: the retry is what the deadline ends.
-  const opened: Socket[] = [];
-  const closed = new Set<Socket>();
+  const counts = new SocketCounts();
   const server = createServer((socket) => {
-    const n = opened.push(socket);
-    socket.on('close', () => closed.add(socket));
-    socket.on('error', () => {});
+    counts.track(socket);
+    const n = counts.sockets.length;
     socket.on('data', () => {
       if (n === 1) socket.end('HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}');
       else if (n === 2) socket.end('HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
@@ -144,8 +177,9 @@ test('a retry in flight at the deadline is aborted too: no request outlives the 
   });
   await sqs.send(deleteCall());
   await t.throwsAsync(sqs.send(deleteCall()), { instanceOf: DeadlineError });
-  t.is(opened.length, 3, 'the warm-up, the 500 and its retry');
-  // Well before the socket's own inactivity timeout (2.5 s), which would close it anyway.
-  await until(() => closed.size === 3, 500);
-  t.is(closed.size, 3, 'the retry left hanging by the peer was closed at the deadline');
+  t.is(counts.sockets.length, 3, 'the warm-up, the 500 and its retry');
+  // The retry's socket must close at the deadline, not at the socket's own inactivity timeout (2.5 s) after it.
+  const deadlineAt = Date.now();
+  await counts.closed(3);
+  t.true(Date.now() - deadlineAt < 1_000, 'the retry left hanging by the peer was closed at the deadline');
 });

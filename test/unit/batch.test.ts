@@ -4,10 +4,8 @@ import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { batchMachine, writeFailedReason } from '../../machines/batch.ts';
 import { WriteNotStarted } from '../../machines/errors.ts';
 import type { BatchSettings, DeadLetter, DeadLetterResult, Delivery, EntryResult, ExtendResult, Lease, Report } from '../../machines/types.ts';
-
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
+import type { VisitTypeName } from '../../src/contract/visit-types.ts';
+import { idle } from '../support/idle.ts';
 
 function deliveries(n: number, receiveCount = 1): Delivery[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -54,7 +52,7 @@ function harness(options: HarnessOptions | (() => Promise<void>)) {
   const reports: Report[] = [];
   const machine = batchMachine.provide({
     actors: {
-      writeBatch: fromPromise(async ({ input, signal }: { input: { type: 'type-in' | 'referrer'; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
+      writeBatch: fromPromise(async ({ input, signal }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] }; signal: AbortSignal }) => {
         const ids = input.deliveries.map((d) => d.messageId);
         calls.writes.push(clock.now());
         await (opts.write ?? (async () => {}))(ids, signal);
@@ -88,52 +86,52 @@ function harness(options: HarnessOptions | (() => Promise<void>)) {
 
 async function run(clock: SimulatedClock, until: () => boolean, stepMs = 100, maxSteps = 10_000) {
   for (let i = 0; i < maxSteps && !until(); i++) {
-    await settle();
+    await idle();
     clock.increment(stepMs);
   }
-  await settle();
+  await idle();
 }
 
 test('a slow write has its lease extended on every heartbeat, before the visibility timeout', async (t) => {
   let finish!: () => void;
   const { clock, calls, actor } = harness(() => new Promise<void>((resolve) => (finish = resolve)));
   actor.start();
-  await settle();
+  await idle();
   clock.increment(9_999);
-  await settle();
+  await idle();
   t.is(calls.extend.length, 0, 'no extension before the first heartbeat');
   clock.increment(1);
-  await settle();
+  await idle();
   t.deepEqual(
     calls.extend.map(({ at, seconds }) => ({ at, seconds })),
     [{ at: 10_000, seconds: 30 }],
   );
   clock.increment(10_000);
-  await settle();
+  await idle();
   t.deepEqual(
     calls.extend.map((c) => c.at),
     [10_000, 20_000],
     'each extension lands within the previous lease',
   );
   finish();
-  await settle();
+  await idle();
   t.deepEqual(calls.acknowledge, [['r0', 'r1', 'r2']]);
   t.is(actor.getSnapshot().status, 'done');
   t.like(actor.getSnapshot().output, { type: 'referrer', count: 3, outcome: 'acknowledged', written: 3 });
   clock.increment(60_000);
-  await settle();
+  await idle();
   t.is(calls.extend.length, 2, 'no extension after the batch is done');
 });
 
 test('buffered visits are covered from receipt: the first heartbeat comes linger time earlier', async (t) => {
   const { clock, calls, actor } = harness({ write: () => new Promise<void>(() => {}), settings: { lingerMs: 4_000 } });
   actor.start();
-  await settle();
+  await idle();
   clock.increment(5_999);
-  await settle();
+  await idle();
   t.is(calls.extend.length, 0);
   clock.increment(1);
-  await settle();
+  await idle();
   t.deepEqual(
     calls.extend.map((c) => c.at),
     [6_000],
@@ -164,13 +162,13 @@ test('no write starts on a lease too short for the write deadline: it is extende
   let extended!: (result: EntryResult) => void;
   const { clock, calls, actor } = harness({ settings: { lingerMs: 25_000 }, extend: () => new Promise((resolve) => (extended = resolve)) });
   actor.start();
-  await settle();
+  await idle();
   clock.increment(0);
-  await settle();
+  await idle();
   t.is(calls.extend.length, 1, 'extended at once');
   t.is(calls.writes.length, 0, 'no write before the lease is renewed');
   extended({ failed: [] });
-  await settle();
+  await idle();
   t.is(calls.writes.length, 1, 'written once the lease is renewed');
   t.deepEqual(calls.acknowledge, [['r0', 'r1', 'r2']]);
 });
@@ -346,9 +344,9 @@ test('the write_failed reason is bounded and on one line', (t) => {
 test('ABORT (end of the grace period) releases the batch', async (t) => {
   const { calls, actor } = harness(() => new Promise<void>(() => {}));
   actor.start();
-  await settle();
+  await idle();
   actor.send({ type: 'ABORT' });
-  await settle();
+  await idle();
   t.deepEqual(calls.release, [['r0', 'r1', 'r2']]);
   t.like(actor.getSnapshot().output, { type: 'referrer', count: 3, outcome: 'released' });
 });
@@ -371,7 +369,7 @@ test('a failing acknowledgement is retried, then given up: redelivery is idempot
   });
   const actor = createActor(machine, { clock, input: { type: 'referrer', deliveries: deliveries(2), settings } }).start();
   for (let i = 0; i < 10; i++) {
-    await settle();
+    await idle();
     clock.increment(1_000);
   }
   t.is(attempts, 4, 'first try and three retries');

@@ -11,7 +11,8 @@ import { supervisorMachine } from '../../machines/supervisor.ts';
 import type { EntryResult, QueueMessage } from '../../machines/types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { supervisorInput } from '../../src/processor/processor.ts';
-import { settle, simulatedProcessor } from '../support/simulated-processor.ts';
+import { idle, until } from '../support/idle.ts';
+import { runUntil, simulatedProcessor } from '../support/simulated-processor.ts';
 
 test('every failed receive gives back all the credits it took', async (t) => {
   const clock = new SimulatedClock();
@@ -35,10 +36,7 @@ test('every failed receive gives back all the credits it took', async (t) => {
     clock,
     input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 100, backoffMaxMs: 100, stopGraceMs: 500 } },
   }).start();
-  for (let i = 0; i < 50 && receives < 7; i++) {
-    await settle();
-    clock.increment(100);
-  }
+  await runUntil(clock, () => receives >= 7, 100, 50);
   t.is(receives, 7, 'kept polling after six failures');
   t.is(credits.available + actor.getSnapshot().context.holding, credits.capacity, 'only the receive in flight holds credits');
   actor.stop();
@@ -74,10 +72,10 @@ test('the credits a crashed child held go back to the pool', async (t) => {
   });
   const input = { ...supervisorInput(loadConfig({ POLLERS: '1' })), restartBackoff: { baseMs: 60_000, maxMs: 60_000 } };
   const actor = createActor(machine, { clock, input }).start();
-  await settle();
+  await until(() => credits.available === credits.capacity - 7, 'the child holds 7 credits');
   t.is(credits.available, credits.capacity - 7, 'the child holds 7 credits');
   clock.increment(10);
-  await settle();
+  await idle();
   t.is(actor.getSnapshot().value, 'running');
   t.is(credits.available, credits.capacity, 'all 7 credits returned before the restart');
   actor.stop();
@@ -87,18 +85,12 @@ test('SHUTDOWN lets in-flight batches finish within the grace period instead of 
   const { clock, queue, written, credits, reports, actor } = simulatedProcessor({ env: { SHUTDOWN_GRACE_MS: '10000' }, writeMs: 200 });
   for (let i = 0; i < 400; i++) queue.send(JSON.stringify({ type: 'referrer', created_at: 1_700_000_000_000 + i, visit_id: `v${i}`, url: 'test.com' }));
   actor.start();
-  for (let i = 0; i < 1_000 && written.size < 100; i++) {
-    await settle();
-    clock.increment(10);
-  }
+  await runUntil(clock, () => written.size >= 100, 10, 1_000);
   const inFlight = credits.inFlight;
   t.true(inFlight > 0, 'visits in flight when the signal comes');
   const writtenBefore = written.size;
   actor.send({ type: 'SHUTDOWN' });
-  for (let i = 0; i < 2_000 && actor.getSnapshot().status !== 'done'; i++) {
-    await settle();
-    clock.increment(10);
-  }
+  await runUntil(clock, () => actor.getSnapshot().status === 'done', 10, 2_000);
   t.deepEqual(actor.getSnapshot().output, { status: 'stopped' });
   t.deepEqual(
     reports.filter((r) => r.kind === 'released' && !r.source.startsWith('poller-')),

@@ -15,10 +15,8 @@ import {
   type Report,
 } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
-
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
+import type { VisitTypeName } from '../../src/contract/visit-types.ts';
+import { idle } from '../support/idle.ts';
 
 const now = 1_764_000_000_000;
 const message = (i: number, body: string): QueueMessage => ({ messageId: `m${i}`, receiptHandle: `r${i}`, body, receiveCount: 1 });
@@ -75,10 +73,10 @@ test('receive errors back off with growing delays, logged, and polling resumes o
   });
   actor.start();
   for (let i = 0; i < 40 && calls() < 5; i++) {
-    await settle();
+    await idle();
     clock.increment(500);
   }
-  await settle();
+  await idle();
   const failures = reports.filter((r) => r.kind === 'receive-failed');
   t.is(failures.length, 4);
   const delays = failures.map((r) => (r.kind === 'receive-failed' ? r.delayMs : 0));
@@ -96,7 +94,7 @@ test('valid visits go to their writer, invalid ones to the DLQ with their reason
   ];
   const { released, deadLettered, routed, actor } = pollerHarness(async (call) => (call === 1 ? batch : new Promise(() => {})));
   actor.start();
-  await settle();
+  await idle();
   t.deepEqual(
     routed.map((d) => [d.messageId, d.visit.type]),
     [
@@ -119,7 +117,7 @@ test('with credits free, a poller with no dead-letterer to hand them to dead-let
   const batch = [message(1, JSON.stringify({ type: 'direct', created_at: now, ip: '10.0.0.1' })), message(2, 'not json')];
   const { released, deadLettered, routed, actor, calls } = pollerHarness(async (call) => (call === 1 ? batch : new Promise(() => {})), 10, true);
   actor.start();
-  await settle();
+  await idle();
   t.deepEqual(
     routed.map((d) => d.messageId),
     ['m1'],
@@ -151,9 +149,9 @@ test('a poller without credits does not receive (paused)', async (t) => {
     clock,
     input: { id: 'p', settings: { maxMessages: 10, waitSeconds: 20, backoffBaseMs: 1, backoffMaxMs: 1, stopGraceMs: 500 } },
   }).start();
-  await settle();
+  await idle();
   clock.increment(60_000);
-  await settle();
+  await idle();
   t.is(receives, 0);
   t.is(actor.getSnapshot().value, 'paused');
   actor.send({ type: 'STOP' });
@@ -175,7 +173,7 @@ function writerHarness() {
   const released: number[] = [];
   const batch = batchMachine.provide({
     actors: {
-      writeBatch: fromPromise(async ({ input }: { input: { type: 'type-in' | 'referrer'; deliveries: readonly Delivery[] } }) => {
+      writeBatch: fromPromise(async ({ input }: { input: { type: VisitTypeName; deliveries: readonly Delivery[] } }) => {
         writes.push({ at: clock.now(), ids: input.deliveries.map((d) => d.messageId) });
       }),
       acknowledge: fromPromise<EntryResult, { leases: readonly Lease[] }>(async () => ({ failed: [] })),
@@ -204,14 +202,14 @@ test('a writer flushes on size at once and on linger time from the first buffere
   const { clock, writes, released, actor } = writerHarness();
   actor.start();
   actor.send({ type: 'VISITS', deliveries: deliveries(1, 6) });
-  await settle();
+  await idle();
   t.deepEqual(writes, [{ at: 0, ids: ['m1', 'm2', 'm3', 'm4'] }], 'a full batch goes at once');
   clock.increment(30);
   actor.send({ type: 'VISITS', deliveries: deliveries(7, 1) });
-  await settle();
+  await idle();
   t.is(writes.length, 1, 'the remainder lingers');
   clock.increment(20);
-  await settle();
+  await idle();
   t.deepEqual(writes[1], { at: 50, ids: ['m5', 'm6', 'm7'] }, 'linger counted from the first buffered visit');
   t.deepEqual(released, [4, 3], 'credits returned per acknowledged batch');
   const { buffer, batches } = actor.getSnapshot().context;
@@ -224,7 +222,7 @@ test('a draining writer flushes what it buffers and stops when every batch is do
   actor.start();
   actor.send({ type: 'VISITS', deliveries: deliveries(1, 2) });
   actor.send({ type: 'DRAIN' });
-  await settle();
+  await idle();
   t.deepEqual(
     writes.map((w) => w.ids),
     [['m1', 'm2']],

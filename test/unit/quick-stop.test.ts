@@ -8,10 +8,7 @@ import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { pollerMachine } from '../../machines/poller.ts';
 import { receiverOf } from '../../machines/receiver.ts';
 import type { EntryResult, Lease, QueueMessage } from '../../machines/types.ts';
-
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
+import { idle } from '../support/idle.ts';
 
 function harness(receive: (clock: SimulatedClock, signal: AbortSignal) => Promise<QueueMessage[]>) {
   const clock = new SimulatedClock();
@@ -41,15 +38,15 @@ function harness(receive: (clock: SimulatedClock, signal: AbortSignal) => Promis
 
 test('STOP during an idle long poll: aborted after the grace, not after the 20 s wait; credits back', async (t) => {
   const h = harness((clock) => new Promise<QueueMessage[]>((resolve) => clock.setTimeout(() => resolve([]), 20_000)));
-  await settle();
+  await idle();
   t.true(h.actor.getSnapshot().matches('receiving'));
   h.actor.send({ type: 'STOP' });
-  await settle();
+  await idle();
   h.clock.increment(499);
-  await settle();
+  await idle();
   t.is(h.actor.getSnapshot().status, 'active', 'a receive may still answer within the grace');
   h.clock.increment(1);
-  await settle();
+  await idle();
   t.is(h.actor.getSnapshot().status, 'done', 'stopped 500 ms after STOP, not 20 s');
   t.true(h.signal()?.aborted, 'the long poll was aborted');
   t.deepEqual(h.released, [10], 'its credits went back');
@@ -58,11 +55,11 @@ test('STOP during an idle long poll: aborted after the grace, not after the 20 s
 test('STOP while a receive answers within the grace: what it returned is released, not left invisible', async (t) => {
   const messages: QueueMessage[] = [1, 2, 3].map((i) => ({ messageId: `m${i}`, receiptHandle: `r${i}`, body: '{}', receiveCount: 1 }));
   const h = harness((clock) => new Promise<QueueMessage[]>((resolve) => clock.setTimeout(() => resolve(messages), 100)));
-  await settle();
+  await idle();
   h.actor.send({ type: 'STOP' });
-  await settle();
+  await idle();
   h.clock.increment(100);
-  await settle();
+  await idle();
   t.is(h.actor.getSnapshot().status, 'done');
   t.false(h.signal()?.aborted, 'not aborted');
   t.deepEqual(h.releasedHandles, ['r1', 'r2', 'r3']);

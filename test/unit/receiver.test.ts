@@ -6,10 +6,7 @@ import test from 'ava';
 import { createActor, sendTo, setup, type AnyEventObject } from 'xstate';
 import { receiverOf, type ReceiveInput, type ReceiverEvent } from '../../machines/receiver.ts';
 import type { QueueMessage } from '../../machines/types.ts';
-
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
+import { idle } from '../support/idle.ts';
 
 const message = (id: string): QueueMessage => ({ messageId: id, receiptHandle: `r-${id}`, body: '{}', receiveCount: 1 });
 
@@ -36,9 +33,9 @@ test('each RECEIVE is one call with its input, answered as RECEIVED', async (t) 
     return [message(`m${inputs.length}`)];
   });
   actor.send({ type: 'ASK' });
-  await settle();
+  await idle();
   actor.send({ type: 'ASK' });
-  await settle();
+  await idle();
   t.deepEqual(inputs, [
     { maxMessages: 7, waitSeconds: 20 },
     { maxMessages: 7, waitSeconds: 20 },
@@ -58,9 +55,9 @@ test('a failed call, rejected or thrown, is answered as RECEIVE_FAILED with its 
     throw failures[1];
   });
   actor.send({ type: 'ASK' });
-  await settle();
+  await idle();
   actor.send({ type: 'ASK' });
-  await settle();
+  await idle();
   t.deepEqual(
     answers.map((a) => [a.type, a.error]),
     [
@@ -80,12 +77,12 @@ test('stopping the receiver aborts the call in flight, and its late answer is dr
     return new Promise((resolve) => (answerLate = resolve));
   });
   actor.send({ type: 'ASK' });
-  await settle();
+  await idle();
   t.false(signal?.aborted);
   actor.stop();
   t.true(signal?.aborted, 'aborted when its poller stops');
   answerLate([message('late')]);
-  await settle();
+  await idle();
   t.deepEqual(answers, [], 'nothing sent after the stop');
 });
 
@@ -94,11 +91,11 @@ test('a RECEIVE while one is in flight replaces it: the first is aborted and onl
   const { actor, answers } = harness((_, signal) => new Promise((resolve) => calls.push({ signal, resolve })));
   actor.send({ type: 'ASK' });
   actor.send({ type: 'ASK' });
-  await settle();
+  await idle();
   t.true(calls[0].signal.aborted);
   t.false(calls[1].signal.aborted);
   calls[0].resolve([message('first')]);
   calls[1].resolve([message('second')]);
-  await settle();
+  await idle();
   t.deepEqual(answers, [{ type: 'RECEIVED', output: [message('second')] }]);
 });

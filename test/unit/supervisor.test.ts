@@ -5,7 +5,8 @@ import { supervisorMachine } from '../../machines/supervisor.ts';
 import type { Report } from '../../machines/types.ts';
 import { loadConfig } from '../../src/processor/config.ts';
 import { supervisorInput } from '../../src/processor/processor.ts';
-import { mixedVisits, runUntil, settle, simulatedProcessor } from '../support/simulated-processor.ts';
+import { idle, until } from '../support/idle.ts';
+import { mixedVisits, runUntil, simulatedProcessor } from '../support/simulated-processor.ts';
 
 test('a crashed child is restarted after a backoff delay, and only then', async (t) => {
   const clock = new SimulatedClock();
@@ -26,7 +27,7 @@ test('a crashed child is restarted after a backoff delay, and only then', async 
   });
   const input = { ...supervisorInput(loadConfig({ POLLERS: '1' })), restartBackoff: { baseMs: 1_000, maxMs: 1_000 } };
   const actor = createActor(machine, { clock, input }).start();
-  await settle();
+  await until(() => reports.some((r) => r.kind === 'child-crashed'), 'the first poller crashing');
   t.is(spawns, 1);
   const crash = reports.find((r) => r.kind === 'child-crashed');
   t.truthy(crash, 'the crash is reported');
@@ -34,10 +35,10 @@ test('a crashed child is restarted after a backoff delay, and only then', async 
   const delay = crash?.kind === 'child-crashed' ? crash.delayMs : 0;
   t.true(delay >= 500 && delay <= 1_000);
   clock.increment(delay - 1);
-  await settle();
+  await idle();
   t.is(spawns, 1, 'not restarted before the delay');
   clock.increment(1);
-  await settle();
+  await until(() => spawns === 2, 'the restart');
   t.is(spawns, 2, 'restarted after the delay');
   t.is(actor.getSnapshot().value, 'running');
   actor.stop();
@@ -51,7 +52,7 @@ function system(options: { messages: number; writeMs: number; graceMs: number; f
 }
 
 test('draining loses nothing: written visits are acknowledged, the rest go back to the queue', async (t) => {
-  const { clock, queue, written, credits, actor, bodies } = system({ messages: 400, writeMs: 50, graceMs: 10_000 });
+  const { clock, queue, written, rewritten, credits, actor, bodies } = system({ messages: 400, writeMs: 50, graceMs: 10_000 });
   actor.start();
   await runUntil(clock, () => written.size >= 100);
   t.true(written.size < bodies.length, 'shutdown starts mid-burst');
@@ -62,6 +63,7 @@ test('draining loses nothing: written visits are acknowledged, the rest go back 
   const remaining = new Set([...queue.messages.values()].map((m) => JSON.parse(m.body).visit_id as string));
   for (const id of written) t.false(remaining.has(id), `${id} written and still queued`);
   t.is(written.size + remaining.size, bodies.length, 'every visit is written or still queued');
+  t.deepEqual(rewritten(), [], 'no visit written twice');
   t.is(credits.inFlight, 0, 'every credit returned');
 });
 

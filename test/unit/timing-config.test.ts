@@ -6,10 +6,7 @@ import type { BatchSettings, Delivery, EntryResult, Lease } from '../../machines
 import { loadConfig } from '../../src/processor/config.ts';
 import { supervisorInput } from '../../src/processor/processor.ts';
 import { type RefusedCase, testRefusedConfigs } from '../support/refused-config.ts';
-
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
+import { idle } from '../support/idle.ts';
 
 test('the defaults are the timings the processor always had, and reach the machines', (t) => {
   const input = supervisorInput(loadConfig({}));
@@ -86,7 +83,7 @@ test('a failing acknowledgement is retried ackRetries times, the first retry aft
   };
   const actor = createActor(machine, { clock, input: { type: 'referrer', deliveries, settings } }).start();
   for (let i = 0; i < 20 && actor.getSnapshot().status !== 'done'; i++) {
-    await settle();
+    await idle();
     clock.increment(100);
   }
   t.deepEqual(calls, [0, 300, 900], 'first try, then 300 ms and 600 ms later; no third retry');

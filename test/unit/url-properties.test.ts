@@ -68,15 +68,27 @@ const afterColon = fc
   .tuple(fc.option(fc.integer({ min: 0, max: 99_999 }).map(String), { freq: 2 }), fc.constantFrom('', '/', '//'), payload)
   .map(([digits, slashes, rest]) => `${digits ?? ''}${slashes}${rest}`);
 
-/** A non-http(s) url, disguised. */
-const disguisedScheme = fc
-  .tuple(
-    fc.option(fc.constantFrom(...HIDDEN), { freq: 3 }),
-    fc.oneof(fc.constantFrom(...DANGEROUS), randomScheme).chain(spelled),
-    fc.constantFrom(...COLONS),
-    afterColon,
-  )
-  .map(([lead, scheme, colon, rest]) => `${lead ?? ''}${scheme}${colon}${rest}`);
+/**
+ * A non-http(s) url in its plain form, `scheme://host/path`, the scheme in any case: what a
+ * scheme allow-list alone stops (every other check passes it, as it would pass `http://host/path`).
+ */
+const plainScheme = (scheme: fc.Arbitrary<string>) =>
+  fc
+    .tuple(scheme, fc.boolean(), fc.domain(), fc.option(fc.integer({ min: 1, max: 65_535 })), fc.webPath())
+    .map(([name, upper, host, port, path]) => `${upper ? name.toUpperCase() : name}://${host}${port === null ? '' : `:${port}`}${path}`);
+
+/** A non-http(s) url, plain or disguised. */
+const disguisedScheme = fc.oneof(
+  plainScheme(fc.oneof(fc.constantFrom(...DANGEROUS), randomScheme)),
+  fc
+    .tuple(
+      fc.option(fc.constantFrom(...HIDDEN), { freq: 3 }),
+      fc.oneof(fc.constantFrom(...DANGEROUS), randomScheme).chain(spelled),
+      fc.constantFrom(...COLONS),
+      afterColon,
+    )
+    .map(([lead, scheme, colon, rest]) => `${lead ?? ''}${scheme}${colon}${rest}`),
+);
 
 /** http and https spelled the same ways, plus hosts, bare hosts with ports and random strings. */
 const anyUrl = fc.oneof(
@@ -136,6 +148,28 @@ test(`${RUNS.toLocaleString('en')} urls of every kind: whatever is accepted read
     { numRuns: RUNS, seed: 20261126 },
   );
   t.true(accepted > RUNS / 10, `real urls and bare hosts are still accepted (${accepted})`);
+});
+
+test('every listed non-http(s) scheme in plain scheme://host form is rejected, and so is any other scheme', (t) => {
+  for (const scheme of DANGEROUS) {
+    for (const url of [`${scheme}://example.com`, `${scheme.toUpperCase()}://example.com/x`, `${scheme}://example.com:8080/`]) {
+      t.not(checkUrl(url), undefined, url);
+    }
+  }
+  let checked = 0;
+  fc.assert(
+    fc.property(plainScheme(randomScheme), (url) => {
+      checked += 1;
+      return checkUrl(url) !== undefined;
+    }),
+    { numRuns: RUNS, seed: 20261127 },
+  );
+  t.is(checked, RUNS);
+  // The same form with http(s) passes: what rejects the others is the scheme, not the shape.
+  fc.assert(
+    fc.property(plainScheme(fc.constantFrom('http', 'https')), (url) => checkUrl(url) === undefined),
+    { numRuns: 1_000, seed: 20261128 },
+  );
 });
 
 test('the cases that were accepted before: script urls with a digit after the colon', (t) => {

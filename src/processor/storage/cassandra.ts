@@ -11,8 +11,8 @@
  */
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
-import type { StoragePort } from '../../../machines/ports.ts';
 import { createEchoStorage, type EchoPlan } from './echo.ts';
+import type { StorageAdapter } from './port.ts';
 
 /** The prepared statement, bound once per row. */
 export function cassandraStatement(type: VisitTypeDefinition): string {
@@ -23,6 +23,6 @@ export function cassandraPlan(type: VisitTypeDefinition, rowCount: number): Echo
   return { statement: cassandraStatement(type), prepared: true, executions: rowCount, concurrent: true };
 }
 
-export function createCassandraStorage(logger: Logger): StoragePort {
+export function createCassandraStorage(logger: Logger): StorageAdapter {
   return createEchoStorage('cassandra', cassandraPlan, logger);
 }

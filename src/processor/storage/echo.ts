@@ -6,8 +6,7 @@
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
 import type { Visit } from '../../contract/visit.ts';
-import type { StoragePort } from '../../../machines/ports.ts';
-import { toRow } from './port.ts';
+import { toRow, type StorageAdapter, type StorageStatus } from './port.ts';
 import { lastRowPerVisitId, VisitIdMemory } from './reuse.ts';
 
 /** visit_ids remembered to notice a reuse with other content (about 100 bytes each). */
@@ -22,12 +21,31 @@ export interface EchoPlan {
   readonly concurrent: boolean;
 }
 
-export function createEchoStorage(backend: string, plan: (type: VisitTypeDefinition, rowCount: number) => EchoPlan, logger: Logger): StoragePort {
+/**
+ * An echo adapter. It has no connection, so it is ready at once and until closed; closed, it
+ * answers as a real adapter would: not ready, and every write refused.
+ */
+export function createEchoStorage(backend: string, plan: (type: VisitTypeDefinition, rowCount: number) => EchoPlan, logger: Logger): StorageAdapter {
   const memory = new VisitIdMemory(REMEMBERED_VISIT_IDS);
+  let closed = false;
+  const status = (): StorageStatus => (closed ? { ready: false, reason: `${backend} storage is closed` } : { ready: true });
   return {
     backend,
+    async ready(signal: AbortSignal): Promise<void> {
+      signal.throwIfAborted();
+      const now = status();
+      if (!now.ready) throw new Error(now.reason);
+    },
+    status,
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      logger.info({ backend }, 'storage closed');
+    },
     async writeBatch(type: VisitTypeDefinition, visits: readonly Visit[], signal: AbortSignal): Promise<void> {
       signal.throwIfAborted();
+      const now = status();
+      if (!now.ready) throw new Error(now.reason);
       const all = visits.map((visit) => toRow(type, visit));
       const changed = memory.record(all);
       if (changed.length > 0) {

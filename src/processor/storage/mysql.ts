@@ -5,8 +5,8 @@
  */
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
-import type { StoragePort } from '../../../machines/ports.ts';
 import { createEchoStorage, type EchoPlan } from './echo.ts';
+import type { StorageAdapter } from './port.ts';
 
 export function mysqlStatement(type: VisitTypeDefinition, rowCount: number): string {
   const columns = ['visit_id', 'created_at', type.extraField];
@@ -27,6 +27,6 @@ export function mysqlPlan(type: VisitTypeDefinition, rowCount: number): EchoPlan
   return { statement: mysqlStatement(type, rowCount), prepared: false, executions: 1, concurrent: false };
 }
 
-export function createMysqlStorage(logger: Logger): StoragePort {
+export function createMysqlStorage(logger: Logger): StorageAdapter {
   return createEchoStorage('mysql', mysqlPlan, logger);
 }

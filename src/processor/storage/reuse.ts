@@ -19,7 +19,7 @@ export function lastRowPerVisitId(rows: readonly VisitRow[]): VisitRow[] {
 /**
  * Remembers what recent visit_ids carried: at least the last `capacity`, at most twice as many.
  * Two generations, the older dropped whole when the newer is full: evicting one id at a time from
- * the front of one Map left V8 scanning past deleted entries on every eviction (6 µs a row).
+ * the front of one Map leaves V8 scanning past deleted entries on every eviction.
  */
 export class VisitIdMemory {
   readonly #capacity: number;
@@ -34,7 +34,8 @@ export class VisitIdMemory {
   record(rows: readonly VisitRow[]): string[] {
     const changed = new Set<string>();
     for (const row of rows) {
-      const content = JSON.stringify([row.created_at, row.ip ?? null, row.url ?? null]);
+      // Every column (toRow lists them in one order), so a type's new field needs no change here.
+      const content = JSON.stringify(row);
       const before = this.#current.get(row.visit_id) ?? this.#previous.get(row.visit_id);
       if (before !== undefined && before !== content) changed.add(row.visit_id);
       this.#previous.delete(row.visit_id);
