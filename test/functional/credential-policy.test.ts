@@ -53,7 +53,7 @@ function runProcessor(env: Record<string, string>): Promise<Outcome> {
   const base = { ...process.env };
   for (const name of Object.keys(base)) if (name.startsWith('AWS_')) delete base[name];
   const child = spawn(process.execPath, ['src/processor/main.ts'], {
-    env: { ...base, LOG_JSON: '1', METRICS_PORT: '0', STARTUP_MAX_ATTEMPTS: '2', ...env },
+    env: { ...base, LOG_JSON: '1', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -102,7 +102,6 @@ remoteTest('no credentials anywhere for a remote endpoint: stops at start with o
     AWS_ENDPOINT_URL: endpoint.url,
     TRAFFIC_QUEUE_URL: `${endpoint.url}/000000000000/traffic`,
     AWS_EC2_METADATA_DISABLED: 'true',
-    STARTUP_MAX_ATTEMPTS: '0',
   });
   t.is(outcome.code, 1, outcome.stdout + outcome.stderr);
   t.is(endpoint.requests.length, 0, 'nothing sent unsigned or with made-up credentials');
