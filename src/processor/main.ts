@@ -2,18 +2,21 @@
  * `npm start`: the Traffic Processor. With AWS_ENDPOINT_URL and TRAFFIC_QUEUE_URL set it
  * drains that queue (LocalStack or AWS); with nothing set it starts the embedded SQS endpoint.
  */
+// First: on a Node too old for this code it prints one line and exits before the rest loads.
+import '../platform/require-node.mjs';
 import type { Server } from 'node:http';
 import { ConfigError, loadConfig, type ProcessorConfig } from './config.ts';
 import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
 import type { EmbeddedEndpoint } from './embedded.ts';
 import type { Health } from './health.ts';
 import { startHttpServer } from './http-server.ts';
-import { createLogger } from '../platform/logger.ts';
+import { createLogger, logsToTerminal } from '../platform/logger.ts';
 import { createMetrics } from './metrics.ts';
 import { startStatsLog } from './stats-log.ts';
 import { startProcessor, type ProcessorHandle } from './processor.ts';
 import { handleSignals } from './signals.ts';
 import { createStorage } from './storage/index.ts';
+import { createWrittenLines } from './written-lines.ts';
 
 function fail(message: string): never {
   process.stderr.write(`traffic-processor: ${message}\n`);
@@ -37,7 +40,10 @@ try {
   fail(error instanceof ConfigError || error instanceof Error ? error.message : String(error));
 }
 
-const logger = createLogger({ name: 'traffic-processor', level: config.logLevel });
+const terminal = logsToTerminal('traffic-processor');
+const logger = createLogger({ name: 'traffic-processor', level: config.logLevel, pretty: terminal });
+// On a terminal, a short line per written batch (grouped per second) instead of the rows.
+const writtenLines = terminal ? createWrittenLines(logger) : undefined;
 
 // Optional features that cannot start stop the process here, before anything is received.
 let inspection: Awaited<ReturnType<typeof startInspection>>;
@@ -92,10 +98,20 @@ processor = startProcessor({
   endpoint,
   queueUrl,
   dlqUrl,
-  storage: createStorage(config.storageBackend, logger),
+  storage: createStorage(config.storageBackend, logger, { terminal }),
   logger,
   inspect: inspection.inspect,
-  onReport: metrics.observe,
+  onReport: (report) => {
+    metrics.observe(report);
+    writtenLines?.report(report);
+  },
+});
+const runningLine = processor.actor.subscribe((snapshot) => {
+  if (snapshot.value !== 'running') return;
+  runningLine.unsubscribe();
+  const queue = queueUrl.slice(queueUrl.lastIndexOf('/') + 1);
+  const where = endpoint ?? `SQS in ${config.region}`;
+  logger.info({ endpoint: where, queueUrl, pollers: config.pollers }, `running: ${config.pollers} pollers draining ${queue} on ${where}; Ctrl-C stops`);
 });
 metrics.attach(processor.credits);
 const stopStatsLog =
@@ -123,6 +139,7 @@ try {
   logger.fatal({ err: error }, 'processor crashed');
   exitCode = 1;
 }
+writtenLines?.flush();
 logger.info({ stats: processor.stats }, 'processor stopped');
 stopStatsLog();
 httpServer?.close();

@@ -12,7 +12,7 @@
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
 import type { StoragePort } from '../../../machines/ports.ts';
-import { createEchoStorage, type EchoPlan } from './echo.ts';
+import { createEchoStorage, type EchoOptions, type EchoPlan } from './echo.ts';
 
 /** The prepared statement, bound once per row. */
 export function cassandraStatement(type: VisitTypeDefinition): string {
@@ -23,6 +23,6 @@ export function cassandraPlan(type: VisitTypeDefinition, rowCount: number): Echo
   return { statement: cassandraStatement(type), prepared: true, executions: rowCount, concurrent: true };
 }
 
-export function createCassandraStorage(logger: Logger): StoragePort {
-  return createEchoStorage('cassandra', cassandraPlan, logger);
+export function createCassandraStorage(logger: Logger, options?: EchoOptions): StoragePort {
+  return createEchoStorage('cassandra', cassandraPlan, logger, options);
 }

@@ -22,7 +22,22 @@ export interface EchoPlan {
   readonly concurrent: boolean;
 }
 
-export function createEchoStorage(backend: string, plan: (type: VisitTypeDefinition, rowCount: number) => EchoPlan, logger: Logger): StoragePort {
+/** How the batch line is logged. */
+export interface EchoOptions {
+  /**
+   * Logs go to a person at a terminal: the line with the statement and the rows is logged at
+   * debug, the terminal shows a short line per write instead (written-lines.ts). JSON logs keep it at info.
+   */
+  readonly terminal?: boolean;
+}
+
+export function createEchoStorage(
+  backend: string,
+  plan: (type: VisitTypeDefinition, rowCount: number) => EchoPlan,
+  logger: Logger,
+  options: EchoOptions = {},
+): StoragePort {
+  const level = options.terminal ? 'debug' : 'info';
   const memory = new VisitIdMemory(REMEMBERED_VISIT_IDS);
   return {
     backend,
@@ -38,7 +53,8 @@ export function createEchoStorage(backend: string, plan: (type: VisitTypeDefinit
         );
       }
       const rows = lastRowPerVisitId(all);
-      logger.info({ backend, table: type.table, ...plan(type, rows.length), rows }, 'write');
+      // Checked first: at info on a terminal the statement and rows are not even built.
+      if (logger.isLevelEnabled(level)) logger[level]({ backend, table: type.table, ...plan(type, rows.length), rows }, 'write');
     },
   };
 }

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
 import type { StoragePort } from '../../../machines/ports.ts';
-import { createEchoStorage, type EchoPlan } from './echo.ts';
+import { createEchoStorage, type EchoOptions, type EchoPlan } from './echo.ts';
 
 export function mysqlStatement(type: VisitTypeDefinition, rowCount: number): string {
   const columns = ['visit_id', 'created_at', type.extraField];
@@ -27,6 +27,6 @@ export function mysqlPlan(type: VisitTypeDefinition, rowCount: number): EchoPlan
   return { statement: mysqlStatement(type, rowCount), prepared: false, executions: 1, concurrent: false };
 }
 
-export function createMysqlStorage(logger: Logger): StoragePort {
-  return createEchoStorage('mysql', mysqlPlan, logger);
+export function createMysqlStorage(logger: Logger, options?: EchoOptions): StoragePort {
+  return createEchoStorage('mysql', mysqlPlan, logger, options);
 }
