@@ -85,9 +85,12 @@ export interface LoggerOptions {
  * line unless the level shows stacks.
  */
 function prettyOptions(level: string) {
+  const stacks = STACK_LEVELS.has(level);
+  const options = { colorize: true, translateTime: 'SYS:HH:MM:ss.l', singleLine: true, ignore: 'pid,hostname' };
   return {
-    transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', singleLine: true, ignore: 'pid,hostname' } },
-    ...(STACK_LEVELS.has(level) ? {} : { serializers: { err: oneLineError } }),
+    // pino-pretty prints an `err` key on lines of its own; without stacks it is a string kept on the line.
+    transport: { target: 'pino-pretty', options: stacks ? options : { ...options, errorLikeObjectKeys: [] } },
+    ...(stacks ? {} : { serializers: { err: oneLineError } }),
   };
 }
 
