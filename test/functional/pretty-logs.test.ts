@@ -16,7 +16,10 @@ function prettyRetryWarning(level: string): string[] {
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   if (run.status !== 0) throw new Error(run.stderr);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes, when a terminal forces them
-  return run.stdout.replace(/\u001b\[[0-9;]*m/g, '').split('\n').filter(Boolean);
+  return run.stdout
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .split('\n')
+    .filter(Boolean);
 }
 
 test('on a terminal at info, a retry warning with its error is one line naming the error, without a stack', (t) => {

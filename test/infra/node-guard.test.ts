@@ -32,12 +32,15 @@ test('on Node 24 the guard lets the command run', (t) => {
 const old = findOldNode();
 const withOldNode = old ? test : test.skip;
 
-withOldNode(`on the machine's Node ${old?.version ?? '(none older than 24 found)'}, the guard prints one line naming npm start and npx node, and exits 1`, (t) => {
-  const run = spawnSync(old!.path, ['src/platform/require-node.mjs'], { encoding: 'utf8' });
-  t.is(run.status, 1);
-  t.is(run.stdout, '');
-  const lines = run.stderr.split('\n').filter(Boolean);
-  t.is(lines.length, 1, run.stderr);
-  t.regex(lines[0], new RegExp(`^traffic: Node\\.js 24 or newer is needed, this is v${old!.version.replaceAll('.', '\\.')}; `));
-  t.regex(lines[0], /npm start.*npx node/);
-});
+withOldNode(
+  `on the machine's Node ${old?.version ?? '(none older than 24 found)'}, the guard prints one line naming npm start and npx node, and exits 1`,
+  (t) => {
+    const run = spawnSync(old!.path, ['src/platform/require-node.mjs'], { encoding: 'utf8' });
+    t.is(run.status, 1);
+    t.is(run.stdout, '');
+    const lines = run.stderr.split('\n').filter(Boolean);
+    t.is(lines.length, 1, run.stderr);
+    t.regex(lines[0], new RegExp(`^traffic: Node\\.js 24 or newer is needed, this is v${old!.version.replaceAll('.', '\\.')}; `));
+    t.regex(lines[0], /npm start.*npx node/);
+  },
+);

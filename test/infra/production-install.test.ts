@@ -161,14 +161,17 @@ test('on a terminal without pino-pretty the logger falls back to JSON lines', (t
 const oldNode = findOldNode();
 const withOldNode = oldNode ? test : test.skip;
 
-withOldNode(`npm start on the machine's Node ${oldNode?.version ?? '(none older than 24 found)'} says in one line to install Node 24, and exits non-zero`, (t) => {
-  // A production install has no project Node: npm runs the scripts with the machine's.
-  for (const script of [['start'], ['run', 'redrive']]) {
-    const result = spawnSync('npm', script, { cwd: dir, env: cleanEnv({ PATH: oldNode!.pathEnv }), encoding: 'utf8', timeout: 60_000 });
-    t.not(result.status, 0, `npm ${script.join(' ')}`);
-    const lines = result.stderr.split('\n').filter(Boolean);
-    t.is(lines.length, 1, result.stderr);
-    t.regex(lines[0], new RegExp(`^traffic: Node\\.js 24 or newer is needed, this is v${oldNode!.version.replaceAll('.', '\\.')}; .*install Node\\.js 24`));
-    t.notRegex(result.stdout + result.stderr, /ERR_UNKNOWN_FILE_EXTENSION/);
-  }
-});
+withOldNode(
+  `npm start on the machine's Node ${oldNode?.version ?? '(none older than 24 found)'} says in one line to install Node 24, and exits non-zero`,
+  (t) => {
+    // A production install has no project Node: npm runs the scripts with the machine's.
+    for (const script of [['start'], ['run', 'redrive']]) {
+      const result = spawnSync('npm', script, { cwd: dir, env: cleanEnv({ PATH: oldNode!.pathEnv }), encoding: 'utf8', timeout: 60_000 });
+      t.not(result.status, 0, `npm ${script.join(' ')}`);
+      const lines = result.stderr.split('\n').filter(Boolean);
+      t.is(lines.length, 1, result.stderr);
+      t.regex(lines[0], new RegExp(`^traffic: Node\\.js 24 or newer is needed, this is v${oldNode!.version.replaceAll('.', '\\.')}; .*install Node\\.js 24`));
+      t.notRegex(result.stdout + result.stderr, /ERR_UNKNOWN_FILE_EXTENSION/);
+    }
+  },
+);

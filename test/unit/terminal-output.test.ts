@@ -61,8 +61,7 @@ test('batches within a second of a printed line are one line when the second end
     printed.push(...lines.written(i % 2 === 0 ? 'type-in' : 'referrer', count, [now - 40, now - 5], now));
   }
   printed.push(...lines.flush());
-  const rows = (type: string) =>
-    printed.filter((l) => l.includes(` ${type} visit`)).reduce((total, l) => total + Number(/written: (\d+)/.exec(l)![1]), 0);
+  const rows = (type: string) => printed.filter((l) => l.includes(` ${type} visit`)).reduce((total, l) => total + Number(/written: (\d+)/.exec(l)![1]), 0);
   t.is(rows('type-in') + rows('referrer'), sent, 'every row counted once');
   t.true(printed.length <= 2 * 11 + 2, `${printed.length} lines for ${sent} visits over ${now} ms`);
   t.regex(printed[2], /^written: \d+ (type-in|referrer) visits in \d+ batches, latency 5–40 ms$/);
