@@ -3,6 +3,7 @@
  * runs it: an entry is one line, fields included; an error is one line unless LOG_LEVEL shows stacks.
  */
 import { spawnSync } from 'node:child_process';
+import { stripVTControlCharacters } from 'node:util';
 import test from 'ava';
 
 /** What the pretty logger prints for one retry warning with a nested error, at `level`. */
@@ -15,11 +16,7 @@ function prettyRetryWarning(level: string): string[] {
   ].join('\n');
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   if (run.status !== 0) throw new Error(run.stderr);
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: colour codes, when a terminal forces them
-  return run.stdout
-    .replace(/\u001b\[[0-9;]*m/g, '')
-    .split('\n')
-    .filter(Boolean);
+  return stripVTControlCharacters(run.stdout).split('\n').filter(Boolean);
 }
 
 test('on a terminal at info, a retry warning with its error is one line naming the error, without a stack', (t) => {

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { stripVTControlCharacters } from 'node:util';
 import test from 'ava';
 import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
 import { startTestEndpoint, waitFor } from '../support/sqs.ts';
@@ -39,8 +40,7 @@ test(`on a terminal, ${VISITS} visits print a running line and a few short writt
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const lines: string[] = [];
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: pino-pretty's colour codes
-  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line.replace(/\u001b\[[0-9;]*m/g, '')));
+  createInterface({ input: child.stdout! }).on('line', (line) => lines.push(stripVTControlCharacters(line)));
 
   await waitFor(() => lines.some((l) => l.includes('running:')), 60_000, 'the running line');
   const queue = sqs.queueUrl.slice(sqs.queueUrl.lastIndexOf('/') + 1);
