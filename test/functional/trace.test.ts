@@ -1,5 +1,5 @@
 /**
- * `--trace FILE` against a real SQS endpoint: the pollers' idle polls are left out by default,
+ * The debugging aids. `--trace FILE` against a real SQS endpoint: the pollers' idle polls are left out by default,
  * the visit's path (the receive that brought it, the writer, the batch) stays; `--trace-all` keeps all.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,7 +10,8 @@ import test from 'ava';
 import pino from 'pino';
 import { parseDebugArgs, startInspection } from '../../src/processor/debug.ts';
 import { createRecordingStorage } from '../support/recording-storage.ts';
-import { startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
+import { capturedLogger } from '../support/captured-logger.ts';
+import { freePort, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';
 
 interface TraceLine {
   kind: string;
@@ -39,7 +40,10 @@ async function traceOneVisit(t: { teardown(fn: () => unknown): void }): Promise<
   processor.actor.system.inspect({ next: inspect });
   await new Promise((resolve) => setTimeout(resolve, 2_500));
   await sqs.client.send(
-    new SendMessageCommand({ QueueUrl: sqs.queueUrl, MessageBody: JSON.stringify({ type: 'referrer', created_at: Date.now(), url: 'test.com', visit_id: 'traced' }) }),
+    new SendMessageCommand({
+      QueueUrl: sqs.queueUrl,
+      MessageBody: JSON.stringify({ type: 'referrer', created_at: Date.now(), url: 'test.com', visit_id: 'traced' }),
+    }),
   );
   await waitFor(() => storage.rows.has('traced'), 30_000, 'the visit to be written');
   await new Promise((resolve) => setTimeout(resolve, 2_500));
@@ -85,4 +89,16 @@ test('--trace-all needs --trace FILE', (t) => {
   t.throws(() => parseDebugArgs(['--trace-all']), { message: /--trace-all keeps every event of a trace: add --trace FILE/ });
   t.like(parseDebugArgs(['--trace-all', '--trace', 'x.jsonl']), { traceFile: 'x.jsonl', traceAll: true });
   t.like(parseDebugArgs(['--trace=x.jsonl']), { traceFile: 'x.jsonl', traceAll: false });
+});
+
+test('the --inspect line says the page loads the inspector from stately.ai, needs internet, and points to --trace', async (t) => {
+  const { lines, logger } = capturedLogger('info');
+  const inspection = await startInspection(parseDebugArgs([`--inspect=${await freePort()}`]), logger);
+  // The relay's client reconnects forever when closed before it connected: let it connect first.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await inspection.close();
+  await new Promise((resolve) => setImmediate(resolve));
+  const line = lines.find((l) => String(l.msg).startsWith('XState inspector'));
+  t.truthy(line, JSON.stringify(lines));
+  t.regex(String(line!.msg), /stately\.ai.*needs internet.*--trace FILE/);
 });
