@@ -1,15 +1,19 @@
 /**
  * Debugging aids, both opt-in: the Stately inspector (imported only when asked for, so it
- * costs nothing otherwise) and an offline trace of every actor event as JSON lines.
+ * costs nothing otherwise; its page loads the inspector from stately.ai, so it needs internet)
+ * and an offline trace of actor events as JSON lines (idle polls left out unless --trace-all).
  */
 import { open } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { InspectionEvent } from 'xstate';
+import { createIdlePollFilter } from './trace-filter.ts';
 
 export interface DebugOptions {
   readonly inspect: boolean;
   readonly traceFile: string | undefined;
+  /** Trace every event, the pollers' idle polls included. */
+  readonly traceAll: boolean;
   readonly inspectPort: number;
 }
 
@@ -49,9 +53,10 @@ export interface Inspection {
   close(): Promise<void>;
 }
 
-/** Reads `--inspect` and `--trace FILE` from the command line; anything else is an error. */
+/** Reads `--inspect`, `--trace FILE` and `--trace-all` from the command line; anything else is an error. */
 export function parseDebugArgs(args: readonly string[]): DebugOptions {
   let inspect = false;
+  let traceAll = false;
   let inspectPort = 8080;
   let traceFile: string | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -61,15 +66,17 @@ export function parseDebugArgs(args: readonly string[]): DebugOptions {
       inspect = true;
       inspectPort = Number(arg.slice('--inspect='.length));
       if (!Number.isInteger(inspectPort) || inspectPort < 1 || inspectPort > 65_535) throw new Error('--inspect=PORT needs a port from 1 to 65535');
-    } else if (arg === '--trace') {
+    } else if (arg === '--trace-all') traceAll = true;
+    else if (arg === '--trace') {
       traceFile = args[++i];
       if (!traceFile) throw new Error('--trace needs a file name: --trace FILE');
     } else if (arg.startsWith('--trace=')) {
       traceFile = arg.slice('--trace='.length);
       if (!traceFile) throw new Error('--trace= needs a file name: --trace=FILE');
-    } else throw new Error(`unknown argument ${JSON.stringify(arg)}: expected --inspect[=PORT] or --trace FILE`);
+    } else throw new Error(`unknown argument ${JSON.stringify(arg)}: expected --inspect[=PORT], --trace FILE or --trace-all`);
   }
-  return { inspect, inspectPort, traceFile };
+  if (traceAll && !traceFile) throw new Error('--trace-all keeps every event of a trace: add --trace FILE');
+  return { inspect, inspectPort, traceFile, traceAll };
 }
 
 function actorId(ref: { id?: string; sessionId?: string } | undefined): string | undefined {
@@ -90,8 +97,9 @@ export async function startInspection(options: DebugOptions, logger: Logger): Pr
       if (!failed) logger.error({ file, err: error.code ?? error.message }, 'trace file write failed; tracing stopped');
       failed = true;
     });
+    const keep = options.traceAll ? () => true : createIdlePollFilter();
     sinks.push((event) => {
-      if (failed) return;
+      if (failed || !keep(event)) return;
       const line: Record<string, unknown> = { t: Date.now(), kind: event.type, actor: actorId(event.actorRef) };
       if (event.type === '@xstate.event') {
         line.event = event.event.type;
@@ -102,11 +110,16 @@ export async function startInspection(options: DebugOptions, logger: Logger): Pr
         line.status = event.snapshot.status;
       } else if (event.type === '@xstate.microstep') {
         line.event = event.event.type;
+      } else if (event.type === '@xstate.action') {
+        line.action = event.action.type;
       }
       out.write(`${JSON.stringify(line)}\n`);
     });
     closers.push(() => new Promise((resolve) => (failed ? resolve() : out.end(resolve))));
-    logger.info({ file }, 'tracing actor events to file');
+    logger.info(
+      { file, traceAll: options.traceAll },
+      options.traceAll ? 'tracing every actor event to file' : 'tracing actor events to file, idle polls left out (--trace-all keeps them)',
+    );
   }
 
   if (options.inspect) {
@@ -129,7 +142,10 @@ export async function startInspection(options: DebugOptions, logger: Logger): Pr
       inspector.stop();
       server.stop();
     });
-    logger.info({ url: `http://localhost:${port}` }, `XState inspector: open http://localhost:${port} in a browser to watch the actors live`);
+    logger.info(
+      { url: `http://localhost:${port}` },
+      `XState inspector: open http://localhost:${port} in a browser to watch the actors live; the page loads the inspector from stately.ai and needs internet access (offline, use --trace FILE)`,
+    );
   }
 
   return {

@@ -2,6 +2,8 @@
  * `npm start`: the Traffic Processor. With AWS_ENDPOINT_URL and TRAFFIC_QUEUE_URL set it
  * drains that queue (LocalStack or AWS); with nothing set it starts the embedded SQS endpoint.
  */
+// First: on a Node too old for this code it prints one line and exits before the rest loads.
+import '../platform/require-node.mjs';
 import type { Server } from 'node:http';
 import { LOCAL_ENTRY_KNOBS, loadLocalEntryConfig, type LocalEntryConfig } from '../agent/config.ts';
 import type { LocalAgent } from '../agent/local-entry.ts';
@@ -10,7 +12,7 @@ import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } 
 import type { EmbeddedEndpoint } from './embedded.ts';
 import { withStorage, type Health } from './health.ts';
 import { startHttpServer } from './http-server.ts';
-import { createLogger } from '../platform/logger.ts';
+import { createLogger, logsToTerminal } from '../platform/logger.ts';
 import { createMetrics } from './metrics.ts';
 import { startStatsLog } from './stats-log.ts';
 import { startProcessor, type ProcessorHandle } from './processor.ts';
@@ -19,6 +21,7 @@ import { knobSuspects, knobWarning } from './knob-spelling.ts';
 import { REMOVED_KNOBS } from './tuning.ts';
 import { createStorage } from './storage/index.ts';
 import { closeStorage, startWhenReady } from './storage/lifecycle.ts';
+import { createWrittenLines } from './written-lines.ts';
 
 function fail(message: string): never {
   process.stderr.write(`traffic-processor: ${message}\n`);
@@ -44,9 +47,12 @@ try {
   fail(error instanceof ConfigError || error instanceof Error ? error.message : String(error));
 }
 
-const logger = createLogger({ name: 'traffic-processor', level: config.logLevel });
+const terminal = logsToTerminal('traffic-processor');
+const logger = createLogger({ name: 'traffic-processor', level: config.logLevel, pretty: terminal });
 const ignoredKnobs = knobWarning(knobSuspects(process.env, [...KNOBS, ...LOCAL_ENTRY_KNOBS], REMOVED_KNOBS));
 if (ignoredKnobs) logger.warn(ignoredKnobs);
+// On a terminal, a short line per written batch (grouped per second) instead of the rows.
+const writtenLines = terminal ? createWrittenLines(logger) : undefined;
 
 // Optional features that cannot start stop the process here, before anything is received.
 let inspection: Awaited<ReturnType<typeof startInspection>>;
@@ -56,7 +62,7 @@ try {
   fail(error instanceof DebugOptionError ? error.message : `could not start debugging: ${String(error)}`);
 }
 const metrics = createMetrics();
-const storage = createStorage(config.storageBackend, logger);
+const storage = createStorage(config.storageBackend, logger, { terminal });
 let processor: ProcessorHandle | undefined;
 const health = (): Health =>
   withStorage(processor?.health() ?? { ok: false, state: 'starting', problems: ['processor is starting'] }, storage.backend, storage.status());
@@ -137,12 +143,32 @@ if (embedded && entryConfig.port !== undefined) {
 
 // Nothing is received before storage can take writes; only a stop ends this wait early.
 processor = await startWhenReady(storage, { logger, signal: stopping.signal }, () =>
-  startProcessor({ config, endpoint, queueUrl, dlqUrl, storage, logger, inspect: inspection.inspect, onReport: metrics.observe }),
+  startProcessor({
+    config,
+    endpoint,
+    queueUrl,
+    dlqUrl,
+    storage,
+    logger,
+    inspect: inspection.inspect,
+    onReport: (report) => {
+      metrics.observe(report);
+      writtenLines?.report(report);
+    },
+  }),
 );
 
 let exitCode = 0;
 if (processor) {
   const running = processor;
+  const pipeline = queueUrl;
+  const runningLine = running.actor.subscribe((snapshot) => {
+    if (snapshot.value !== 'running') return;
+    runningLine.unsubscribe();
+    const queue = pipeline.slice(pipeline.lastIndexOf('/') + 1);
+    const where = endpoint ?? `SQS in ${config.region}`;
+    logger.info({ endpoint: where, queueUrl: pipeline, pollers: config.pollers }, `running: ${config.pollers} pollers draining ${queue} on ${where}; Ctrl-C stops`);
+  });
   metrics.attach(running.credits);
   const stopStatsLog =
     config.statsIntervalMs > 0 ? startStatsLog({ logger, stats: running.stats, credits: running.credits, intervalMs: config.statsIntervalMs }) : () => {};
@@ -156,6 +182,7 @@ if (processor) {
     logger.fatal({ err: error }, 'processor crashed');
     exitCode = 1;
   }
+  writtenLines?.flush();
   logger.info({ stats: running.stats }, 'processor stopped');
   stopStatsLog();
 }

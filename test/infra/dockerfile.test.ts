@@ -53,8 +53,12 @@ const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
 const lock = JSON.parse(readFileSync('package-lock.json', 'utf8'));
 /** The Node version the project runs on: the `node` package the lock file pins. */
 const projectNode: string = lock.packages['node_modules/node'].version;
-/** `npm start` is `[exec] node <flags> src/processor/main.ts` (exec: the shell hands its pid to node). */
+/**
+ * `npm start` is `<Node version guard> && [exec] node <flags> src/processor/main.ts` (exec: the shell hands
+ * its pid to node). The image needs no guard: its Node is the project's (checked above).
+ */
 const startCommand: string[] = pkg.scripts.start
+  .replace(/^node src\/platform\/require-node\.mjs && /, '')
   .replace(/^exec\s+/, '')
   .replace('$npm_package_config_nodeFlags', pkg.config.nodeFlags)
   .split(/\s+/);

@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
 import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
+import { findOldNode } from '../support/old-node.ts';
 import { freePort, queueDepth, startTestEndpoint, waitFor } from '../support/sqs.ts';
 
 const MAIN = 'src/processor/main.ts';
@@ -156,3 +157,21 @@ test('on a terminal without pino-pretty the logger falls back to JSON lines', (t
   t.is(line.msg, 'hello');
   t.is(line.probe, 1);
 });
+
+const oldNode = findOldNode();
+const withOldNode = oldNode ? test : test.skip;
+
+withOldNode(
+  `npm start on the machine's Node ${oldNode?.version ?? '(none older than 24 found)'} says in one line to install Node 24, and exits non-zero`,
+  (t) => {
+    // A production install has no project Node: npm runs the scripts with the machine's.
+    for (const script of [['start'], ['run', 'redrive']]) {
+      const result = spawnSync('npm', script, { cwd: dir, env: cleanEnv({ PATH: oldNode!.pathEnv }), encoding: 'utf8', timeout: 60_000 });
+      t.not(result.status, 0, `npm ${script.join(' ')}`);
+      const lines = result.stderr.split('\n').filter(Boolean);
+      t.is(lines.length, 1, result.stderr);
+      t.regex(lines[0], new RegExp(`^traffic: Node\\.js 24 or newer is needed, this is v${oldNode!.version.replaceAll('.', '\\.')}; .*install Node\\.js 24`));
+      t.notRegex(result.stdout + result.stderr, /ERR_UNKNOWN_FILE_EXTENSION/);
+    }
+  },
+);

@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
-import { createEchoStorage, type EchoPlan } from './echo.ts';
+import { createEchoStorage, type EchoOptions, type EchoPlan } from './echo.ts';
 import type { StorageAdapter } from './port.ts';
 
 /** The prepared statement, bound once per row. */
@@ -23,6 +23,6 @@ export function cassandraPlan(type: VisitTypeDefinition, rowCount: number): Echo
   return { statement: cassandraStatement(type), prepared: true, executions: rowCount, concurrent: true };
 }
 
-export function createCassandraStorage(logger: Logger): StorageAdapter {
-  return createEchoStorage('cassandra', cassandraPlan, logger);
+export function createCassandraStorage(logger: Logger, options?: EchoOptions): StorageAdapter {
+  return createEchoStorage('cassandra', cassandraPlan, logger, options);
 }

@@ -21,11 +21,26 @@ export interface EchoPlan {
   readonly concurrent: boolean;
 }
 
+/** How the batch line is logged. */
+export interface EchoOptions {
+  /**
+   * Logs go to a person at a terminal: the line with the statement and the rows is logged at
+   * debug, the terminal shows a short line per write instead (written-lines.ts). JSON logs keep it at info.
+   */
+  readonly terminal?: boolean;
+}
+
 /**
  * An echo adapter. It has no connection, so it is ready at once and until closed; closed, it
  * answers as a real adapter would: not ready, and every write refused.
  */
-export function createEchoStorage(backend: string, plan: (type: VisitTypeDefinition, rowCount: number) => EchoPlan, logger: Logger): StorageAdapter {
+export function createEchoStorage(
+  backend: string,
+  plan: (type: VisitTypeDefinition, rowCount: number) => EchoPlan,
+  logger: Logger,
+  options: EchoOptions = {},
+): StorageAdapter {
+  const level = options.terminal ? 'debug' : 'info';
   const memory = new VisitIdMemory(REMEMBERED_VISIT_IDS);
   let closed = false;
   const status = (): StorageStatus => (closed ? { ready: false, reason: `${backend} storage is closed` } : { ready: true });
@@ -56,7 +71,8 @@ export function createEchoStorage(backend: string, plan: (type: VisitTypeDefinit
         );
       }
       const rows = lastRowPerVisitId(all);
-      logger.info({ backend, table: type.table, ...plan(type, rows.length), rows }, 'write');
+      // Checked first: at info on a terminal the statement and rows are not even built.
+      if (logger.isLevelEnabled(level)) logger[level]({ backend, table: type.table, ...plan(type, rows.length), count: rows.length, rows }, 'write');
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { VisitTypeDefinition } from '../../contract/visit-types.ts';
-import { createEchoStorage, type EchoPlan } from './echo.ts';
+import { createEchoStorage, type EchoOptions, type EchoPlan } from './echo.ts';
 import type { StorageAdapter } from './port.ts';
 
 export function mysqlStatement(type: VisitTypeDefinition, rowCount: number): string {
@@ -27,6 +27,6 @@ export function mysqlPlan(type: VisitTypeDefinition, rowCount: number): EchoPlan
   return { statement: mysqlStatement(type, rowCount), prepared: false, executions: 1, concurrent: false };
 }
 
-export function createMysqlStorage(logger: Logger): StorageAdapter {
-  return createEchoStorage('mysql', mysqlPlan, logger);
+export function createMysqlStorage(logger: Logger, options?: EchoOptions): StorageAdapter {
+  return createEchoStorage('mysql', mysqlPlan, logger, options);
 }

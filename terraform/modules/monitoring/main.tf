@@ -113,16 +113,16 @@ resource "aws_sns_topic_subscription" "email" {
 # counted. The lines are written by src/processor/storage/echo.ts (`write`, one per batch),
 # src/processor/report.ts (dead-letters, retries) and src/processor/stats-log.ts (`stats`).
 
-# One `write` line per batch written, with the type's table. The line carries its rows, not
-# their count, so this counts batches per table; VisitsWritten counts visits.
+# One `write` line per batch written, with the type's table and its row count: visits written
+# per type (VisitsWritten, from the stats line, is the total of all types).
 resource "aws_cloudwatch_log_metric_filter" "batches_written" {
   name           = "${var.name_prefix}-traffic-batches-written"
   log_group_name = var.processor_log_group_name
-  pattern        = "{ $.msg = \"write\" && $.table = * }"
+  pattern        = "{ $.msg = \"write\" && $.table = * && $.count >= 0 }"
   metric_transformation {
-    name       = "BatchesWritten"
+    name       = "VisitsWrittenByTable"
     namespace  = local.namespace
-    value      = "1"
+    value      = "$.count"
     unit       = "Count"
     dimensions = { Table = "$.table" }
   }
