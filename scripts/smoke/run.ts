@@ -6,19 +6,22 @@
  *
  *   npm run smoke -- --entry <agent_url> --queue <PIPELINE url> --dlq <DLQ url> (--logs <file> | --log-group <name>)
  *
- * SQS endpoint, region and credentials come from the environment as for every tool.
+ * SQS endpoint, region and credentials come from the environment as for every tool; without them
+ * the entry, the queues and the endpoint are npm start's embedded default.
  */
 import { randomUUID } from 'node:crypto';
 import { type Message, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { sqsConnection } from '../../src/platform/config.ts';
+import { DEFAULT_AGENT_PORT } from '../../src/agent/config.ts';
 import { createSqsClient } from '../../src/platform/sqs.ts';
+import { LocalTargetError, type LocalQueues, localQueues } from '../local/target.ts';
 import { readOptions } from '../support/cli.ts';
 import { handBack, peekMessages } from '../support/dlq-peek.ts';
 import { fromLogFile, fromLogGroup, type WriteSource } from './evidence.ts';
 
 const USAGE =
-  'usage: npm run smoke -- --entry URL --queue URL --dlq URL (--logs FILE | --log-group NAME) [--origin ORIGIN] [--timeout SECONDS]\n' +
-  '  --entry: the agent HTTP entry (terraform output agent_url, or the agent line of npm start)\n' +
+  'usage: npm run smoke -- [--entry URL --queue URL --dlq URL] (--logs FILE | --log-group NAME) [--origin ORIGIN] [--timeout SECONDS]\n' +
+  "  --entry: the agent HTTP entry (terraform output agent_url; default: npm start's, on AGENT_PORT)\n" +
+  '  --queue, --dlq: the PIPELINE and its DLQ (default: TRAFFIC_QUEUE_URL, TRAFFIC_DLQ_URL, else the embedded ones)\n' +
   '  --logs: the processor JSON log file; --log-group: its CloudWatch log group (AWS)\n' +
   '  --origin: an allowed site origin to send as a browser would (default: none, as curl)';
 const cli = readOptions('smoke', USAGE, {
@@ -30,9 +33,19 @@ const cli = readOptions('smoke', USAGE, {
   origin: { type: 'string' },
   timeout: { type: 'string', default: '60' },
 });
-const { entry, queue, dlq, logs, origin } = cli.values;
+const { logs, origin } = cli.values;
 const logGroup = cli.values['log-group'];
-if (!entry || !queue || !dlq) cli.fail('--entry, --queue and --dlq are required');
+const local: LocalQueues = (() => {
+  try {
+    return localQueues(process.env);
+  } catch (error) {
+    if (!(error instanceof LocalTargetError)) throw error;
+    return cli.fail(error.message);
+  }
+})();
+const entry = cli.values.entry ?? `http://127.0.0.1:${process.env.AGENT_PORT || DEFAULT_AGENT_PORT}/`;
+const queue = cli.values.queue ?? local.queueUrl;
+const dlq = cli.values.dlq ?? local.dlqUrl;
 if ((logs === undefined) === (logGroup === undefined)) cli.fail('give one of --logs and --log-group: where the processor writes its lines');
 const timeoutMs = cli.wholeNumber('timeout', cli.values.timeout!, 1, 3_600) * 1_000;
 
@@ -40,7 +53,7 @@ const DLQ_LOOK_MAX = 100;
 const POLL_MS = 1_000;
 const started = Date.now();
 const writes: WriteSource = logs !== undefined ? fromLogFile(logs) : fromLogGroup(logGroup!, started - 60_000);
-const client = createSqsClient(sqsConnection(process.env));
+const client = createSqsClient(local.connection);
 
 interface Probe {
   readonly name: string;
@@ -53,7 +66,7 @@ interface Probe {
 }
 
 async function post(body: string): Promise<{ status: number; answer: { visit_id?: string; error?: string; details?: string } }> {
-  const response = await fetch(entry!, {
+  const response = await fetch(entry, {
     method: 'POST',
     headers: { 'content-type': 'text/plain;charset=UTF-8', ...(origin ? { origin } : {}) },
     body,
@@ -110,14 +123,14 @@ async function deadLettered(): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   let held: Message[] = [];
   try {
-    held = await peekMessages(client, dlq!, DLQ_LOOK_MAX);
+    held = await peekMessages(client, dlq, DLQ_LOOK_MAX);
     for (const message of held) {
       const probe = probes.find((p) => p.visitId !== undefined && message.Body?.includes(p.visitId));
       const attributes = message.MessageAttributes ?? {};
       if (probe) found.set(probe.visitId!, `${attributes.error_code?.StringValue ?? '?'}: ${attributes.error_message?.StringValue ?? ''}`);
     }
   } finally {
-    for (const problem of await handBack(client, dlq!, held)) process.stderr.write(`smoke: ${problem}\n`);
+    for (const problem of await handBack(client, dlq, held)) process.stderr.write(`smoke: ${problem}\n`);
   }
   return found;
 }

@@ -78,7 +78,13 @@ test('an endpoint silent at start: one line naming it within the deadline, retri
   const { lines, logger } = capturedLogger<{ msg: string; endpoint?: string; attempt?: number; err?: { type: string; message: string } }>('info');
   const storage = createRecordingStorage();
   const via = `http://127.0.0.1:${proxy.port}`;
-  const processor = startProcessor({ config: loadConfig({ RECEIVE_WAIT_SECONDS: '1', POLLERS: '2' }, DEADLINES), endpoint: via, queueUrl: sqs.queueUrl, storage, logger });
+  const processor = startProcessor({
+    config: loadConfig({ RECEIVE_WAIT_SECONDS: '1', POLLERS: '2' }, DEADLINES),
+    endpoint: via,
+    queueUrl: sqs.queueUrl,
+    storage,
+    logger,
+  });
   await waitFor(() => lines.some((l) => l.msg.includes('did not answer at start')), 10_000, 'the start-up warning');
   const warning = lines.find((l) => l.msg.includes('did not answer at start'))!;
   t.is(warning.endpoint, via, 'the line names the endpoint');

@@ -56,10 +56,13 @@ test.serial('a visit that is never seen written fails the smoke test', async (t)
   t.regex(stdout, /smoke: 2 of 4 did not end as they should/);
 });
 
-test.serial('without its queues or with two sources of writes: the usage, exit 2', async (t) => {
-  const missing = await runScript('scripts/smoke/run.ts', ['--entry', 'http://127.0.0.1:1/'], env);
-  t.is(missing.code, 2);
-  t.regex(missing.stderr, /^smoke: --entry, --queue and --dlq are required\nusage: npm run smoke/);
+test.serial('a bad endpoint, a timeout of 0 or two sources of writes: one line and the usage, exit 2', async (t) => {
+  const endpoint = await runScript('scripts/smoke/run.ts', ['--logs', logFile], { AWS_ENDPOINT_URL: 'localhost:4566' });
+  t.is(endpoint.code, 2);
+  t.regex(endpoint.stderr, /^smoke: AWS_ENDPOINT_URL="localhost:4566" is invalid.*\nusage: npm run smoke/);
+  const timeout = await runScript('scripts/smoke/run.ts', [...args, '--logs', logFile, '--timeout', '0'], env);
+  t.is(timeout.code, 2);
+  t.regex(timeout.stderr, /^smoke: --timeout must be a whole number from 1 to 3600, not "0"/);
   const both = await runScript('scripts/smoke/run.ts', [...args, '--logs', logFile, '--log-group', 'g'], env);
   t.is(both.code, 2);
   t.regex(both.stderr, /^smoke: give one of --logs and --log-group/);
