@@ -167,7 +167,10 @@ if (processor) {
     runningLine.unsubscribe();
     const queue = pipeline.slice(pipeline.lastIndexOf('/') + 1);
     const where = endpoint ?? `SQS in ${config.region}`;
-    logger.info({ endpoint: where, queueUrl: pipeline, pollers: config.pollers }, `running: ${config.pollers} pollers draining ${queue} on ${where}; Ctrl-C stops`);
+    logger.info(
+      { endpoint: where, queueUrl: pipeline, pollers: config.pollers },
+      `running: ${config.pollers} pollers draining ${queue} on ${where}; Ctrl-C stops`,
+    );
   });
   metrics.attach(running.credits);
   const stopStatsLog =

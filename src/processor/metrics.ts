@@ -139,7 +139,6 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
         // Logged, not counted.
         case 'dead-letter-failed':
         case 'unroutable':
-        case 'abandoned-write-settled':
         case 'extend-failed':
           break;
         default:
