@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions } from 'esbuild';
 import { createZip } from './zip.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -28,17 +28,22 @@ export interface AgentBuild {
   readonly code: string;
 }
 
+/** How a Lambda handler is bundled: one CommonJS file for nodejs24.x. */
+export const LAMBDA_BUNDLE_OPTIONS = {
+  bundle: true,
+  platform: 'node',
+  target: 'node24',
+  format: 'cjs',
+  minify: true,
+  // Error and class names stay readable in CloudWatch.
+  keepNames: true,
+  legalComments: 'eof',
+} as const satisfies BuildOptions;
+
 export async function buildAgent(zipPath: string = AGENT_ZIP): Promise<AgentBuild> {
   const result = await build({
+    ...LAMBDA_BUNDLE_OPTIONS,
     entryPoints: [AGENT_ENTRY],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    minify: true,
-    // Error and class names stay readable in CloudWatch.
-    keepNames: true,
-    legalComments: 'eof',
     write: false,
     outfile: 'index.js',
     logLevel: 'warning',

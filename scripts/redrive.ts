@@ -12,7 +12,7 @@ import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCom
 import { createSqsClient } from '../src/platform/sqs.ts';
 import { sameQueue } from '../src/platform/sqs-target.ts';
 import { chunkByBytes } from '../src/processor/sqs-queue.ts';
-import { LocalTargetError, type LocalQueues, localQueues, unreachable, unreachableMessage } from './local/target.ts';
+import { localQueuesOrExit, unreachable, unreachableMessage } from './local/target.ts';
 import { readOptions } from './support/cli.ts';
 
 /** SQS's longest long poll. */
@@ -30,14 +30,7 @@ const cli = readOptions('redrive', USAGE, {
 const max = cli.wholeNumber('max', cli.values.max, 1);
 const waitSeconds = cli.wholeNumber('wait', cli.values.wait, 0, 600);
 
-let queues: LocalQueues;
-try {
-  queues = localQueues(process.env);
-} catch (error) {
-  if (!(error instanceof LocalTargetError)) throw error;
-  console.error(`redrive: ${error.message}`);
-  process.exit(2);
-}
+const queues = localQueuesOrExit('redrive');
 const { queueUrl, dlqUrl } = queues;
 if (sameQueue(queueUrl, dlqUrl, queues.connection.region)) {
   console.error(`redrive: TRAFFIC_DLQ_URL=${dlqUrl} names the same queue as TRAFFIC_QUEUE_URL (${queueUrl}): nothing to move; set the DLQ's URL`);

@@ -8,21 +8,14 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { handBack, peekMessages } from '../support/dlq-peek.ts';
 import { createSqsClient } from '../../src/platform/sqs.ts';
 import { readOptions } from '../support/cli.ts';
-import { LocalTargetError, type LocalQueues, localQueues, unreachable, unreachableMessage } from './target.ts';
+import { localQueuesOrExit, unreachable, unreachableMessage } from './target.ts';
 
 const cli = readOptions('dlq', 'usage: npm run dlq [-- --max N]   (N: at most this many messages, 1 to 100, default 10)', {
   max: { type: 'string', default: '10' },
 });
 const max = cli.wholeNumber('max', cli.values.max, 1, 100);
 
-let queues: LocalQueues;
-try {
-  queues = localQueues(process.env);
-} catch (error) {
-  if (!(error instanceof LocalTargetError)) throw error;
-  console.error(`dlq: ${error.message}`);
-  process.exit(2);
-}
+const queues = localQueuesOrExit('dlq');
 const client = createSqsClient(queues.connection);
 
 /** One line per message: what a person reads first (the reason), then the body as it was sent. */

@@ -7,7 +7,7 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../../src/platform/sqs.ts';
 import { readOptions } from '../support/cli.ts';
-import { LocalTargetError, type LocalQueues, localQueues, unreachable, unreachableMessage } from './target.ts';
+import { localQueuesOrExit, unreachable, unreachableMessage } from './target.ts';
 
 const CALL_DEADLINE_MS = 10_000;
 const cli = readOptions(
@@ -19,14 +19,7 @@ const cli = readOptions(
 if (cli.positionals.length !== 1) cli.fail('give exactly one message body');
 const body = cli.positionals[0]!;
 
-let queues: LocalQueues;
-try {
-  queues = localQueues(process.env);
-} catch (error) {
-  if (!(error instanceof LocalTargetError)) throw error;
-  console.error(`enqueue: ${error.message}`);
-  process.exit(2);
-}
+const queues = localQueuesOrExit('enqueue');
 const client = createSqsClient(queues.connection);
 try {
   const { MessageId } = await client.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: body }), {

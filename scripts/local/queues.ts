@@ -5,20 +5,13 @@
 import { GetQueueAttributesCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../../src/platform/sqs.ts';
 import { readOptions } from '../support/cli.ts';
-import { LocalTargetError, type LocalQueues, localQueues, unreachable, unreachableMessage } from './target.ts';
+import { localQueuesOrExit, unreachable, unreachableMessage } from './target.ts';
 
 const CALL_DEADLINE_MS = 10_000;
 
 readOptions('queues', 'usage: npm run queues', {});
 
-let queues: LocalQueues;
-try {
-  queues = localQueues(process.env);
-} catch (error) {
-  if (!(error instanceof LocalTargetError)) throw error;
-  console.error(`queues: ${error.message}`);
-  process.exit(2);
-}
+const queues = localQueuesOrExit('queues');
 const client = createSqsClient(queues.connection);
 const deadline = () => ({ abortSignal: AbortSignal.timeout(CALL_DEADLINE_MS) });
 

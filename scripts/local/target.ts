@@ -127,6 +127,17 @@ export function localQueues(env: Env = process.env): LocalQueues {
   }
 }
 
+/** localQueues for a command-line tool: a bad value ends it with one line, `<tool>: <what is wrong>` (exit 2). */
+export function localQueuesOrExit(tool: string, env: Env = process.env): LocalQueues {
+  try {
+    return localQueues(env);
+  } catch (error) {
+    if (!(error instanceof LocalTargetError)) throw error;
+    process.stderr.write(`${tool}: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
 /** What to print when nothing answers at the queues' endpoint. */
 export function unreachableMessage(queues: LocalQueues): string {
   return queues.embedded

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { buildAgent } from '../../../scripts/build-agent.ts';
+import { buildAgent, LAMBDA_BUNDLE_OPTIONS } from '../../../scripts/build-agent.ts';
 import { readOptions } from '../../../scripts/support/cli.ts';
 import { percentile } from '../../../scripts/support/percentile.ts';
 import { launchBrowser, npmStart, rowsWritten } from '../../browser/support.ts';
@@ -57,17 +57,7 @@ async function lambdaFigures(): Promise<void> {
     const agent = join(dir, 'agent.js');
     writeFileSync(agent, (await buildAgent(join(dir, 'agent.zip'))).code);
     const minimal = join(dir, 'minimal.js');
-    await build({
-      entryPoints: [MINIMAL],
-      bundle: true,
-      platform: 'node',
-      target: 'node24',
-      format: 'cjs',
-      minify: true,
-      keepNames: true,
-      outfile: minimal,
-      logLevel: 'warning',
-    });
+    await build({ ...LAMBDA_BUNDLE_OPTIONS, entryPoints: [MINIMAL], outfile: minimal, logLevel: 'warning' });
     const env = {
       TRAFFIC_QUEUE_URL: sqs.queueUrl,
       AWS_ENDPOINT_URL: sqs.endpoint,
