@@ -150,6 +150,8 @@ export interface MachineDeps {
   readonly logger: Logger;
   /** Named in start-up log lines. */
   readonly endpoint?: string;
+  /** The clock of the circuit breakers (Date.now; a simulated clock's in tests on one). */
+  readonly now?: () => number;
 }
 
 /** The supervisor with every actor and action the machines name provided by `deps`. */
@@ -159,7 +161,7 @@ export function provideMachines(deps: MachineDeps) {
   const breakers = new Map(
     VISIT_TYPES.map((t) => [
       t.name,
-      new CircuitBreaker({ failureThreshold: config.breakerFailures, baseOpenMs: config.breakerOpenMs, maxOpenMs: BREAKER_MAX_OPEN_MS }, Date.now),
+      new CircuitBreaker({ failureThreshold: config.breakerFailures, baseOpenMs: config.breakerOpenMs, maxOpenMs: BREAKER_MAX_OPEN_MS }, deps.now ?? Date.now),
     ]),
   );
   // Credits are booked by actor id, so a crashed actor's balance can be returned by id.
