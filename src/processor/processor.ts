@@ -146,6 +146,8 @@ export interface MachineDeps {
   readonly logger: Logger;
   /** Named in start-up log lines. */
   readonly endpoint?: string;
+  /** The clock of the circuit breakers (Date.now; a simulated clock's in tests on one). */
+  readonly now?: () => number;
 }
 
 /** The supervisor with every actor and action the machines name provided by `deps`. */
@@ -162,7 +164,7 @@ export function provideMachines(deps: MachineDeps) {
     ]),
   );
   const breakers = new Map(
-    VISIT_TYPES.map((t) => [t.name, new CircuitBreaker({ failureThreshold: config.breakerFailures, openMs: config.breakerOpenMs }, Date.now)]),
+    VISIT_TYPES.map((t) => [t.name, new CircuitBreaker({ failureThreshold: config.breakerFailures, openMs: config.breakerOpenMs }, deps.now ?? Date.now)]),
   );
   // Credits are booked by actor id, so a crashed actor's balance can be returned by id.
   const returnCredits = ({ self }: { self: { id: string } }, count: number) => credits.giveBack(count, self.id);

@@ -16,6 +16,13 @@ import { capturedLogger } from '../support/captured-logger.ts';
 
 const port = (endpoint: string) => Number(new URL(endpoint).port);
 
+/** `event`, or a failure naming it once `ms` have passed without it (a guard, not a wait). */
+function within<T>(event: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const guard = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms)));
+  return Promise.race([event, guard]).finally(() => clearTimeout(timer));
+}
+
 /** A test endpoint and a proxy in front of it that the test can freeze; both stopped at the end. */
 async function behindProxy(t: ExecutionContext, options?: TestEndpointOptions) {
   const sqs = await startTestEndpoint(options);
@@ -59,7 +66,7 @@ test('a half-open network freeze: calls hit their deadlines, new connections are
   proxy.freeze();
   frozen = true;
   // Frozen until a receive has failed at its deadline: the event the freeze is for, not a wait.
-  await deadlineHit;
+  await within(deadlineHit, 20_000, 'receive failing at its deadline while frozen');
   const timedOut = reports.filter(receiveTimedOut).length;
   proxy.thaw();
   await waitFor(async () => storage.rows.size === burst.length, 60_000, 'the burst to drain after the thaw');

@@ -88,6 +88,7 @@ export function simulatedProcessor(options: SimulatedProcessorOptions = {}, cloc
       options.onReport?.(r);
     },
     logger: pino({ level: 'silent' }),
+    now: () => clock.now(),
   });
   const input = { ...supervisorInput(config), ...(options.restartBackoff ? { restartBackoff: options.restartBackoff } : {}) };
   const actor = createActor(machine, { clock, input });
