@@ -8,11 +8,27 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { RetryStrategyV2 } from '@smithy/types';
+import { StandardRetryStrategy } from '@smithy/util-retry';
 import type { SqsConnection } from '../platform/config.ts';
 import { createSqsClient } from '../platform/sqs.ts';
 import type { ProcessorConfig } from './config.ts';
+import { CappedHttpHandler } from './sqs-answer-cap.ts';
 import { withLeanCalls } from './sqs-lean-calls.ts';
+
+/** Attempts per SQS call (the SDK's standard mode): one retry budget for the lean calls and the SDK's. */
+const SQS_MAX_ATTEMPTS = 3;
+
+/** The switch that sends the per-message calls through the SDK's middleware instead (for a first deploy, or to compare). */
+export const LEAN_CALLS_VARIABLE = 'SQS_LEAN_CALLS';
+
+/** Whether the per-message calls skip the SDK's middleware: `SQS_LEAN_CALLS` on (default) or off; anything else is refused. */
+export function leanCallsFrom(env: Readonly<Record<string, string | undefined>>): boolean {
+  const value = env[LEAN_CALLS_VARIABLE];
+  if (value === undefined || value === '' || value === 'on') return true;
+  if (value === 'off') return false;
+  throw new Error(`${LEAN_CALLS_VARIABLE}=${JSON.stringify(value).slice(0, 40)} is not allowed: use on (default) or off`);
+}
 
 export interface SqsDeadlines {
   /** Deadline of every call but a long poll. */
@@ -93,11 +109,16 @@ export interface SqsClientOptions {
   /** The longest long poll, so the socket timeout never cuts one short. */
   maxWaitSeconds: number;
   maxSockets: number;
+  /** Per-message calls without the SDK's middleware (./sqs-lean-calls.ts); false: all through the SDK. */
+  leanCalls?: boolean;
+  /** The retry strategy of both paths; by default the SDK's standard mode with SQS_MAX_ATTEMPTS. */
+  retryStrategy?: RetryStrategyV2;
 }
 
 /** The SQS client options of a processor with this configuration. */
-export function sqsClientOptions(config: ProcessorConfig, endpoint: string | undefined): SqsClientOptions {
+export function sqsClientOptions(config: ProcessorConfig, endpoint: string | undefined, env = process.env): SqsClientOptions {
   return {
+    leanCalls: leanCallsFrom(env),
     connection: { region: config.region, endpoint, localCredentials: config.localCredentials },
     deadlines: { callTimeoutMs: config.sqsCallTimeoutMs, connectTimeoutMs: config.sqsConnectTimeoutMs, receiveMarginMs: config.receiveDeadlineMarginMs },
     maxWaitSeconds: config.receiveWaitSeconds,
@@ -107,8 +128,9 @@ export function sqsClientOptions(config: ProcessorConfig, endpoint: string | und
 
 /**
  * The processor's SQS client without its deadlines: connection and socket timeouts, keep-alive,
- * and the per-message calls sent without the SDK's middleware (./sqs-lean-calls.ts); the SDK sends
- * the others (start-up checks, queue URLs). The benchmark builds the processor's from it.
+ * answers capped in size, one retry strategy, and the per-message calls sent without the SDK's
+ * middleware (./sqs-lean-calls.ts) unless `leanCalls` is false; the SDK sends the others (start-up
+ * checks, queue URLs). The benchmark builds the processor's from it.
  */
 export function processorSqsClient(options: SqsClientOptions): SQSClient {
   const { deadlines } = options;
@@ -116,10 +138,14 @@ export function processorSqsClient(options: SqsClientOptions): SQSClient {
   const socketTimeoutMs = Math.max(deadlines.callTimeoutMs, options.maxWaitSeconds * 1000 + deadlines.receiveMarginMs) + 1_000;
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
   const agents = { httpAgent: new http.Agent(agentOptions), httpsAgent: new https.Agent(agentOptions) };
+  // Built here, not by the SDK, so the lean calls share it (its retry budget) rather than reach into the client's config.
+  const retryStrategy = options.retryStrategy ?? new StandardRetryStrategy(SQS_MAX_ATTEMPTS);
   const sdk = createSqsClient(options.connection, {
-    requestHandler: new NodeHttpHandler({ connectionTimeout: deadlines.connectTimeoutMs, requestTimeout: socketTimeoutMs, ...agents }),
+    requestHandler: new CappedHttpHandler({ connectionTimeout: deadlines.connectTimeoutMs, requestTimeout: socketTimeoutMs, ...agents }),
+    retryStrategy,
   });
-  return withLeanCalls(sdk, { ...agents, connectTimeoutMs: deadlines.connectTimeoutMs, socketTimeoutMs });
+  if (options.leanCalls === false) return sdk;
+  return withLeanCalls(sdk, { ...agents, connectTimeoutMs: deadlines.connectTimeoutMs, socketTimeoutMs, endpoint: options.connection.endpoint, retryStrategy });
 }
 
 /** The processor's SQS client: processorSqsClient with a deadline on every call. */
