@@ -69,9 +69,9 @@ export function sqsError(answer: Answer, attempts: number): Error {
   if (queryError !== undefined) {
     const [Code, Type] = queryError.split(';');
     const { __type: _, ...rest } = data;
-    const Error: Record<string, unknown> = { Code, Type };
-    for (const [key, value] of Object.entries(rest)) Error[key === 'message' ? 'Message' : key] = value;
-    query = { Error };
+    const queryFields: Record<string, unknown> = { Code, Type };
+    for (const [key, value] of Object.entries(rest)) queryFields[key === 'message' ? 'Message' : key] = value;
+    query = { Error: queryFields };
     data = { ...data, Code, Type };
   }
   const codeKey = Object.keys(data).find((key) => key.toLowerCase() === 'code');

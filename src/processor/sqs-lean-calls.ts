@@ -169,7 +169,9 @@ export function withLeanCalls(client: SQSClient, options: LeanCallOptions): SQSC
         answer = await attempt(target, url, payload, signal);
       } catch (caught) {
         const error = caught instanceof Error ? caught : new Error(String(caught));
-        const metadata = ((error as { $metadata?: Record<string, unknown> }).$metadata ??= {});
+        const withMetadata = error as { $metadata?: Record<string, unknown> };
+        withMetadata.$metadata ??= {};
+        const metadata = withMetadata.$metadata;
         metadata.attempts = attempts;
         metadata.totalRetryDelay = totalRetryDelay;
         if (signal?.aborted) throw error;

@@ -451,7 +451,11 @@ const ERROR_ANSWERS: Answer[] = [
     headers: { 'x-amzn-query-error': 'AccessDenied;Sender' },
     body: { __type: 'com.amazon.coral.service#AccessDeniedException', message: 'User is not authorized.' },
   },
-  { status: 400, headers: { 'x-amzn-query-error': 'InvalidParameterValue;Sender' }, body: { __type: 'com.amazonaws.sqs#InvalidParameterValue', message: 'no' } },
+  {
+    status: 400,
+    headers: { 'x-amzn-query-error': 'InvalidParameterValue;Sender' },
+    body: { __type: 'com.amazonaws.sqs#InvalidParameterValue', message: 'no' },
+  },
   { status: 400, headers: { 'x-amzn-errortype': 'ReceiptHandleIsInvalid:http://internal.amazon.com/' }, body: { message: 'bad handle' } },
   { status: 400, body: { __type: 'com.amazonaws.sqs#OverLimit', Message: 'too many' } },
   { status: 400, body: { code: 'InvalidAddress', __type: 'other', message: 'where' } },
@@ -471,7 +475,7 @@ test('differential: each error answer becomes the same error on the lean path an
   }
 });
 
-test('differential: with the query error header the error is named by its code (the SDK\'s query-compatible mode), not by __type', async (t) => {
+test("differential: with the query error header the error is named by its code (the SDK's query-compatible mode), not by __type", async (t) => {
   const server = await recordingServer(t, () => ERROR_ANSWERS[1]!);
   const error = await t.throwsAsync(leanClient(t, server.endpoint).send(calls(server.endpoint)[1] as never));
   t.like(errorView(error), { name: 'SignatureDoesNotMatch', Code: 'SignatureDoesNotMatch', Type: 'Sender', $fault: 'client', status: 403 });
@@ -500,7 +504,9 @@ function tokenDelayStrategy(delayMs: number, maxAttempts = 3) {
 
 test("differential: the retry token's delay is waited before the next attempt, on both paths", async (t) => {
   for (const leanCalls of [true, false]) {
-    const server = await recordingServer(t, (request, n) => (n === 1 ? { status: 500, body: { __type: 'InternalError', message: 'boom' } } : sqsAnswer(request)));
+    const server = await recordingServer(t, (request, n) =>
+      n === 1 ? { status: 500, body: { __type: 'InternalError', message: 'boom' } } : sqsAnswer(request),
+    );
     const { strategy } = tokenDelayStrategy(400);
     const output = await leanClient(t, server.endpoint, 'us-east-1', true, { leanCalls, retryStrategy: strategy }).send(calls(server.endpoint)[1] as never);
     t.is((output as { $metadata: { attempts: number } }).$metadata.attempts, 2);
@@ -529,4 +535,41 @@ test('the same retry strategy serves both paths: the lean calls spend the retry 
   const before = strategy.getCapacity();
   await t.throwsAsync(leanClient(t, server.endpoint, 'us-east-1', true, { retryStrategy: strategy }).send(calls(server.endpoint)[1] as never));
   t.true(strategy.getCapacity() < before, `capacity ${before} -> ${strategy.getCapacity()}`);
+});
+
+test('an answer past the cap fails the call on both paths and closes its socket: announced, or streamed without end', async (t) => {
+  const chunk = Buffer.alloc(1_048_576, 'a');
+  let closed = 0;
+  let sentBytes = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const announced = req.url!.includes('announced');
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', ...(announced ? { 'content-length': String(50_000_000) } : {}) });
+      res.write('{"Messages":[{"Body":"');
+      // An answer that never ends: written as fast as it is read, until the reader hangs up.
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) sentBytes += chunk.length;
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      res.socket!.once('close', () => (closed += 1));
+      pump();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  for (const leanCalls of [true, false]) {
+    for (const path of ['/announced', '/endless']) {
+      const client = leanClient(t, `${endpoint}${path}`, 'us-east-1', true, { leanCalls });
+      const receive = new ReceiveMessageCommand({ QueueUrl: `${endpoint}/000000000000/q`, MaxNumberOfMessages: 10 });
+      const before = closed;
+      sentBytes = 0;
+      const error = await t.throwsAsync(client.send(receive as never));
+      t.is(error.name, 'AnswerTooLarge', `${leanCalls ? 'lean' : 'SDK'} ${path}: ${error.message}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      t.is(closed, before + 1, 'the socket was closed, not kept for the next call');
+      t.true(sentBytes < 64 * 1_048_576, `the server got to write ${sentBytes} bytes before the reader hung up`);
+    }
+  }
 });

@@ -8,7 +8,7 @@ import { QueueDoesNotExist } from '@aws-sdk/client-sqs';
 import { clockOffsetAfter, type RetryErrorInfo, retryErrorInfo, skewCorrected, sqsError } from '../../src/processor/sqs-errors.ts';
 
 const answer = (status: number, type: string, headers: Record<string, string> = {}) =>
-  <Error & { $metadata: Record<string, unknown> }>sqsError({ status, headers, body: JSON.stringify({ __type: type, message: `${type} happened` }) }, 1);
+  sqsError({ status, headers, body: JSON.stringify({ __type: type, message: `${type} happened` }) }, 1) as Error & { $metadata: Record<string, unknown> };
 const network = (code: string) => Object.assign(new Error(code), { code });
 
 test('errors are named as the SDK names them in query-compatible mode: the query error header first, then code, errortype header, __type', (t) => {
