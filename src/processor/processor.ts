@@ -77,17 +77,18 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const { config, logger, storage } = options;
   const clientOptions = sqsClientOptions(config, options.endpoint);
   const client = options.client ? withDeadlines(options.client, clientOptions.deadlines, options.endpoint) : createProcessorSqsClient(clientOptions);
+  const stats = createStats();
+  const report = createReporter(logger, stats, options.onReport);
   const queue = new SqsQueue({
     client,
     queueUrl: options.queueUrl,
     dlqUrl: options.dlqUrl,
     limiter: new PQueue({ concurrency: config.sqsConcurrency }),
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+    report,
   });
   const credits = new CreditPool(config.maxInFlight, Date.now);
   const writeLimiters = new Map(VISIT_TYPES.map((t) => [t.name, new PQueue({ concurrency: config.writeConcurrency })]));
-  const stats = createStats();
-  const report = createReporter(logger, stats, options.onReport);
 
   const supervisor = provideMachines({
     queue,
