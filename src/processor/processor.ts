@@ -25,7 +25,7 @@ import { withDeadline } from './deadline.ts';
 import { assessHealth, type Health } from './health.ts';
 import { startStallMonitor } from './stall-monitor.ts';
 import { prepareWithRetries } from './prepare.ts';
-import { createProcessorSqsClient, sqsClientOptions, withDeadlines } from './sqs-client.ts';
+import { createDlqSendClient, createProcessorSqsClient, sqsClientOptions, withDeadlines } from './sqs-client.ts';
 import { SqsQueue } from './sqs-queue.ts';
 
 /** Longest a table's circuit stays open before the next probe. */
@@ -77,6 +77,8 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const { config, logger, storage } = options;
   const clientOptions = sqsClientOptions(config, options.endpoint);
   const client = options.client ? withDeadlines(options.client, clientOptions.deadlines, options.endpoint) : createProcessorSqsClient(clientOptions);
+  // DLQ copies are sent with one attempt per call: a retry after a lost answer would store a second copy unseen.
+  const dlqSendClient = options.client ? client : createDlqSendClient(clientOptions);
   const stats = createStats();
   const report = createReporter(logger, stats, options.onReport);
   const queue = new SqsQueue({
@@ -86,6 +88,7 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
     limiter: new PQueue({ concurrency: config.sqsConcurrency }),
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
     report,
+    dlqSendClient,
   });
   const credits = new CreditPool(config.maxInFlight, Date.now);
   const writeLimiters = new Map(VISIT_TYPES.map((t) => [t.name, new PQueue({ concurrency: config.writeConcurrency })]));
@@ -128,7 +131,10 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const stopStallMonitor = startStallMonitor({ health, logger, intervalMs: config.stallWarnIntervalSeconds * 1000 });
   const done = toPromise(actor).finally(() => {
     stopStallMonitor();
-    if (!options.client) client.destroy();
+    if (!options.client) {
+      client.destroy();
+      dlqSendClient.destroy();
+    }
   });
   actor.start();
   return {

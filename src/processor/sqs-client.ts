@@ -153,3 +153,13 @@ export function createProcessorSqsClient(options: SqsClientOptions): SQSClient {
   const { endpoint, region } = options.connection;
   return withDeadlines(processorSqsClient(options), options.deadlines, endpoint ?? `SQS in ${region}`);
 }
+
+/**
+ * The client the DLQ copies are sent with: one attempt per call. SendMessageBatch on a standard
+ * queue is not idempotent: an attempt whose answer was lost may have stored its copies, and a
+ * retry within the call would store them again unseen. The copies not confirmed stay on the
+ * PIPELINE and are sent again later, counted as possible duplicates (./sqs-queue.ts).
+ */
+export function createDlqSendClient(options: SqsClientOptions): SQSClient {
+  return createProcessorSqsClient({ ...options, retryStrategy: new StandardRetryStrategy(1) });
+}

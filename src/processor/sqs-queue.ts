@@ -43,6 +43,11 @@ export interface SqsQueueOptions {
   readonly limiter: PQueue;
   /** Lease set on every receive, whatever the queue's own VisibilityTimeout. */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * The client for DLQ sends: best one that makes a single attempt per call, since an attempt whose answer
+   * was lost may have been stored, and a retry within the call would send a second copy unseen.
+   */
+  readonly dlqSendClient?: SQSClient;
   /** Told of failed calls, answers that left entries unnamed and possible DLQ duplicates (logs, metrics). */
   readonly report?: (report: Report) => void;
 }
@@ -54,6 +59,13 @@ function entryLists(answer: unknown, call: string): { successful: EntryList; fai
   const { Successful = [], Failed = [] } = (answer ?? {}) as { Successful?: unknown; Failed?: unknown };
   if (!Array.isArray(Successful) || !Array.isArray(Failed)) throw new SqsQueueError(`${call}: the answer's Successful or Failed is not a list`);
   return { successful: Successful, failed: Failed };
+}
+
+/** How many attempts a call's answer or error says it made (a deadline's error carries the call's own as its cause). */
+function attemptsOf(outcome: unknown): number {
+  type WithAttempts = { $metadata?: { attempts?: number }; cause?: WithAttempts };
+  const o = outcome as WithAttempts | undefined;
+  return Math.max(1, o?.$metadata?.attempts ?? o?.cause?.$metadata?.attempts ?? 1);
 }
 
 /**
@@ -80,11 +92,13 @@ export class SqsQueue implements QueuePort {
   readonly queueUrl: string;
   #dlqUrl: string | undefined;
   readonly #client: SQSClient;
+  readonly #dlqSendClient: SQSClient;
   readonly #limiter: PQueue;
   readonly #visibilityTimeoutSeconds: number | undefined;
   readonly #sentToDlq = new Set<string>();
   /** Message ids whose DLQ copy may have been stored though no answer said so: sending again may duplicate it. */
-  readonly #maybeInDlq = new Set<string>();
+  /** Message id -> how many of its DLQ copies may have been stored without an answer saying so. */
+  readonly #maybeInDlq = new Map<string, number>();
   readonly #report: (report: Report) => void;
 
   constructor(options: SqsQueueOptions) {
@@ -92,6 +106,7 @@ export class SqsQueue implements QueuePort {
     this.queueUrl = options.queueUrl;
     this.#dlqUrl = options.dlqUrl;
     this.#client = options.client;
+    this.#dlqSendClient = options.dlqSendClient ?? options.client;
     this.#limiter = options.limiter;
     this.#visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
   }
@@ -236,21 +251,22 @@ export class SqsQueue implements QueuePort {
         try {
           const answer = await this.#limiter.add(
             () =>
-              this.#client.send(new SendMessageBatchCommand({ QueueUrl: dlqUrl, Entries: batch.map((e, i) => ({ ...e, Id: ids.ids[i] })) }), {
+              this.#dlqSendClient.send(new SendMessageBatchCommand({ QueueUrl: dlqUrl, Entries: batch.map((e, i) => ({ ...e, Id: ids.ids[i] })) }), {
                 abortSignal: signal,
               }),
             { signal },
           );
           const { successful, failed } = entryLists(answer, 'SendMessageBatch');
-          // Tried more than once within the call: an earlier attempt may have been stored too.
-          const retried = ((answer as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1) > 1;
+          // Tried more than once within the call: each earlier attempt may have been stored too.
+          const earlierAttempts = attemptsOf(answer) - 1;
           const named = new Set<string>();
           for (const ok of successful) {
             const messageId = ids.byId.get(ok.Id!);
             if (!messageId || named.has(messageId)) continue;
             named.add(messageId);
             accepted.add(messageId);
-            if (retried || this.#maybeInDlq.has(messageId)) possibleDuplicates.push(messageId);
+            const copies = earlierAttempts + (this.#maybeInDlq.get(messageId) ?? 0);
+            for (let i = 0; i < copies; i++) possibleDuplicates.push(messageId);
             this.#maybeInDlq.delete(messageId);
           }
           for (const failure of failed) {
@@ -264,13 +280,13 @@ export class SqsQueue implements QueuePort {
           if (unnamed.length > 0) {
             this.#report({ kind: 'entries-unanswered', call: 'dlq-send', queue: dlqUrl, messageIds: unnamed });
             for (const messageId of unnamed) {
-              this.#maybe(messageId);
+              this.#maybe(messageId, 1);
               notSent.push({ messageId, code: NOT_IN_ANSWER });
             }
           }
         } catch (error) {
           const refused = certainlyRefused(error);
-          for (const entry of batch) if (!refused) this.#maybe(entry.Id!);
+          for (const entry of batch) if (!refused) this.#maybe(entry.Id!, attemptsOf(error));
           signal.throwIfAborted();
           this.#report({ kind: 'sqs-call-failed', call: 'dlq-send', queue: dlqUrl, entries: batch.length, error });
           for (const entry of batch) notSent.push({ messageId: entry.Id!, code: errorCode(error) });
@@ -330,9 +346,9 @@ export class SqsQueue implements QueuePort {
     if (this.#sentToDlq.size > REMEMBERED_DEAD_LETTERS) this.#sentToDlq.delete(this.#sentToDlq.values().next().value!);
   }
 
-  #maybe(messageId: string): void {
-    this.#maybeInDlq.add(messageId);
-    if (this.#maybeInDlq.size > REMEMBERED_DEAD_LETTERS) this.#maybeInDlq.delete(this.#maybeInDlq.values().next().value!);
+  #maybe(messageId: string, copies: number): void {
+    this.#maybeInDlq.set(messageId, (this.#maybeInDlq.get(messageId) ?? 0) + copies);
+    if (this.#maybeInDlq.size > REMEMBERED_DEAD_LETTERS) this.#maybeInDlq.delete(this.#maybeInDlq.keys().next().value!);
   }
 
   /**
