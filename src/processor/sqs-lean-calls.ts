@@ -17,7 +17,7 @@
  * the cap is kept. A command that would need the SDK's conversions (binary message attributes)
  * is sent through the SDK.
  */
-import { createHash, createHmac, hash } from 'node:crypto';
+import { createHmac, createSecretKey, type Hmac, hash, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
@@ -60,18 +60,49 @@ export interface LeanCallOptions {
   readonly maxAnswerBytes?: number;
 }
 
-/** SHA-256 for the signer, on Node's crypto (the SDK's own hash is an internal of its config). */
-class Sha256 {
-  readonly #hash;
+/**
+ * SHA-256 for the signer, on Node's crypto (the SDK's own hash is an internal of its config): an
+ * HMAC when given a secret, else a one-shot hash of what was given (cheaper than a hash object).
+ * The signer hands it the same secrets call after call (the secret key, and the day's signing key,
+ * which it caches): their key objects are kept, as making one costs more than the HMAC itself.
+ */
+export class Sha256 {
+  readonly #hmac: Hmac | undefined;
+  #data: string | Uint8Array | undefined;
   constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+    if (secret !== undefined) this.#hmac = createHmac('sha256', keyOf(secret));
   }
   update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.#hash.update(bytes(data));
+    if (this.#hmac) this.#hmac.update(bytes(data));
+    else this.#data = this.#data === undefined ? bytes(data) : Buffer.concat([Buffer.from(this.#data), Buffer.from(bytes(data))]);
   }
   async digest(): Promise<Uint8Array> {
-    return this.#hash.digest();
+    return this.#hmac ? this.#hmac.digest() : hash('sha256', this.#data ?? '', 'buffer');
   }
+}
+
+/** Key objects of the signing keys the signer caches (the same array each call), and of the few secret keys in use. */
+const signingKeys = new WeakMap<object, KeyObject>();
+const secretKeys = new Map<string, KeyObject>();
+/** Secret keys kept: the credentials in use and the ones they were renewed from. */
+const SECRET_KEYS_KEPT = 4;
+
+function keyOf(secret: string | ArrayBuffer | ArrayBufferView): KeyObject {
+  if (typeof secret === 'string') {
+    let key = secretKeys.get(secret);
+    if (!key) {
+      key = createSecretKey(Buffer.from(secret));
+      secretKeys.set(secret, key);
+      if (secretKeys.size > SECRET_KEYS_KEPT) secretKeys.delete(secretKeys.keys().next().value!);
+    }
+    return key;
+  }
+  let key = signingKeys.get(secret);
+  if (!key) {
+    key = createSecretKey(bytes(secret) as Uint8Array);
+    signingKeys.set(secret, key);
+  }
+  return key;
 }
 
 function bytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
@@ -137,6 +168,8 @@ export function withLeanCalls(client: SQSClient, options: LeanCallOptions): SQSC
         'x-amz-target': target,
         'x-amzn-query-mode': 'true',
         'content-length': String(Buffer.byteLength(payload)),
+        // The header the signer would add; given, it is used as the body's hash (and the body not hashed twice).
+        'x-amz-content-sha256': hash('sha256', payload, 'hex'),
         host: url.host,
       } as Record<string, string>,
       body: payload,
