@@ -12,6 +12,7 @@ import { createLogger } from '../platform/logger.ts';
 import { createMetrics } from './metrics.ts';
 import { startStatsLog } from './stats-log.ts';
 import { startProcessor, type ProcessorHandle } from './processor.ts';
+import { leanCallsFrom } from './sqs-client.ts';
 import { handleSignals } from './signals.ts';
 import { createStorage } from './storage/index.ts';
 
@@ -33,6 +34,7 @@ let debug: DebugOptions;
 try {
   config = loadConfig();
   debug = parseDebugArgs(process.argv.slice(2));
+  leanCallsFrom(process.env);
 } catch (error) {
   fail(error instanceof ConfigError || error instanceof Error ? error.message : String(error));
 }

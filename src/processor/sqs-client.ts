@@ -10,7 +10,7 @@ import https from 'node:https';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { RetryStrategyV2 } from '@smithy/types';
 import { StandardRetryStrategy } from '@smithy/util-retry';
-import type { SqsConnection } from '../platform/config.ts';
+import { ConfigError, type SqsConnection } from '../platform/config.ts';
 import { createSqsClient } from '../platform/sqs.ts';
 import type { ProcessorConfig } from './config.ts';
 import { CappedHttpHandler } from './sqs-answer-cap.ts';
@@ -27,7 +27,7 @@ export function leanCallsFrom(env: Readonly<Record<string, string | undefined>>)
   const value = env[LEAN_CALLS_VARIABLE];
   if (value === undefined || value === '' || value === 'on') return true;
   if (value === 'off') return false;
-  throw new Error(`${LEAN_CALLS_VARIABLE}=${JSON.stringify(value).slice(0, 40)} is not allowed: use on (default) or off`);
+  throw new ConfigError(`${LEAN_CALLS_VARIABLE}=${JSON.stringify(value).slice(0, 40)} is not allowed: use on (default) or off`);
 }
 
 export interface SqsDeadlines {

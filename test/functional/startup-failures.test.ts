@@ -86,3 +86,8 @@ test('--inspect on a busy port: stops at start with one line naming the option',
     new RegExp(`^traffic-processor: --inspect=${port}: cannot serve the inspector \\(the port is in use\\)`),
   );
 });
+
+test('SQS_LEAN_CALLS other than on or off stops the processor at start in one line', async (t) => {
+  const outcome = await runProcessor([], { SQS_LEAN_CALLS: 'maybe' });
+  assertOneLine(t, outcome, /SQS_LEAN_CALLS="maybe" is not allowed: use on \(default\) or off/);
+});
