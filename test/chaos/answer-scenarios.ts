@@ -122,7 +122,7 @@ async function throughFaults(
 }
 
 export async function hugeAnswers(scale: Scale): Promise<ScenarioResult> {
-  return throughFaults(scale, '14. receive answers of 50 MB and without end', {
+  return throughFaults(scale, '17. receive answers of 50 MB and without end', {
     seed: 1401,
     invalidShare: 0.1,
     // The receive is carried out (its messages leased and back after 5 s); its answer is replaced.
@@ -139,7 +139,7 @@ export async function hugeAnswers(scale: Scale): Promise<ScenarioResult> {
 const BATCH_CALLS = ['AmazonSQS.DeleteMessageBatch', 'AmazonSQS.ChangeMessageVisibilityBatch', 'AmazonSQS.SendMessageBatch'];
 
 export async function answersNamingNoEntries(scale: Scale): Promise<ScenarioResult> {
-  return throughFaults(scale, '15. batch answers naming no entries', {
+  return throughFaults(scale, '18. batch answers naming no entries', {
     seed: 1501,
     invalidShare: 0.2,
     // Carried out, but the answer's Successful list emptied: nothing said done, nothing said failed.
@@ -151,7 +151,7 @@ export async function answersNamingNoEntries(scale: Scale): Promise<ScenarioResu
 }
 
 export async function lostDlqSendAnswers(scale: Scale): Promise<ScenarioResult> {
-  return throughFaults(scale, '16. DLQ send answers lost after the send', {
+  return throughFaults(scale, '19. DLQ send answers lost after the send', {
     seed: 1601,
     invalidShare: 0.3,
     plan: (target, n) => (target === 'AmazonSQS.SendMessageBatch' && n <= 6 ? { kind: 'lose' } : forward),
@@ -160,7 +160,7 @@ export async function lostDlqSendAnswers(scale: Scale): Promise<ScenarioResult> 
 }
 
 export async function duplicateInOneReceive(scale: Scale): Promise<ScenarioResult> {
-  return throughFaults(scale, '17. each message twice in one receive', {
+  return throughFaults(scale, '20. each message twice in one receive', {
     seed: 1701,
     invalidShare: 0.2,
     plan: (target) =>
@@ -176,7 +176,7 @@ export async function duplicateInOneReceive(scale: Scale): Promise<ScenarioResul
 }
 
 export async function hangingDeletes(scale: Scale): Promise<ScenarioResult> {
-  return throughFaults(scale, '18. deletes that hang (never answered)', {
+  return throughFaults(scale, '21. deletes that hang (never answered)', {
     seed: 1801,
     invalidShare: 0.1,
     plan: (target, n) => (target === 'AmazonSQS.DeleteMessageBatch' && n <= 8 ? { kind: 'hang' } : forward),
