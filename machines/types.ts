@@ -98,7 +98,13 @@ export type Report =
     }
   | { kind: 'dead-letter-failed'; source: string; count: number; error: unknown }
   | { kind: 'entries-failed'; call: BatchCall; source: string; failures: readonly EntryFailure[] }
-  | { kind: 'lease-lost'; type: VisitTypeName; messageIds: readonly string[]; reason: string }
+  | { kind: 'lease-lost'; type: VisitTypeName; messageIds: readonly string[]; reason: string; written?: readonly string[] }
+  /** An SQS call that failed as a whole (its entries, if any, count as failed); `queue`: the URL it was about. */
+  | { kind: 'sqs-call-failed'; call: BatchCall | 'receive'; queue: string; entries: number; error: unknown }
+  /** A batch answer that named some entries neither successful nor failed: they count as failed. */
+  | { kind: 'entries-unanswered'; call: BatchCall; queue: string; messageIds: readonly string[] }
+  /** DLQ copies sent again after an answer that may have been lost (or a call tried twice): possibly in the DLQ twice. */
+  | { kind: 'dlq-possible-duplicate'; messageIds: readonly string[]; reason: string }
   | { kind: 'unroutable'; poller: string; type: VisitTypeName; count: number }
   | { kind: 'written'; type: VisitTypeName; count: number; attempts: number; createdAt: readonly number[] }
   | { kind: 'write-failed'; type: VisitTypeName; count: number; attempt: number; willRetry: boolean; delayMs: number; error: unknown }

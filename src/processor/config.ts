@@ -43,6 +43,8 @@ export interface ProcessorConfig {
   readonly logLevel: LogLevel;
   readonly metricsPort: number;
   readonly statsIntervalMs: number;
+  /** The per-message SQS calls without the SDK's middleware (SQS_LEAN_CALLS, on by default). */
+  readonly leanCalls: boolean;
   readonly healthMaxSilenceSeconds: number;
   /** A row storage keeps refusing alone goes to the DLQ (write_failed) from this receive on. */
   readonly deadLetterAfterReceives: number;
@@ -104,10 +106,10 @@ export const KNOBS = [
   'SHUTDOWN_GRACE_MS',
   'METRICS_PORT',
   'EMBEDDED_SQS_PORT',
-  'STATS_INTERVAL_MS',
   'LOG_LEVEL',
   'LOG_JSON',
   'TRAFFIC_LOCAL_CREDENTIALS',
+  'SQS_LEAN_CALLS',
 ] as const;
 
 /** Standard AWS variables the processor reads through src/platform/config.ts (endpoint, region, credential policy). */
@@ -208,7 +210,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Tuning> = 
       `${tuned('sqsConnectTimeoutMs')}=${sqsConnectTimeoutMs} is invalid: it must not exceed ${tuned('sqsCallTimeoutMs')} (${tuning.sqsCallTimeoutMs})`,
     );
   }
-  const { metricsPort, embeddedPort, statsIntervalMs } = checkStartupKnobs(env);
+  const { metricsPort, embeddedPort } = checkStartupKnobs(env);
   const { endpoint, region } = sqsConnection(env);
   const queueUrl = httpUrl(env, 'TRAFFIC_QUEUE_URL');
   const { heartbeatSeconds: _derived, ...constants } = tuning;
@@ -239,7 +241,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Tuning> = 
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     logLevel: logLevel(env),
     metricsPort,
-    statsIntervalMs,
+    leanCalls: leanCallsFrom(env),
   };
 }
 
@@ -308,11 +310,7 @@ function checkTypeShare(tuning: Tuning, limits: { maxInFlight: number; batchSize
  * accepted silently and misbehave later (a stats line every millisecond, a DLQ that the
  * embedded endpoint would ignore, two servers on one port).
  */
-function checkStartupKnobs(env: Env): { metricsPort: number; embeddedPort: number; statsIntervalMs: number } {
-  const statsIntervalMs = integer(env, 'STATS_INTERVAL_MS', 60_000, 0, 86_400_000);
-  if (statsIntervalMs > 0 && statsIntervalMs < 1_000) {
-    throw new ConfigError(`STATS_INTERVAL_MS=${statsIntervalMs} is invalid: expected 0 (off) or an integer from 1000 to 86400000`);
-  }
+function checkStartupKnobs(env: Env): { metricsPort: number; embeddedPort: number } {
   const queueSet = Boolean(env.TRAFFIC_QUEUE_URL);
   if (!queueSet && env.TRAFFIC_DLQ_URL) {
     throw new ConfigError(
@@ -331,5 +329,16 @@ function checkStartupKnobs(env: Env): { metricsPort: number; embeddedPort: numbe
   if (!queueSet && metricsPort !== 0 && metricsPort === embeddedPort) {
     throw new ConfigError(`METRICS_PORT=${metricsPort} is invalid: the embedded SQS endpoint listens on that port (EMBEDDED_SQS_PORT); choose another`);
   }
-  return { metricsPort, embeddedPort, statsIntervalMs };
+  return { metricsPort, embeddedPort };
+}
+
+/** The switch that sends the per-message calls through the SDK's middleware instead (for a first deploy, or to compare). */
+export const LEAN_CALLS_VARIABLE = 'SQS_LEAN_CALLS';
+
+/** Whether the per-message calls skip the SDK's middleware: `SQS_LEAN_CALLS` on (default) or off; anything else is refused. */
+export function leanCallsFrom(env: Env): boolean {
+  const value = env[LEAN_CALLS_VARIABLE];
+  if (value === undefined || value === '' || value === 'on') return true;
+  if (value === 'off') return false;
+  throw new ConfigError(`${LEAN_CALLS_VARIABLE}=${JSON.stringify(value).slice(0, 40)} is not allowed: use on (default) or off`);
 }

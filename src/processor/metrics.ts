@@ -26,6 +26,9 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
   const extensions = counter('traffic_visibility_extensions_total', 'Lease extensions (heartbeats)');
   const pollErrors = counter('traffic_poll_errors_total', 'Failed ReceiveMessage calls');
   const restarts = counter('traffic_actor_restarts_total', 'Crashed actors restarted');
+  const sqsCallFailures = counter('traffic_sqs_call_failures_total', 'SQS calls that failed as a whole, per call', ['call']);
+  const unanswered = counter('traffic_sqs_unanswered_entries_total', 'Batch entries an SQS answer named neither done nor failed, per call', ['call']);
+  const possibleDuplicates = counter('traffic_dlq_possible_duplicates_total', 'DLQ copies sent again after an answer that may have been lost');
   const deferred = counter('traffic_deferred_total', 'Visits beyond their type share handed back with a delay', ['type']);
   const circuitOpen = new Gauge({
     name: 'traffic_circuit_open',
@@ -91,6 +94,15 @@ export function createMetrics(now: () => number = Date.now): ProcessorMetrics {
           break;
         case 'entries-failed':
           if (report.failures.length > 0) entryFailures.inc({ call: report.call }, report.failures.length);
+          break;
+        case 'sqs-call-failed':
+          sqsCallFailures.inc({ call: report.call });
+          break;
+        case 'entries-unanswered':
+          if (report.messageIds.length > 0) unanswered.inc({ call: report.call }, report.messageIds.length);
+          break;
+        case 'dlq-possible-duplicate':
+          if (report.messageIds.length > 0) possibleDuplicates.inc(report.messageIds.length);
           break;
         case 'lease-lost':
           if (report.messageIds.length > 0) leasesLost.inc({ type: report.type }, report.messageIds.length);

@@ -26,7 +26,7 @@ import { withDeadline } from './deadline.ts';
 import { assessHealth, type Health } from './health.ts';
 import { startStallMonitor } from './stall-monitor.ts';
 import { prepareWithRetries } from './prepare.ts';
-import { createProcessorSqsClient, sqsClientOptions, withDeadlines } from './sqs-client.ts';
+import { createDlqSendClient, createProcessorSqsClient, sqsClientOptions, withDeadlines } from './sqs-client.ts';
 import { SqsQueue, SqsQueueError } from './sqs-queue.ts';
 import { StorageCalls } from './storage-calls.ts';
 import { sameQueue } from '../platform/sqs-target.ts';
@@ -73,17 +73,21 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const { config, logger, storage } = options;
   const clientOptions = sqsClientOptions(config, options.endpoint);
   const client = options.client ? withDeadlines(options.client, clientOptions.deadlines, options.endpoint) : createProcessorSqsClient(clientOptions);
+  // DLQ copies are sent with one attempt per call: a retry after a lost answer would store a second copy unseen.
+  const dlqSendClient = options.client ? client : createDlqSendClient(clientOptions);
+  const stats = createStats();
+  const report = createReporter(logger, stats, options.onReport);
   const queue = new SqsQueue({
     client,
     queueUrl: options.queueUrl,
     dlqUrl: options.dlqUrl,
     limiter: new PQueue({ concurrency: config.sqsConcurrency }),
     visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+    report,
+    dlqSendClient,
   });
   const credits = new CreditPool(config.maxInFlight, Date.now);
   const writeLimiters = new Map(VISIT_TYPES.map((t) => [t.name, new PQueue({ concurrency: config.writeConcurrency })]));
-  const stats = createStats();
-  const report = createReporter(logger, stats, options.onReport);
 
   const supervisor = provideMachines({
     queue,
@@ -123,7 +127,10 @@ export function startProcessor(options: ProcessorOptions): ProcessorHandle {
   const stopStallMonitor = startStallMonitor({ health, logger, intervalMs: config.stallWarnIntervalSeconds * 1000 });
   const done = toPromise(actor).finally(() => {
     stopStallMonitor();
-    if (!options.client) client.destroy();
+    if (!options.client) {
+      client.destroy();
+      dlqSendClient.destroy();
+    }
   });
   actor.start();
   return {

@@ -20,6 +20,10 @@ export interface ProcessorStats {
   entryFailures: Partial<Record<BatchCall, number>>;
   leasesLost: number;
   splits: number;
+  /** SQS calls that failed as a whole; batch answers that left entries unnamed; DLQ copies possibly sent twice. */
+  sqsCallFailures: number;
+  unansweredEntries: number;
+  dlqPossibleDuplicates: number;
   /** Writes abandoned at WRITE_TIMEOUT_MS, and how many of those have not returned yet. */
   abandonedWrites: number;
   abandonedPending: number;
@@ -55,6 +59,9 @@ export function createStats(): ProcessorStats {
     entryFailures: {},
     leasesLost: 0,
     splits: 0,
+    sqsCallFailures: 0,
+    unansweredEntries: 0,
+    dlqPossibleDuplicates: 0,
     abandonedWrites: 0,
     abandonedPending: 0,
     abandonedPendingOf: {},
@@ -110,9 +117,34 @@ export function createReporter(logger: Logger, stats: ProcessorStats, extra?: Re
         if (report.messageIds.length === 0) break;
         stats.leasesLost += report.messageIds.length;
         const { type, messageIds, reason } = report;
-        logger.warn({ type, count: messageIds.length, messageIds: messageIds.slice(0, 20), reason }, 'lease lost: not written through it');
+        // A visit already written whose delete did not get through is not "not written": it comes back and is upserted again.
+        const written = new Set(report.written ?? []);
+        const notWritten = messageIds.filter((id) => !written.has(id));
+        const writtenLost = messageIds.filter((id) => written.has(id));
+        if (notWritten.length > 0)
+          logger.warn({ type, count: notWritten.length, messageIds: notWritten.slice(0, 20), reason }, 'lease lost: not written through it');
+        if (writtenLost.length > 0)
+          logger.warn({ type, count: writtenLost.length, messageIds: writtenLost.slice(0, 20), reason }, 'lease lost: written, not deleted');
         break;
       }
+      case 'sqs-call-failed':
+        stats.sqsCallFailures += 1;
+        logger.warn({ call: report.call, queue: report.queue, entries: report.entries, err: report.error }, 'SQS call failed');
+        break;
+      case 'entries-unanswered':
+        stats.unansweredEntries += report.messageIds.length;
+        logger.warn(
+          { call: report.call, queue: report.queue, count: report.messageIds.length, messageIds: report.messageIds.slice(0, 20) },
+          'SQS answered without naming some entries as done or failed: counted as failed',
+        );
+        break;
+      case 'dlq-possible-duplicate':
+        stats.dlqPossibleDuplicates += report.messageIds.length;
+        logger.warn(
+          { count: report.messageIds.length, messageIds: report.messageIds.slice(0, 20), reason: report.reason },
+          'DLQ copy possibly sent twice (the DLQ is a standard queue: no deduplication); its source_message_id attribute tells the copies apart',
+        );
+        break;
       case 'split':
         stats.splits += 1;
         logger.warn({ type: report.type, from: report.from, into: report.into }, 'batch kept failing: split to isolate the failing rows');

@@ -8,11 +8,16 @@
 import http from 'node:http';
 import https from 'node:https';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { RetryStrategyV2 } from '@smithy/types';
+import { StandardRetryStrategy } from '@smithy/util-retry';
 import type { SqsConnection } from '../platform/config.ts';
 import { createSqsClient } from '../platform/sqs.ts';
 import type { ProcessorConfig } from './config.ts';
+import { CappedHttpHandler } from './sqs-answer-cap.ts';
 import { withLeanCalls } from './sqs-lean-calls.ts';
+
+/** Attempts per SQS call (the SDK's standard mode): one retry budget for the lean calls and the SDK's. */
+const SQS_MAX_ATTEMPTS = 3;
 
 export interface SqsDeadlines {
   /** Deadline of every call but a long poll. */
@@ -93,11 +98,16 @@ export interface SqsClientOptions {
   /** The longest long poll, so the socket timeout never cuts one short. */
   maxWaitSeconds: number;
   maxSockets: number;
+  /** Per-message calls without the SDK's middleware (./sqs-lean-calls.ts); false: all through the SDK. */
+  leanCalls?: boolean;
+  /** The retry strategy of both paths; by default the SDK's standard mode with SQS_MAX_ATTEMPTS. */
+  retryStrategy?: RetryStrategyV2;
 }
 
 /** The SQS client options of a processor with this configuration. */
 export function sqsClientOptions(config: ProcessorConfig, endpoint: string | undefined): SqsClientOptions {
   return {
+    leanCalls: config.leanCalls,
     connection: { region: config.region, endpoint, localCredentials: config.localCredentials },
     deadlines: { callTimeoutMs: config.sqsCallTimeoutMs, connectTimeoutMs: config.sqsConnectTimeoutMs, receiveMarginMs: config.receiveDeadlineMarginMs },
     maxWaitSeconds: config.receiveWaitSeconds,
@@ -107,8 +117,9 @@ export function sqsClientOptions(config: ProcessorConfig, endpoint: string | und
 
 /**
  * The processor's SQS client without its deadlines: connection and socket timeouts, keep-alive,
- * and the per-message calls sent without the SDK's middleware (./sqs-lean-calls.ts); the SDK sends
- * the others (start-up checks, queue URLs). The benchmark builds the processor's from it.
+ * answers capped in size, one retry strategy, and the per-message calls sent without the SDK's
+ * middleware (./sqs-lean-calls.ts) unless `leanCalls` is false; the SDK sends the others (start-up
+ * checks, queue URLs). The benchmark builds the processor's from it.
  */
 export function processorSqsClient(options: SqsClientOptions): SQSClient {
   const { deadlines } = options;
@@ -116,14 +127,28 @@ export function processorSqsClient(options: SqsClientOptions): SQSClient {
   const socketTimeoutMs = Math.max(deadlines.callTimeoutMs, options.maxWaitSeconds * 1000 + deadlines.receiveMarginMs) + 1_000;
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
   const agents = { httpAgent: new http.Agent(agentOptions), httpsAgent: new https.Agent(agentOptions) };
+  // Built here, not by the SDK, so the lean calls share it (its retry budget) rather than reach into the client's config.
+  const retryStrategy = options.retryStrategy ?? new StandardRetryStrategy(SQS_MAX_ATTEMPTS);
   const sdk = createSqsClient(options.connection, {
-    requestHandler: new NodeHttpHandler({ connectionTimeout: deadlines.connectTimeoutMs, requestTimeout: socketTimeoutMs, ...agents }),
+    requestHandler: new CappedHttpHandler({ connectionTimeout: deadlines.connectTimeoutMs, requestTimeout: socketTimeoutMs, ...agents }),
+    retryStrategy,
   });
-  return withLeanCalls(sdk, { ...agents, connectTimeoutMs: deadlines.connectTimeoutMs, socketTimeoutMs });
+  if (options.leanCalls === false) return sdk;
+  return withLeanCalls(sdk, { ...agents, connectTimeoutMs: deadlines.connectTimeoutMs, socketTimeoutMs, endpoint: options.connection.endpoint, retryStrategy });
 }
 
 /** The processor's SQS client: processorSqsClient with a deadline on every call. */
 export function createProcessorSqsClient(options: SqsClientOptions): SQSClient {
   const { endpoint, region } = options.connection;
   return withDeadlines(processorSqsClient(options), options.deadlines, endpoint ?? `SQS in ${region}`);
+}
+
+/**
+ * The client the DLQ copies are sent with: one attempt per call. SendMessageBatch on a standard
+ * queue is not idempotent: an attempt whose answer was lost may have stored its copies, and a
+ * retry within the call would store them again unseen. The copies not confirmed stay on the
+ * PIPELINE and are sent again later, counted as possible duplicates (./sqs-queue.ts).
+ */
+export function createDlqSendClient(options: SqsClientOptions): SQSClient {
+  return createProcessorSqsClient({ ...options, retryStrategy: new StandardRetryStrategy(1) });
 }

@@ -2,22 +2,25 @@
  * The four calls the processor makes for every batch of messages (ReceiveMessage,
  * DeleteMessageBatch, ChangeMessageVisibilityBatch, SendMessageBatch), sent as the SQS JSON
  * requests they are, without the SDK's middleware stack: that stack (schema serde, endpoint
- * rules, user agent, retry tokens, a dozen awaits) cost more CPU per call than the request itself.
- * The same client still does everything else, and these calls keep what the SDK did for them:
- * - the endpoint the SDK resolves (configured, from the environment, or the region's), asked once per queue;
- * - SigV4 (./sigv4.ts, the SDK signer's signature) with the client's credential provider (which renews
- *   credentials) and region;
+ * rules, user agent, a dozen awaits) cost more CPU per call than the request itself. The SDK
+ * client still makes every other call. These calls are built from the SDK's own parts:
+ * - signed by its SigV4 signer (@smithy/signature-v4) with the client's credential provider
+ *   (which renews credentials) and region, and its clock correction;
+ * - retried by the retry strategy the client was given (the same instance: one retry budget),
+ *   told of each failure as the SDK's retry middleware tells it, with its long-poll scope for
+ *   ReceiveMessage and the delay its tokens ask for;
+ * - errors made as the SDK makes them in query-compatible mode (./sqs-errors.ts);
  * - the MD5 checks of bodies received and sent;
- * - errors as the SDK makes them (`name`, `Code`, `$fault`, `$metadata`), so callers classify them alike;
- * - retries by the client's own retry strategy (its mode, attempts, backoff and retry budget), told
- *   of each failure as the SDK's retry middleware tells it, and the SDK's clock correction;
+ * - the endpoint given to the client, else the queue URL's host, as the SDK's QueueUrl rule does;
  * - the caller's abort signal, which ends the request and closes its socket, and stops retries.
- * A command that would need the SDK's conversions (binary message attributes, as bytes or base64)
+ * An answer larger than any SQS can give fails the call and closes the socket; nothing beyond
+ * the cap is kept. A command that would need the SDK's conversions (binary message attributes)
  * is sent through the SDK.
  */
-import { hash } from 'node:crypto';
+import { createHmac, createSecretKey, type Hmac, hash, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { createRequire } from 'node:module';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
@@ -25,9 +28,10 @@ import {
   type SQSClient,
   SendMessageBatchCommand,
 } from '@aws-sdk/client-sqs';
-import { getEndpointFromInstructions } from '@smithy/core/endpoints';
-import { type Credentials, signPost } from './sigv4.ts';
-import { type Answer, clockOffsetAfter, retryErrorInfo, SqsError, skewCorrected, sqsError } from './sqs-errors.ts';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { RetryStrategyV2, RetryToken } from '@smithy/types';
+import { AnswerTooLarge, MAX_ANSWER_BYTES } from './sqs-answer-cap.ts';
+import { type Answer, clockOffsetAfter, retryErrorInfo, skewCorrected, sqsError, unreadableAnswer } from './sqs-errors.ts';
 
 /** The commands sent here, by the X-Amz-Target of their request. */
 const TARGETS = new Map<unknown, string>([
@@ -37,6 +41,10 @@ const TARGETS = new Map<unknown, string>([
   [SendMessageBatchCommand, 'AmazonSQS.SendMessageBatch'],
 ]);
 
+const SDK_VERSION = (createRequire(import.meta.url)('@aws-sdk/client-sqs/package.json') as { version: string }).version;
+/** Who calls: the SDK these calls are built from, and that they skip its middleware. */
+const USER_AGENT = `aws-sdk-js/${SDK_VERSION} api/sqs#${SDK_VERSION} lang/js md/nodejs#${process.versions.node} lib/traffic-lean-calls`;
+
 export interface LeanCallOptions {
   /** The agents the client's own request handler uses, so both share one pool of sockets. */
   readonly httpAgent: http.Agent;
@@ -44,16 +52,62 @@ export interface LeanCallOptions {
   readonly connectTimeoutMs: number;
   /** Socket inactivity: a backstop behind each call's deadline. */
   readonly socketTimeoutMs: number;
+  /** The endpoint the client was given; without one, each queue URL's own host (what the SDK calls too). */
+  readonly endpoint: string | undefined;
+  /** The retry strategy the client was given: the same instance, so both paths share its retry budget. */
+  readonly retryStrategy: RetryStrategyV2;
+  /** Largest answer read; beyond it the call fails. */
+  readonly maxAnswerBytes?: number;
 }
 
-/** A retry strategy of the SDK (version 2: tokens), as `config.retryStrategy()` gives it. */
-interface RetryToken {
-  getRetryCount(): number;
+/**
+ * SHA-256 for the signer, on Node's crypto (the SDK's own hash is an internal of its config): an
+ * HMAC when given a secret, else a one-shot hash of what was given (cheaper than a hash object).
+ * The signer hands it the same secrets call after call (the secret key, and the day's signing key,
+ * which it caches): their key objects are kept, as making one costs more than the HMAC itself.
+ */
+export class Sha256 {
+  readonly #hmac: Hmac | undefined;
+  #data: string | Uint8Array | undefined;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    if (secret !== undefined) this.#hmac = createHmac('sha256', keyOf(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    if (this.#hmac) this.#hmac.update(bytes(data));
+    else this.#data = this.#data === undefined ? bytes(data) : Buffer.concat([Buffer.from(this.#data), Buffer.from(bytes(data))]);
+  }
+  async digest(): Promise<Uint8Array> {
+    return this.#hmac ? this.#hmac.digest() : hash('sha256', this.#data ?? '', 'buffer');
+  }
 }
-interface RetryStrategy {
-  acquireInitialRetryToken(scope: string): Promise<RetryToken>;
-  refreshRetryTokenForRetry(token: RetryToken, info: ReturnType<typeof retryErrorInfo>): Promise<RetryToken>;
-  recordSuccess(token: RetryToken): void;
+
+/** Key objects of the signing keys the signer caches (the same array each call), and of the few secret keys in use. */
+const signingKeys = new WeakMap<object, KeyObject>();
+const secretKeys = new Map<string, KeyObject>();
+/** Secret keys kept: the credentials in use and the ones they were renewed from. */
+const SECRET_KEYS_KEPT = 4;
+
+function keyOf(secret: string | ArrayBuffer | ArrayBufferView): KeyObject {
+  if (typeof secret === 'string') {
+    let key = secretKeys.get(secret);
+    if (!key) {
+      key = createSecretKey(Buffer.from(secret));
+      secretKeys.set(secret, key);
+      if (secretKeys.size > SECRET_KEYS_KEPT) secretKeys.delete(secretKeys.keys().next().value!);
+    }
+    return key;
+  }
+  let key = signingKeys.get(secret);
+  if (!key) {
+    key = createSecretKey(bytes(secret) as Uint8Array);
+    signingKeys.set(secret, key);
+  }
+  return key;
+}
+
+function bytes(data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array {
+  if (typeof data === 'string') return data;
+  return ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
 }
 
 /** The X-Amz-Target of a command sent here, or undefined for one the SDK sends. */
@@ -72,89 +126,103 @@ function hasBinary(attributes: Record<string, object> | undefined): boolean {
   return false;
 }
 
+/**
+ * Where calls about a queue go: the endpoint given to the client (with its path), else the queue
+ * URL's origin. The SDK does the same: with no endpoint given, its QueueUrl rule sends a call to
+ * the queue URL's host whenever it differs from the region's endpoint.
+ */
+export function endpointFor(queueUrl: string, given: string | undefined): URL {
+  const url = new URL(given ?? new URL(queueUrl).origin);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`SQS endpoint ${url.origin} is not http(s)`);
+  return url;
+}
+
 /** The client, with the processor's four per-message calls sent directly. */
 export function withLeanCalls(client: SQSClient, options: LeanCallOptions): SQSClient {
   const { config } = client;
-  const endpoints = new Map<string, Promise<URL>>();
+  const maxAnswerBytes = options.maxAnswerBytes ?? MAX_ANSWER_BYTES;
+  const endpoints = new Map<string, URL>();
   let clockOffsetMs = 0;
-  const userAgent = config.defaultUserAgentProvider().then((sections) => sections.map(userAgentSection).join(' '));
-  // The client's credential provider (which renews credentials before they expire) and region, as its signer uses them.
-  const credentials = config.credentials as () => Promise<Credentials>;
-  const region = config.region();
-  const retryStrategy = (config.retryStrategy as () => Promise<RetryStrategy>)();
-  // Awaited by each call, which then fails with the reason; not a crash before the first call.
-  for (const promise of [userAgent, region, retryStrategy]) promise.catch(() => {});
+  const signer = new SignatureV4({ credentials: config.credentials, region: config.region, service: 'sqs', sha256: Sha256, uriEscapePath: true });
+  const retryStrategy = options.retryStrategy;
 
-  // Whether an endpoint was given to the client; one the SDK finds in the environment does not count, as for its QueueUrl rule.
-  const endpointGiven = (config as { isCustomEndpoint?: boolean }).isCustomEndpoint === true;
-
-  /** Where calls about this queue go: what the SDK's endpoint middleware and its QueueUrl rule would choose. */
-  function endpointOf(queueUrl: string): Promise<URL> {
+  function endpointOf(queueUrl: string): URL {
     let endpoint = endpoints.get(queueUrl);
     if (!endpoint) {
-      endpoint = (async () => {
-        // A copy, as the SDK's endpoint middleware passes: resolving may set the endpoint found in the environment on it.
-        const resolved = await getEndpointFromInstructions({ QueueUrl: queueUrl }, ReceiveMessageCommand, { ...config } as never);
-        // The SDK's rule for SQS: with no endpoint given, a queue URL on another host is called there.
-        if (!endpointGiven && config.useQueueUrlAsEndpoint !== false) {
-          const origin = new URL(queueUrl).origin;
-          if (origin !== resolved.url.origin) return new URL(origin);
-        }
-        return resolved.url;
-      })();
-      endpoint.catch(() => endpoints.delete(queueUrl));
+      endpoint = endpointFor(queueUrl, options.endpoint);
       endpoints.set(queueUrl, endpoint);
     }
     return endpoint;
   }
 
   async function attempt(target: string, url: URL, payload: string, signal: AbortSignal | undefined): Promise<Answer> {
-    const path = pathOf(url);
-    const headers: Record<string, string> = {
-      'content-type': 'application/x-amz-json-1.0',
-      'x-amz-target': target,
-      'x-amzn-query-mode': 'true',
-      'content-length': String(Buffer.byteLength(payload)),
-      'user-agent': await userAgent,
-      host: url.host,
+    const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+    const request = {
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      path,
+      query: {},
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': target,
+        'x-amzn-query-mode': 'true',
+        'content-length': String(Buffer.byteLength(payload)),
+        // The header the signer would add; given, it is used as the body's hash (and the body not hashed twice).
+        'x-amz-content-sha256': hash('sha256', payload, 'hex'),
+        host: url.host,
+      } as Record<string, string>,
+      body: payload,
     };
-    const signed = signPost({ path, headers, body: payload }, await credentials(), await region, 'sqs', new Date(Date.now() + clockOffsetMs));
-    Object.assign(headers, signed);
+    const signed = await signer.sign(request, { signingDate: new Date(Date.now() + clockOffsetMs) });
+    // Not signed: a proxy may change it (the SDK's signer leaves it out too).
+    signed.headers['user-agent'] = USER_AGENT;
     signal?.throwIfAborted();
     const sentAt = Date.now();
-    const answer = await exchange(url, path, headers, payload, options, signal);
+    const answer = await exchange(url, path, signed.headers, payload, { ...options, maxAnswerBytes }, signal);
     const previous = clockOffsetMs;
     clockOffsetMs = clockOffsetAfter(answer, clockOffsetMs, sentAt);
     if (answer.status >= 200 && answer.status < 300) return answer;
     const error = sqsError(answer, 1);
-    if (skewCorrected(previous, clockOffsetMs)) error.$metadata.clockSkewCorrected = true;
+    if (skewCorrected(previous, clockOffsetMs)) (error as unknown as { $metadata: { clockSkewCorrected?: boolean } }).$metadata.clockSkewCorrected = true;
     throw error;
   }
 
   /** The attempts of one call, as the SDK's retry middleware makes them with the client's retry strategy. */
   async function call(input: Record<string, unknown>, target: string, signal: AbortSignal | undefined): Promise<unknown> {
-    const url = await endpointOf(input.QueueUrl as string);
+    const url = endpointOf(input.QueueUrl as string);
     const payload = JSON.stringify(input);
-    const strategy = await retryStrategy;
-    let token = await strategy.acquireInitialRetryToken('');
+    // The SDK's scope: a long poll may wait out an empty retry budget rather than fail at once.
+    const scope = target === 'AmazonSQS.ReceiveMessage' ? ':longpoll' : '';
+    let token: RetryToken = await untilAborted(retryStrategy.acquireInitialRetryToken(scope), signal);
+    let totalRetryDelay = 0;
     for (let attempts = 1; ; attempts = token.getRetryCount() + 1) {
       let answer: Answer;
       try {
         answer = await attempt(target, url, payload, signal);
-      } catch (error) {
-        if (error instanceof SqsError) error.$metadata.attempts = attempts;
+      } catch (caught) {
+        const error = caught instanceof Error ? caught : new Error(String(caught));
+        const withMetadata = error as { $metadata?: Record<string, unknown> };
+        withMetadata.$metadata ??= {};
+        const metadata = withMetadata.$metadata;
+        metadata.attempts = attempts;
+        metadata.totalRetryDelay = totalRetryDelay;
         if (signal?.aborted) throw error;
         try {
-          token = await untilAborted(strategy.refreshRetryTokenForRetry(token, retryErrorInfo(error as Error)), signal);
+          token = await untilAborted(retryStrategy.refreshRetryTokenForRetry(token, retryErrorInfo(error) as never), signal);
         } catch (refused) {
           // No retry left (or the wait was aborted): the attempt's own error tells what failed.
           if (signal?.aborted && refused === signal.reason) throw refused;
           throw error;
         }
+        // A strategy may ask for its delay through the token rather than wait itself; the SDK honours both.
+        const delay = token.getRetryDelay();
+        totalRetryDelay += ((token as { $retryLog?: { acquisitionDelay?: number } }).$retryLog?.acquisitionDelay ?? 0) + delay;
+        if (delay > 0) await untilAborted(new Promise((resolve) => setTimeout(resolve, delay)), signal);
         continue;
       }
-      strategy.recordSuccess(token);
-      return outputOf(target, input, answer, attempts);
+      retryStrategy.recordSuccess(token);
+      return outputOf(target, input, answer, attempts, totalRetryDelay);
     }
   }
 
@@ -173,13 +241,16 @@ export function withLeanCalls(client: SQSClient, options: LeanCallOptions): SQSC
   });
 }
 
-/** One request and its whole answer; aborted by the signal, and by the connect and socket timeouts. */
+/**
+ * One request and its whole answer, up to `maxAnswerBytes`; aborted by the signal, and by the
+ * connect and socket timeouts. Whatever fails while the answer is read rejects the call.
+ */
 function exchange(
   url: URL,
   path: string,
   headers: Record<string, string>,
   payload: string,
-  options: LeanCallOptions,
+  options: LeanCallOptions & { maxAnswerBytes: number },
   signal: AbortSignal | undefined,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
@@ -194,6 +265,10 @@ function exchange(
       headers,
       signal,
     });
+    const fail = (error: unknown) => {
+      request.destroy();
+      reject(error);
+    };
     request.once('socket', (socket) => {
       if (!socket.connecting) return;
       const timer = setTimeout(
@@ -206,31 +281,33 @@ function exchange(
     request.setTimeout(options.socketTimeoutMs, () => request.destroy(timeoutError(`no data from ${url.host} for ${options.socketTimeoutMs} ms`)));
     request.once('error', reject);
     request.once('response', (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.once('error', reject);
-      response.once('end', () => {
-        const body = chunks.length === 1 ? chunks[0].toString() : Buffer.concat(chunks).toString();
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
-      });
+      try {
+        const declared = Number(response.headers['content-length']);
+        if (declared > options.maxAnswerBytes) throw new AnswerTooLarge(declared, options.maxAnswerBytes, url.host);
+        const chunks: Buffer[] = [];
+        let bytes = 0;
+        response.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          // Past the cap: the socket goes, and nothing more is kept.
+          if (bytes > options.maxAnswerBytes) fail(new AnswerTooLarge(bytes, options.maxAnswerBytes, url.host));
+          else chunks.push(chunk);
+        });
+        response.once('error', fail);
+        response.once('aborted', () => fail(new Error(`the answer from ${url.host} was cut off`)));
+        response.once('end', () => {
+          try {
+            const body = chunks.length === 1 ? chunks[0]!.toString() : Buffer.concat(chunks).toString();
+            resolve({ status: response.statusCode ?? 0, headers: response.headers, body });
+          } catch (error) {
+            fail(error);
+          }
+        });
+      } catch (error) {
+        fail(error);
+      }
     });
     request.end(payload);
   });
-}
-
-/** A user-agent section as the SDK writes it: `prefix/name#version`, odd characters as '-', an api name in lower case. */
-export function userAgentSection([fullName, version]: readonly [string, string?]): string {
-  const name = fullName.replace(/[^/!$%&'*+\-.^_`|~\w]/g, '-');
-  const slash = name.indexOf('/');
-  const prefix = slash < 0 ? '' : name.slice(0, slash);
-  const rest = name.slice(slash + 1);
-  const parts = [prefix, prefix === 'api' ? rest.toLowerCase() : rest, version?.replace(/[^!$%&'*+\-.^_`|~\w#]/g, '-')].filter(Boolean);
-  return parts.length === 1 ? parts[0]! : `${parts[0]}/${parts[1]}${parts[2] ? `#${parts[2]}` : ''}`;
-}
-
-/** The request path: the endpoint's, ending in a slash as the SDK's requests do. */
-function pathOf(url: URL): string {
-  return url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
 }
 
 function timeoutError(message: string): Error {
@@ -238,18 +315,21 @@ function timeoutError(message: string): Error {
 }
 
 /** The SDK's output: the JSON answer and its metadata, once the MD5 of every body is checked. */
-function outputOf(target: string, input: Record<string, unknown>, answer: Answer, attempts: number): unknown {
+function outputOf(target: string, input: Record<string, unknown>, answer: Answer, attempts: number, totalRetryDelay: number): unknown {
   let output: Record<string, unknown>;
   try {
     output = answer.body === '' ? {} : JSON.parse(answer.body);
   } catch (error) {
-    throw Object.assign(new Error(`${target} answered HTTP ${answer.status} with a body that is not JSON`, { cause: error }), {
+    throw unreadableAnswer(error as Error, answer, attempts);
+  }
+  if (output === null || typeof output !== 'object' || Array.isArray(output)) {
+    throw Object.assign(new Error(`${target} answered HTTP ${answer.status} with JSON that is not an object`), {
       $metadata: { httpStatusCode: answer.status, attempts },
     });
   }
   if (target === 'AmazonSQS.ReceiveMessage') checkReceived(output.Messages as Message[] | undefined);
   else if (target === 'AmazonSQS.SendMessageBatch') checkSent(input.Entries as SentEntry[], output.Successful as SentResult[] | undefined);
-  output.$metadata = { httpStatusCode: answer.status, requestId: answer.headers['x-amzn-requestid'], attempts };
+  output.$metadata = { httpStatusCode: answer.status, requestId: answer.headers['x-amzn-requestid'], attempts, totalRetryDelay };
   return output;
 }
 
@@ -272,13 +352,15 @@ const md5 = (text: string) => hash('md5', text, 'hex');
 
 /** As the SDK: a body that does not match its MD5 fails the whole receive (the messages come back after their lease). */
 function checkReceived(messages: readonly Message[] | undefined): void {
-  const wrong = (messages ?? []).filter((m) => md5(m.Body ?? '') !== m.MD5OfBody).map((m) => m.MessageId);
+  if (messages !== undefined && !Array.isArray(messages)) throw new Error('ReceiveMessage answered Messages that are not a list');
+  const wrong = (messages ?? []).filter((m) => md5(String(m?.Body ?? '')) !== m?.MD5OfBody).map((m) => m?.MessageId);
   if (wrong.length > 0) throw new Error(`Invalid MD5 checksum on messages: ${wrong.join(', ')}`);
 }
 
 function checkSent(entries: readonly SentEntry[], successful: readonly SentResult[] | undefined): void {
+  if (successful !== undefined && !Array.isArray(successful)) throw new Error('SendMessageBatch answered Successful that is not a list');
   const bodies = new Map(entries.map((e) => [e.Id, e.MessageBody ?? '']));
-  const wrong = (successful ?? []).filter((s) => s.Id !== undefined && bodies.has(s.Id) && md5(bodies.get(s.Id)!) !== s.MD5OfMessageBody);
+  const wrong = (successful ?? []).filter((s) => s?.Id !== undefined && bodies.has(s.Id) && md5(bodies.get(s.Id)!) !== s.MD5OfMessageBody);
   if (wrong.length > 0) throw new Error(`Invalid MD5 checksum on messages: ${wrong.map((s) => s.MessageId).join(', ')}`);
 }
 

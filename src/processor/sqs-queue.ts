@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type PQueue from 'p-queue';
 import type { QueueFacts, QueuePort } from '../../machines/ports.ts';
-import type { DeadLetter, DeadLetterResult, EntryFailure, EntryResult, Lease, QueueMessage } from '../../machines/types.ts';
+import type { BatchCall, DeadLetter, DeadLetterResult, EntryFailure, EntryResult, Lease, QueueMessage, Report } from '../../machines/types.ts';
 
 /** SQS batch calls take at most 10 entries. */
 const MAX_BATCH_ENTRIES = 10;
@@ -26,8 +26,10 @@ export const MAX_MESSAGE_BYTES = 1_048_576;
 const MAX_BATCH_BYTES = MAX_MESSAGE_BYTES;
 /** What SQS allows in a batch entry Id. */
 const ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
-/** Message ids recently copied to the DLQ: a copy whose PIPELINE delete failed is not sent twice. */
+/** Message ids recently copied to the DLQ (or maybe copied): a copy whose PIPELINE delete failed is not sent twice. */
 const REMEMBERED_DEAD_LETTERS = 10_000;
+/** The code of an entry a batch answer named neither successful nor failed. */
+export const NOT_IN_ANSWER = 'NotInAnswer';
 
 export class SqsQueueError extends Error {
   override name = 'SqsQueueError';
@@ -41,6 +43,40 @@ export interface SqsQueueOptions {
   readonly limiter: PQueue;
   /** Lease set on every receive, whatever the queue's own VisibilityTimeout. */
   readonly visibilityTimeoutSeconds?: number;
+  /**
+   * The client for DLQ sends: best one that makes a single attempt per call, since an attempt whose answer
+   * was lost may have been stored, and a retry within the call would send a second copy unseen.
+   */
+  readonly dlqSendClient?: SQSClient;
+  /** Told of failed calls, answers that left entries unnamed and possible DLQ duplicates (logs, metrics). */
+  readonly report?: (report: Report) => void;
+}
+
+type EntryList = ReadonlyArray<{ Id?: string; Code?: string }>;
+
+/** A batch answer's lists, checked: a list that is not one fails the call. */
+function entryLists(answer: unknown, call: string): { successful: EntryList; failed: EntryList } {
+  const { Successful = [], Failed = [] } = (answer ?? {}) as { Successful?: unknown; Failed?: unknown };
+  if (!Array.isArray(Successful) || !Array.isArray(Failed)) throw new SqsQueueError(`${call}: the answer's Successful or Failed is not a list`);
+  return { successful: Successful, failed: Failed };
+}
+
+/** How many attempts a call's answer or error says it made (a deadline's error carries the call's own as its cause). */
+function attemptsOf(outcome: unknown): number {
+  type WithAttempts = { $metadata?: { attempts?: number }; cause?: WithAttempts };
+  const o = outcome as WithAttempts | undefined;
+  return Math.max(1, o?.$metadata?.attempts ?? o?.cause?.$metadata?.attempts ?? 1);
+}
+
+/**
+ * Whether SQS certainly did not carry out a failed call: it answered with a client error at the
+ * first attempt. Anything else (no answer, a timeout, a server error, an earlier attempt that
+ * failed on the way) may have been carried out.
+ */
+function certainlyRefused(error: unknown): boolean {
+  const { $metadata } = (error ?? {}) as { $metadata?: { httpStatusCode?: number; attempts?: number } };
+  const status = $metadata?.httpStatusCode ?? 0;
+  return status >= 400 && status < 500 && ($metadata?.attempts ?? 1) === 1 && (error as Error).name !== 'SyntaxError';
 }
 
 function errorCode(error: unknown): string {
@@ -56,14 +92,21 @@ export class SqsQueue implements QueuePort {
   readonly queueUrl: string;
   #dlqUrl: string | undefined;
   readonly #client: SQSClient;
+  readonly #dlqSendClient: SQSClient;
   readonly #limiter: PQueue;
   readonly #visibilityTimeoutSeconds: number | undefined;
   readonly #sentToDlq = new Set<string>();
+  /** Message ids whose DLQ copy may have been stored though no answer said so: sending again may duplicate it. */
+  /** Message id -> how many of its DLQ copies may have been stored without an answer saying so. */
+  readonly #maybeInDlq = new Map<string, number>();
+  readonly #report: (report: Report) => void;
 
   constructor(options: SqsQueueOptions) {
+    this.#report = options.report ?? (() => {});
     this.queueUrl = options.queueUrl;
     this.#dlqUrl = options.dlqUrl;
     this.#client = options.client;
+    this.#dlqSendClient = options.dlqSendClient ?? options.client;
     this.#limiter = options.limiter;
     this.#visibilityTimeoutSeconds = options.visibilityTimeoutSeconds;
   }
@@ -143,17 +186,24 @@ export class SqsQueue implements QueuePort {
       }),
       { abortSignal: signal },
     );
-    return Messages.map((m) => ({
-      messageId: m.MessageId!,
-      receiptHandle: m.ReceiptHandle!,
-      body: m.Body,
-      receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
-    }));
+    // One receive may list a message twice: it is handled once (else two writes, two DLQ copies), with its last receipt handle.
+    const byId = new Map<string, QueueMessage>();
+    for (const m of Messages) {
+      if (typeof m?.MessageId !== 'string' || typeof m.ReceiptHandle !== 'string') continue;
+      byId.delete(m.MessageId);
+      byId.set(m.MessageId, {
+        messageId: m.MessageId,
+        receiptHandle: m.ReceiptHandle,
+        body: m.Body,
+        receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
+      });
+    }
+    return [...byId.values()];
   }
 
   /** Deletes messages; answers which could not be deleted, by message id. */
-  async deleteMessages(leases: readonly Lease[], signal: AbortSignal): Promise<EntryResult> {
-    return this.#perEntry(leases, signal, (entries) =>
+  async deleteMessages(leases: readonly Lease[], signal: AbortSignal, call: BatchCall = 'delete'): Promise<EntryResult> {
+    return this.#perEntry(call, leases, signal, (entries) =>
       this.#client.send(
         new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries.map(({ id, lease }) => ({ Id: id, ReceiptHandle: lease.receiptHandle })) }),
         { abortSignal: signal },
@@ -163,7 +213,7 @@ export class SqsQueue implements QueuePort {
 
   /** Sets the visibility timeout of messages (extends a lease, or with 0 releases it); answers which failed, by message id. */
   async changeVisibility(leases: readonly Lease[], seconds: number, signal: AbortSignal): Promise<EntryResult> {
-    return this.#perEntry(leases, signal, (entries) =>
+    return this.#perEntry(seconds === 0 ? 'release' : 'extend', leases, signal, (entries) =>
       this.#client.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: this.queueUrl,
@@ -179,9 +229,11 @@ export class SqsQueue implements QueuePort {
    * ones the DLQ accepted. A message the DLQ did not take stays on the PIPELINE, hidden for
    * `deferSeconds(receiveCount)` so it waits for the DLQ rather than for the redrive policy.
    */
-  async deadLetter(letters: readonly DeadLetter[], deferSeconds: (receiveCount: number) => number, signal: AbortSignal): Promise<DeadLetterResult> {
+  async deadLetter(given: readonly DeadLetter[], deferSeconds: (receiveCount: number) => number, signal: AbortSignal): Promise<DeadLetterResult> {
     // The DLQ is found on first use when start-up did not look for it (prepare).
     const dlqUrl = this.#dlqUrl ?? (await this.prepare(signal)).dlqUrl;
+    // The same message twice (two receives of it met in one send): one copy, with its last lease.
+    const letters = [...new Map(given.map((l) => [l.messageId, l])).values()];
     const notSent: EntryFailure[] = [];
     const copies = new Map<string, DlqCopy>();
     const toSend: Array<{ letter: DeadLetter; copy: DlqCopy }> = [];
@@ -191,32 +243,63 @@ export class SqsQueue implements QueuePort {
       if (!this.#sentToDlq.has(letter.messageId)) toSend.push({ letter, copy });
     }
     const accepted = new Set(letters.filter((l) => this.#sentToDlq.has(l.messageId)).map((l) => l.messageId));
+    const possibleDuplicates: string[] = [];
     const batches = chunkByBytes(toSend.map(({ letter, copy }) => ({ ...copy.entry, Id: letter.messageId })));
     await Promise.all(
       batches.map(async (batch) => {
         const ids = batchIds(batch.map((e) => e.Id!));
         try {
-          const { Successful = [], Failed = [] } = await this.#limiter.add(
+          const answer = await this.#limiter.add(
             () =>
-              this.#client.send(new SendMessageBatchCommand({ QueueUrl: dlqUrl, Entries: batch.map((e, i) => ({ ...e, Id: ids.ids[i] })) }), {
+              this.#dlqSendClient.send(new SendMessageBatchCommand({ QueueUrl: dlqUrl, Entries: batch.map((e, i) => ({ ...e, Id: ids.ids[i] })) }), {
                 abortSignal: signal,
               }),
             { signal },
           );
-          for (const ok of Successful) {
+          const { successful, failed } = entryLists(answer, 'SendMessageBatch');
+          // Tried more than once within the call: each earlier attempt may have been stored too.
+          const earlierAttempts = attemptsOf(answer) - 1;
+          const named = new Set<string>();
+          for (const ok of successful) {
             const messageId = ids.byId.get(ok.Id!);
-            if (messageId) accepted.add(messageId);
+            if (!messageId || named.has(messageId)) continue;
+            named.add(messageId);
+            accepted.add(messageId);
+            const copies = earlierAttempts + (this.#maybeInDlq.get(messageId) ?? 0);
+            for (let i = 0; i < copies; i++) possibleDuplicates.push(messageId);
+            this.#maybeInDlq.delete(messageId);
           }
-          for (const failure of Failed) {
+          for (const failure of failed) {
             const messageId = ids.byId.get(failure.Id!);
-            if (messageId) notSent.push({ messageId, code: failure.Code ?? 'Failed' });
+            if (!messageId || named.has(messageId)) continue;
+            named.add(messageId);
+            notSent.push({ messageId, code: failure.Code ?? 'Failed' });
+          }
+          // Named in neither list: maybe stored. It stays on the PIPELINE; sent again, it is counted as a possible duplicate.
+          const unnamed = batch.map((e) => e.Id!).filter((messageId) => !named.has(messageId));
+          if (unnamed.length > 0) {
+            this.#report({ kind: 'entries-unanswered', call: 'dlq-send', queue: dlqUrl, messageIds: unnamed });
+            for (const messageId of unnamed) {
+              this.#maybe(messageId, 1);
+              notSent.push({ messageId, code: NOT_IN_ANSWER });
+            }
           }
         } catch (error) {
+          const refused = certainlyRefused(error);
+          for (const entry of batch) if (!refused) this.#maybe(entry.Id!, attemptsOf(error));
           signal.throwIfAborted();
+          this.#report({ kind: 'sqs-call-failed', call: 'dlq-send', queue: dlqUrl, entries: batch.length, error });
           for (const entry of batch) notSent.push({ messageId: entry.Id!, code: errorCode(error) });
         }
       }),
     );
+    if (possibleDuplicates.length > 0) {
+      this.#report({
+        kind: 'dlq-possible-duplicate',
+        messageIds: possibleDuplicates,
+        reason: 'sent again after an earlier send whose answer was lost or did not name it',
+      });
+    }
     for (const messageId of accepted) this.#remember(messageId);
     const acceptedLetters = letters.filter((l) => accepted.has(l.messageId));
     const { failed: notDeleted } = await this.#deleteWithRetries(acceptedLetters, signal);
@@ -251,7 +334,7 @@ export class SqsQueue implements QueuePort {
     let pending: readonly Lease[] = leases;
     let failed: readonly EntryFailure[] = [];
     for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
-      ({ failed } = await this.deleteMessages(pending, signal));
+      ({ failed } = await this.deleteMessages(pending, signal, 'dlq-delete'));
       const again = new Set(failed.map((f) => f.messageId));
       pending = pending.filter((l) => again.has(l.messageId));
     }
@@ -263,14 +346,20 @@ export class SqsQueue implements QueuePort {
     if (this.#sentToDlq.size > REMEMBERED_DEAD_LETTERS) this.#sentToDlq.delete(this.#sentToDlq.values().next().value!);
   }
 
+  #maybe(messageId: string, copies: number): void {
+    this.#maybeInDlq.set(messageId, (this.#maybeInDlq.get(messageId) ?? 0) + copies);
+    if (this.#maybeInDlq.size > REMEMBERED_DEAD_LETTERS) this.#maybeInDlq.delete(this.#maybeInDlq.keys().next().value!);
+  }
+
   /**
    * Runs a batch call on chunks of 10 through the limiter, each entry's Id its message id.
    * A chunk whose call fails counts all its entries as failed; no chunk's failure hides another's success.
    */
   async #perEntry(
+    callName: BatchCall,
     leases: readonly Lease[],
     signal: AbortSignal,
-    call: (entries: Array<{ id: string; lease: Lease }>) => Promise<{ Failed?: Array<{ Id?: string; Code?: string }> }>,
+    call: (entries: Array<{ id: string; lease: Lease }>) => Promise<unknown>,
   ): Promise<EntryResult> {
     const chunks: Lease[][] = [];
     for (let i = 0; i < leases.length; i += MAX_BATCH_ENTRIES) chunks.push(leases.slice(i, i + MAX_BATCH_ENTRIES));
@@ -280,13 +369,28 @@ export class SqsQueue implements QueuePort {
       chunks.map(async (chunk) => {
         const { ids, byId } = batchIds(chunk.map((l) => l.messageId));
         try {
-          const { Failed = [] } = await this.#limiter.add(() => call(chunk.map((lease, i) => ({ id: ids[i], lease }))), { signal });
-          for (const failure of Failed) {
+          const answer = await this.#limiter.add(() => call(chunk.map((lease, i) => ({ id: ids[i], lease }))), { signal });
+          const lists = entryLists(answer, callName);
+          const named = new Set<string>();
+          for (const ok of lists.successful) {
+            const messageId = byId.get(ok.Id!);
+            if (messageId) named.add(messageId);
+          }
+          for (const failure of lists.failed) {
             const messageId = byId.get(failure.Id!);
-            if (messageId) failed.push({ messageId, code: failure.Code ?? 'Failed' });
+            if (!messageId || named.has(messageId)) continue;
+            named.add(messageId);
+            failed.push({ messageId, code: failure.Code ?? 'Failed' });
+          }
+          // An entry the answer does not name was not shown done: it counts as failed.
+          const unnamed = chunk.map((l) => l.messageId).filter((messageId) => !named.has(messageId));
+          if (unnamed.length > 0) {
+            this.#report({ kind: 'entries-unanswered', call: callName, queue: this.queueUrl, messageIds: unnamed });
+            for (const messageId of unnamed) failed.push({ messageId, code: NOT_IN_ANSWER });
           }
         } catch (error) {
           signal.throwIfAborted();
+          this.#report({ kind: 'sqs-call-failed', call: callName, queue: this.queueUrl, entries: chunk.length, error });
           callsFailed += 1;
           for (const lease of chunk) failed.push({ messageId: lease.messageId, code: errorCode(error) });
           if (callsFailed === chunks.length) throw error;

@@ -60,6 +60,10 @@ export interface Tuning {
   readonly startupBackoffMaxMs: number;
   /** After SHUTDOWN_GRACE_MS, how long releasing what is left (visibility 0) may take before the process stops anyway. */
   readonly releaseGraceMs: number;
+
+  // Logs.
+  /** One `stats` line per interval (every counter over the interval); 0: none. */
+  readonly statsIntervalMs: number;
 }
 
 export const TUNING: Tuning = {
@@ -96,6 +100,7 @@ export const TUNING: Tuning = {
   startupBackoffBaseMs: 1_000,
   startupBackoffMaxMs: 30_000,
   releaseGraceMs: 5_000,
+  statsIntervalMs: 60_000,
 };
 
 /** The range each value must stay in (inclusive): a value outside stops the start like a bad knob. */
@@ -127,6 +132,7 @@ export const TUNING_RANGES: { readonly [K in Exclude<keyof Tuning, 'heartbeatSec
   startupBackoffBaseMs: [1, 600_000],
   startupBackoffMaxMs: [1, 3_600_000],
   releaseGraceMs: [0, 600_000],
+  statsIntervalMs: [0, 86_400_000],
 };
 
 /**
@@ -162,4 +168,5 @@ export const REMOVED_KNOBS: readonly string[] = [
   'STARTUP_BACKOFF_BASE_MS',
   'STARTUP_BACKOFF_MAX_MS',
   'RELEASE_GRACE_MS',
+  'STATS_INTERVAL_MS',
 ];

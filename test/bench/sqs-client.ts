@@ -3,8 +3,9 @@
  * client in CPU, against the SDK's default client, over HTTP to a server in another process that
  * answers at once (./canned-sqs-server.ts): a ReceiveMessage of 10 and the DeleteMessageBatch of
  * those 10, alternately, 16 calls at a time. The processor's per-message calls skip the SDK's
- * middleware (./src/processor/sqs-lean-calls.ts). The clients run in this process, alternating, and
- * it prints the median CPU µs per call of each.
+ * middleware (./src/processor/sqs-lean-calls.ts), signed by the SDK's SignatureV4; with
+ * SQS_LEAN_CALLS=off they go through the SDK. The clients run in this process, alternating, and it
+ * prints the median CPU µs per call of each, and what one SignatureV4 signature of such a request costs.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -47,13 +48,19 @@ async function cannedServer(): Promise<{ endpoint: string; stop(): void }> {
 const server = await cannedServer();
 const clients: Record<string, SQSClient> = {
   'SDK default': new SQSClient({ region: 'us-east-1', endpoint: server.endpoint, credentials: LOCAL_CREDENTIALS }),
-  'processor client': processorSqsClient({
+  'processor client': processorSqsClient(processorOptions(true)),
+  'SQS_LEAN_CALLS=off': processorSqsClient(processorOptions(false)),
+};
+
+function processorOptions(leanCalls: boolean) {
+  return {
     connection: { region: 'us-east-1', endpoint: server.endpoint, localCredentials: true },
     deadlines: { callTimeoutMs: 5_000, connectTimeoutMs: 1_000, receiveMarginMs: 5_000 },
     maxWaitSeconds: 20,
     maxSockets: 32,
-  }),
-};
+    leanCalls,
+  };
+}
 
 const QueueUrl = 'http://127.0.0.1:4566/000000000000/traffic-pipeline';
 
@@ -90,5 +97,33 @@ for (const [name, list] of Object.entries(runs)) {
     `  ${name.padEnd(18)} ${m.toFixed(1).padStart(6)}  (${(m / baseline).toFixed(2)} × SDK default)  runs ${list.map((v) => v.toFixed(0)).join(' ')}`,
   );
 }
+/** CPU µs of one SignatureV4 signature of a DeleteMessageBatch of 10, as the lean calls sign it (their hash, the body's hash given). */
+async function signatureCost(): Promise<number> {
+  const { SignatureV4 } = await import('@smithy/signature-v4');
+  const { Sha256 } = await import('../../src/processor/sqs-lean-calls.ts');
+  const signer = new SignatureV4({ credentials: LOCAL_CREDENTIALS, region: 'us-east-1', service: 'sqs', sha256: Sha256 as never });
+  const body = JSON.stringify({ QueueUrl, Entries: messages.map((m) => ({ Id: m.MessageId, ReceiptHandle: m.ReceiptHandle })) });
+  const request = () => ({
+    method: 'POST',
+    protocol: 'http:',
+    hostname: '127.0.0.1',
+    path: '/',
+    query: {},
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-target': 'AmazonSQS.DeleteMessageBatch',
+      'x-amz-content-sha256': createHash('sha256').update(body).digest('hex'),
+      host: '127.0.0.1:4566',
+    },
+    body,
+  });
+  for (let i = 0; i < 2_000; i++) await signer.sign(request());
+  const n = 20_000;
+  const start = process.cpuUsage();
+  for (let i = 0; i < n; i++) await signer.sign(request());
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / n;
+}
+console.log(`  one SignatureV4 signature (DeleteMessageBatch of 10): ${(await signatureCost()).toFixed(1)} µs CPU`);
 for (const sqs of Object.values(clients)) sqs.destroy();
 server.stop();

@@ -19,6 +19,7 @@ import { makeBurst, sendBurst, type BurstMessage } from '../../scripts/support/b
 import { seededRandom } from '../../scripts/support/random.ts';
 import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
 import { drainQueue, queueDepth, waitFor } from '../support/sqs.ts';
+import { ANSWER_SCENARIOS } from './answer-scenarios.ts';
 import { LIVENESS_SCENARIOS } from './liveness-scenarios.ts';
 import { OutageProxy } from './proxy.ts';
 import type { Tuning } from '../../src/processor/tuning.ts';
@@ -191,7 +192,7 @@ export async function account(
 }
 
 /** A scenario's figures; `written` counts the writes of each visit id (the ledger). */
-function result(
+export function result(
   scenario: string,
   sent: number,
   written: ReadonlyMap<string, number>,
@@ -532,6 +533,7 @@ export const SCENARIOS = [
   poisonRowWithoutRedrivePolicy,
   dlqDeletedThenRecreated,
   ...LIVENESS_SCENARIOS,
+  ...ANSWER_SCENARIOS,
 ];
 
 export function failed(result: ScenarioResult): boolean {

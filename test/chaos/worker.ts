@@ -99,5 +99,7 @@ const processor = startProcessor({
 handleSignals({ onFirst: () => processor.stop(), onSecond: () => process.exit(130) });
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 const output = await processor.done;
-process.stdout.write(`${JSON.stringify({ done: output.status, stats: processor.stats, mostAbandonedPending })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ done: output.status, stats: processor.stats, mostAbandonedPending, maxRssBytes: process.resourceUsage().maxRSS * 1024 })}\n`,
+);
 setTimeout(() => process.exit(output.status === 'stopped' ? 0 : 1), 20).unref();

@@ -9,8 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { RetryStrategyV2 } from '@smithy/types';
 import { ReferenceSha256 } from '../support/reference-sha256.ts';
 import test, { type ExecutionContext } from 'ava';
 import { LOCAL_CREDENTIALS } from '../../src/platform/sqs.ts';
@@ -37,6 +37,8 @@ interface Received {
   readonly url: string;
   readonly headers: IncomingMessage['headers'];
   readonly body: string;
+  /** When it arrived (ms). */
+  readonly at: number;
 }
 
 interface Answer {
@@ -45,6 +47,8 @@ interface Answer {
   readonly headers?: Record<string, string>;
   /** Close the connection without answering. */
   readonly drop?: boolean;
+  /** The body as it is sent, instead of `body` as JSON. */
+  readonly raw?: string;
 }
 
 /** A server that records every request and answers each with the next answer its test gives (over TLS with `tls`). */
@@ -54,14 +58,14 @@ async function recordingServer(t: ExecutionContext, answer: (request: Received, 
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const request = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() };
+      const request = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString(), at: Date.now() };
       received.push(request);
       const a = answer(request, received.length);
       if (a.drop) {
         req.socket.destroy();
         return;
       }
-      const text = JSON.stringify(a.body);
+      const text = a.raw ?? JSON.stringify(a.body);
       res.writeHead(a.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': `req-${received.length}`, ...a.headers });
       res.end(text);
     });
@@ -72,12 +76,19 @@ async function recordingServer(t: ExecutionContext, answer: (request: Received, 
   return { endpoint: `${tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as { port: number }).port}`, received };
 }
 
-function leanClient(t: ExecutionContext, endpoint: string | undefined, region = 'us-east-1', localCredentials = true) {
+function leanClient(
+  t: ExecutionContext,
+  endpoint: string | undefined,
+  region = 'us-east-1',
+  localCredentials = true,
+  more: { leanCalls?: boolean; retryStrategy?: RetryStrategyV2 } = {},
+) {
   const client = processorSqsClient({
     connection: { region, endpoint, localCredentials },
     deadlines: { callTimeoutMs: 2_000, connectTimeoutMs: 1_000, receiveMarginMs: 1_000 },
     maxWaitSeconds: 1,
     maxSockets: 4,
+    ...more,
   });
   t.teardown(() => client.destroy());
   return client;
@@ -108,7 +119,7 @@ async function signatureVerifies(request: Received, credentials: Credentials = L
   if (sessionToken !== undefined && signable['x-amz-security-token'] !== sessionToken) return false;
   const [hostname, port] = headers.host.split(':');
   const again = await signer.sign(
-    new HttpRequest({ method: request.method, protocol: 'http:', hostname, port: Number(port), path: request.url, headers: signable, body: request.body }),
+    { method: request.method, protocol: 'http:', hostname, port: Number(port), path: request.url, query: {}, headers: signable, body: request.body },
     { signingDate: new Date(date) },
   );
   return again.headers.authorization === authorization;
@@ -175,8 +186,8 @@ test('each per-message call: the request the SDK sends, signed so that it verifi
     for (const header of ['content-type', 'x-amz-target', 'x-amzn-query-mode', 'host', 'content-length']) {
       t.is(leanRequest.headers[header], sdkRequest.headers[header], `${name}: ${header}`);
     }
-    // The SDK's own user agent, but for the features it used (`m/...`), which this path does not.
-    t.is(leanRequest.headers['user-agent'], sdkRequest.headers['user-agent']!.replace(/ m\/\S+/, ''), name);
+    // The SDK's version and api, and that the call skipped its middleware.
+    t.regex(String(leanRequest.headers['user-agent']), /^aws-sdk-js\/\S+ api\/sqs#\S+ .* lib\/traffic-lean-calls$/, name);
     t.true(await signatureVerifies(leanRequest), `${name}: the signature verifies`);
     t.true(await signatureVerifies(sdkRequest), `${name}: the SDK's signature verifies (the check itself works)`);
     t.like((leanOutput as { $metadata: object }).$metadata, { httpStatusCode: 200, requestId: `req-${server.received.length - 1}`, attempts: 1 });
@@ -407,4 +418,158 @@ test('message attributes read, or sent as bytes, go through the SDK, which conve
   t.deepEqual(Messages[0]?.MessageAttributes?.raw?.BinaryValue, new Uint8Array([0, 1, 2]));
   await lean.send(send as never);
   t.is(JSON.parse(server.received[1]!.body).Entries[0].MessageAttributes.raw.BinaryValue, 'AAEC');
+});
+
+/** What an error is, as callers see it: its class, name, codes, fault and status. */
+function errorView(e: unknown) {
+  const { name, message, Code, Type, $fault, $metadata } = e as {
+    name: string;
+    message: string;
+    Code?: string;
+    Type?: string;
+    $fault: string;
+    $metadata: { httpStatusCode: number; requestId?: string };
+  };
+  const modeled = Object.getPrototypeOf(e)?.constructor?.name;
+  return { modeled, name, message, Code, Type, $fault, status: $metadata?.httpStatusCode, requestId: typeof $metadata?.requestId };
+}
+
+/** Error answers SQS gives (and a proxy's page), with and without the query-compatible header. */
+const ERROR_ANSWERS: Answer[] = [
+  {
+    status: 400,
+    headers: { 'x-amzn-query-error': 'AWS.SimpleQueueService.NonExistentQueue;Sender' },
+    body: { __type: 'com.amazonaws.sqs#QueueDoesNotExist', message: 'The specified queue does not exist.' },
+  },
+  {
+    status: 403,
+    headers: { 'x-amzn-query-error': 'SignatureDoesNotMatch;Sender' },
+    body: { __type: 'com.amazon.coral.service#InvalidSignatureException', message: 'The request signature we calculated does not match.' },
+  },
+  {
+    status: 403,
+    headers: { 'x-amzn-query-error': 'AccessDenied;Sender' },
+    body: { __type: 'com.amazon.coral.service#AccessDeniedException', message: 'User is not authorized.' },
+  },
+  {
+    status: 400,
+    headers: { 'x-amzn-query-error': 'InvalidParameterValue;Sender' },
+    body: { __type: 'com.amazonaws.sqs#InvalidParameterValue', message: 'no' },
+  },
+  { status: 400, headers: { 'x-amzn-errortype': 'ReceiptHandleIsInvalid:http://internal.amazon.com/' }, body: { message: 'bad handle' } },
+  { status: 400, body: { __type: 'com.amazonaws.sqs#OverLimit', Message: 'too many' } },
+  { status: 400, body: { code: 'InvalidAddress', __type: 'other', message: 'where' } },
+  { status: 502, body: null, raw: '<html>Bad Gateway</html>' },
+];
+
+test('differential: each error answer becomes the same error on the lean path and through the SDK (the switch off), requests and retries alike', async (t) => {
+  for (const failure of ERROR_ANSWERS) {
+    const server = await recordingServer(t, () => failure);
+    const command = calls(server.endpoint)[1];
+    const leanError = await t.throwsAsync(leanClient(t, server.endpoint).send(command as never));
+    const leanRequests = server.received.length;
+    const sdkError = await t.throwsAsync(leanClient(t, server.endpoint, 'us-east-1', true, { leanCalls: false }).send(command as never));
+    const label = JSON.stringify(failure.headers ?? failure.body).slice(0, 80);
+    t.deepEqual(errorView(leanError), errorView(sdkError), label);
+    t.is(leanRequests, server.received.length - leanRequests, `${label}: as many attempts on both paths`);
+  }
+});
+
+test("differential: with the query error header the error is named by its code (the SDK's query-compatible mode), not by __type", async (t) => {
+  const server = await recordingServer(t, () => ERROR_ANSWERS[1]!);
+  const error = await t.throwsAsync(leanClient(t, server.endpoint).send(calls(server.endpoint)[1] as never));
+  t.like(errorView(error), { name: 'SignatureDoesNotMatch', Code: 'SignatureDoesNotMatch', Type: 'Sender', $fault: 'client', status: 403 });
+  const missing = await recordingServer(t, () => ERROR_ANSWERS[0]!);
+  const notThere = await t.throwsAsync(leanClient(t, missing.endpoint).send(calls(missing.endpoint)[0] as never));
+  t.like(errorView(notThere), { modeled: 'QueueDoesNotExist', name: 'QueueDoesNotExist', Code: 'AWS.SimpleQueueService.NonExistentQueue' });
+});
+
+/** A retry strategy that waits nothing itself and asks for its delay through each token; it records the scopes it is asked for. */
+function tokenDelayStrategy(delayMs: number, maxAttempts = 3) {
+  const scopes: string[] = [];
+  const token = (count: number) => ({ getRetryCount: () => count, getRetryDelay: () => (count === 0 ? 0 : delayMs) });
+  const strategy: RetryStrategyV2 = {
+    async acquireInitialRetryToken(scope: string) {
+      scopes.push(scope);
+      return token(0);
+    },
+    async refreshRetryTokenForRetry(previous, info) {
+      if (previous.getRetryCount() + 1 >= maxAttempts || info.errorType === 'CLIENT_ERROR') throw new Error('no retry');
+      return token(previous.getRetryCount() + 1);
+    },
+    recordSuccess() {},
+  };
+  return { strategy, scopes };
+}
+
+test("differential: the retry token's delay is waited before the next attempt, on both paths", async (t) => {
+  for (const leanCalls of [true, false]) {
+    const server = await recordingServer(t, (request, n) =>
+      n === 1 ? { status: 500, body: { __type: 'InternalError', message: 'boom' } } : sqsAnswer(request),
+    );
+    const { strategy } = tokenDelayStrategy(400);
+    const output = await leanClient(t, server.endpoint, 'us-east-1', true, { leanCalls, retryStrategy: strategy }).send(calls(server.endpoint)[1] as never);
+    t.is((output as { $metadata: { attempts: number } }).$metadata.attempts, 2);
+    const gap = server.received[1]!.at - server.received[0]!.at;
+    t.true(gap >= 390, `${leanCalls ? 'lean' : 'SDK'}: ${gap} ms between attempts, the token asked 400`);
+  }
+});
+
+test('differential: ReceiveMessage asks its retry token in the long-poll scope, the batch calls in the default one, as the SDK does', async (t) => {
+  const server = await recordingServer(t, sqsAnswer);
+  const seen: Record<string, string[]> = {};
+  for (const leanCalls of [true, false]) {
+    const { strategy, scopes } = tokenDelayStrategy(0);
+    const client = leanClient(t, server.endpoint, 'us-east-1', true, { leanCalls, retryStrategy: strategy });
+    for (const command of calls(server.endpoint)) await client.send(command as never);
+    seen[leanCalls ? 'lean' : 'sdk'] = scopes;
+  }
+  t.deepEqual(seen.lean, seen.sdk);
+  t.deepEqual(seen.lean, [':longpoll', '', '', '']);
+});
+
+test('the same retry strategy serves both paths: the lean calls spend the retry budget the SDK client sees', async (t) => {
+  const server = await recordingServer(t, () => ({ status: 500, body: { __type: 'InternalError', message: 'boom' } }));
+  const { StandardRetryStrategy } = await import('@smithy/util-retry');
+  const strategy = new StandardRetryStrategy(3);
+  const before = strategy.getCapacity();
+  await t.throwsAsync(leanClient(t, server.endpoint, 'us-east-1', true, { retryStrategy: strategy }).send(calls(server.endpoint)[1] as never));
+  t.true(strategy.getCapacity() < before, `capacity ${before} -> ${strategy.getCapacity()}`);
+});
+
+test('an answer past the cap fails the call on both paths and closes its socket: announced, or streamed without end', async (t) => {
+  const chunk = Buffer.alloc(1_048_576, 'a');
+  let closed = 0;
+  let sentBytes = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const announced = req.url!.includes('announced');
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0', ...(announced ? { 'content-length': String(50_000_000) } : {}) });
+      res.write('{"Messages":[{"Body":"');
+      // An answer that never ends: written as fast as it is read, until the reader hangs up.
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk)) sentBytes += chunk.length;
+        if (!res.destroyed) res.once('drain', pump);
+      };
+      res.socket!.once('close', () => (closed += 1));
+      pump();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  for (const leanCalls of [true, false]) {
+    for (const path of ['/announced', '/endless']) {
+      const client = leanClient(t, `${endpoint}${path}`, 'us-east-1', true, { leanCalls });
+      const receive = new ReceiveMessageCommand({ QueueUrl: `${endpoint}/000000000000/q`, MaxNumberOfMessages: 10 });
+      const before = closed;
+      sentBytes = 0;
+      const error = await t.throwsAsync(client.send(receive as never));
+      t.is(error.name, 'AnswerTooLarge', `${leanCalls ? 'lean' : 'SDK'} ${path}: ${error.message}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      t.is(closed, before + 1, 'the socket was closed, not kept for the next call');
+      t.true(sentBytes < 64 * 1_048_576, `the server got to write ${sentBytes} bytes before the reader hung up`);
+    }
+  }
 });

@@ -56,7 +56,6 @@ const badEnvironments: Array<[string, Record<string, string>, RegExp]> = [
     { RECEIVE_WAIT_SECONDS: '0' },
     /^traffic-processor: RECEIVE_WAIT_SECONDS="0" is invalid: expected an integer from 1 to 20$/,
   ],
-  ['STATS_INTERVAL_MS=1', { STATS_INTERVAL_MS: '1' }, /^traffic-processor: STATS_INTERVAL_MS=1 is invalid: expected 0 \(off\) or an integer from 1000/],
   [
     'WRITE_TIMEOUT_MS longer than the lease leaves',
     { WRITE_TIMEOUT_MS: '25000' },
@@ -141,4 +140,9 @@ test('a PIPELINE whose RedrivePolicy names itself: stops at start, naming it, be
   t.truthy(failure, outcome.stdout);
   t.regex(failure!, /the DLQ of [^ ]+ is that queue itself/);
   t.false(/processor starting/.test(outcome.stdout), 'nothing received');
+});
+
+test('SQS_LEAN_CALLS other than on or off stops the processor at start in one line', async (t) => {
+  const outcome = await runProcessor([], { SQS_LEAN_CALLS: 'maybe' });
+  assertOneLine(t, outcome, /SQS_LEAN_CALLS="maybe" is not allowed: use on \(default\) or off/);
 });

@@ -19,7 +19,7 @@ const bad: RefusedCase[] = [
   [{ POLLERS: '0' }, /^POLLERS="0"/],
   [{ RECEIVE_WAIT_SECONDS: '21' }, /RECEIVE_WAIT_SECONDS.*1 to 20/],
   [{ RECEIVE_WAIT_SECONDS: '0' }, /^RECEIVE_WAIT_SECONDS="0" is invalid: expected an integer from 1 to 20$/],
-  [{ STATS_INTERVAL_MS: '1' }, /^STATS_INTERVAL_MS=1 is invalid: expected 0 \(off\) or an integer from 1000 to 86400000$/],
+  [{ SQS_LEAN_CALLS: 'yes' }, /^SQS_LEAN_CALLS="yes" is not allowed: use on \(default\) or off$/],
   [{}, /^tuning.retryMaxMs=1 is invalid: it must be at least tuning.retryBaseMs \(600000\)/, { retryBaseMs: 600_000, retryMaxMs: 1 }],
   [{ TRAFFIC_DLQ_URL: 'http://127.0.0.1:4566/000000000000/dlq' }, /^TRAFFIC_DLQ_URL is set but TRAFFIC_QUEUE_URL is not/],
   [{ AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }, /^AWS_ENDPOINT_URL is set but TRAFFIC_QUEUE_URL is not/],
@@ -34,8 +34,9 @@ const bad: RefusedCase[] = [
   [{ BATCH_SIZE: '500', MAX_IN_FLIGHT: '100' }, /^MAX_IN_FLIGHT=100 is invalid/],
 ];
 test('valid neighbours of the refused values load', (t) => {
-  t.is(loadConfig({ STATS_INTERVAL_MS: '0' }).statsIntervalMs, 0, 'stats off');
-  t.is(loadConfig({ STATS_INTERVAL_MS: '1000' }).statsIntervalMs, 1_000);
+  t.is(loadConfig({}, { statsIntervalMs: 0 }).statsIntervalMs, 0, 'stats off');
+  t.false(loadConfig({ SQS_LEAN_CALLS: 'off' }).leanCalls);
+  t.true(loadConfig({}).leanCalls);
   t.is(loadConfig({}, { retryBaseMs: 500, retryMaxMs: 500 }).retryMaxMs, 500);
   t.is(loadConfig({ RECEIVE_WAIT_SECONDS: '1' }).receiveWaitSeconds, 1);
   const remote = { AWS_ENDPOINT_URL: 'http://127.0.0.1:4566', TRAFFIC_QUEUE_URL: 'http://127.0.0.1:4566/000000000000/q' };

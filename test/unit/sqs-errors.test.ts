@@ -4,34 +4,45 @@
  * and its clock correction.
  */
 import test from 'ava';
+import { QueueDoesNotExist } from '@aws-sdk/client-sqs';
 import { clockOffsetAfter, type RetryErrorInfo, retryErrorInfo, skewCorrected, sqsError } from '../../src/processor/sqs-errors.ts';
 
 const answer = (status: number, type: string, headers: Record<string, string> = {}) =>
-  sqsError({ status, headers, body: JSON.stringify({ __type: type, message: `${type} happened` }) }, 1);
+  sqsError({ status, headers, body: JSON.stringify({ __type: type, message: `${type} happened` }) }, 1) as Error & { $metadata: Record<string, unknown> };
 const network = (code: string) => Object.assign(new Error(code), { code });
 
-test('errors are named as the SDK names them: errortype header, then code, then __type; code and fault from the query error', (t) => {
-  t.like(answer(400, 'com.amazonaws.sqs#QueueDoesNotExist', { 'x-amzn-query-error': 'AWS.SimpleQueueService.NonExistentQueue;Sender' }), {
+test('errors are named as the SDK names them in query-compatible mode: the query error header first, then code, errortype header, __type', (t) => {
+  const missing = answer(400, 'com.amazonaws.sqs#QueueDoesNotExist', { 'x-amzn-query-error': 'AWS.SimpleQueueService.NonExistentQueue;Sender' });
+  t.true(missing instanceof QueueDoesNotExist, "the SDK's own error class");
+  t.like(missing, {
     name: 'QueueDoesNotExist',
     message: 'com.amazonaws.sqs#QueueDoesNotExist happened',
     Code: 'AWS.SimpleQueueService.NonExistentQueue',
+    Type: 'Sender',
     $fault: 'client',
     $metadata: { httpStatusCode: 400, attempts: 1 },
   });
-  t.like(answer(400, 'ignored', { 'x-amzn-errortype': 'RequestThrottled:http://internal.amazon.com/' }), {
+  // The header's code names the error, not __type: what decides the retry (SignatureDoesNotMatch, RequestThrottled).
+  t.like(answer(403, 'com.amazon.coral.service#InvalidSignatureException', { 'x-amzn-query-error': 'SignatureDoesNotMatch;Sender' }), {
+    name: 'SignatureDoesNotMatch',
+    Code: 'SignatureDoesNotMatch',
+  });
+  t.like(answer(400, 'com.amazon.coral.availability#ThrottlingException', { 'x-amzn-query-error': 'RequestThrottled;Sender' }), {
     name: 'RequestThrottled',
     Code: 'RequestThrottled',
   });
+  t.like(answer(400, 'ignored', { 'x-amzn-errortype': 'RequestThrottled:http://internal.amazon.com/' }), { name: 'RequestThrottled', Code: undefined });
   t.like(sqsError({ status: 400, headers: {}, body: '{"code":"InvalidParameterValue","__type":"other"}' }, 1), { name: 'InvalidParameterValue' });
   t.like(sqsError({ status: 500, headers: { 'x-amzn-query-error': 'InternalError;Receiver' }, body: '{}' }, 2), {
-    name: 'Unknown',
+    name: 'InternalError',
     Code: 'InternalError',
+    Type: 'Receiver',
     $fault: 'server',
     $metadata: { attempts: 2 },
   });
+  // Not JSON: the parser's error, as the SDK throws it, with the answer's metadata.
   t.like(sqsError({ status: 502, headers: { 'x-amzn-requestid': 'r-1' }, body: '<html>Bad Gateway</html>' }, 1), {
-    name: 'Unknown',
-    $fault: 'server',
+    name: 'SyntaxError',
     $metadata: { httpStatusCode: 502, requestId: 'r-1' },
   });
 });
@@ -54,7 +65,7 @@ test('the retry strategy is told what the SDK tells it: throttling, transient, s
   for (const [error, type] of cases) t.is(retryErrorInfo(error).errorType, type, `${error.name}: ${error.message}`);
   // A skew the SDK would call corrected makes a signature error transient: retried, signed again with the server's clock.
   const skewed = answer(403, 'SignatureDoesNotMatch');
-  skewed.$metadata.clockSkewCorrected = true;
+  (skewed.$metadata as { clockSkewCorrected?: boolean }).clockSkewCorrected = true;
   t.is(retryErrorInfo(skewed).errorType, 'TRANSIENT');
 });
 

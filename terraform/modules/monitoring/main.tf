@@ -128,7 +128,7 @@ resource "aws_cloudwatch_log_metric_filter" "batches_written" {
   }
 }
 
-# The `stats` line: visits written since the previous line (every STATS_INTERVAL_MS), all types.
+# The `stats` line: visits written since the previous line (every minute), all types.
 resource "aws_cloudwatch_log_metric_filter" "visits_written" {
   name           = "${var.name_prefix}-traffic-visits-written"
   log_group_name = var.processor_log_group_name
