@@ -32,7 +32,7 @@ COPY src/queues.ts ./src/queues.ts
 USER node
 EXPOSE 9464
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "src/processor/healthcheck.ts"]
+  CMD ["node", "src/processor/runtime/healthcheck.ts"]
 # Exec form: node is PID 1 and gets SIGTERM itself, so `docker stop` and ECS drain in-flight
 # visits. The Node flags of `npm start` (package.json config.nodeFlags; a test keeps them equal).
 CMD ["node", "--max-semi-space-size=8", "--heap-growing-percent=100", "src/processor/main.ts"]

@@ -1,7 +1,7 @@
 /**
  * The ports of the core: what the machines' actors need from the queue and from storage.
  * They are defined here, beside the machines, and the adapters implement them
- * (src/processor/sqs-queue.ts, src/processor/storage/*, and the fakes in test/support).
+ * (src/processor/sqs/queue.ts, src/processor/storage/*, and the fakes in test/support).
  */
 import type { VisitTypeDefinition } from '../src/contract/visit-types.ts';
 import type { Visit } from '../src/contract/visit.ts';

@@ -6,8 +6,8 @@
  */
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { ConfigError, loadConfig, type ProcessorConfig } from '../src/processor/config.ts';
-import { startEmbeddedEndpoint } from '../src/processor/embedded.ts';
+import { ConfigError, loadConfig, type ProcessorConfig } from '../src/processor/config/config.ts';
+import { startEmbeddedEndpoint } from '../src/processor/sqs/embedded.ts';
 import { startProcessor } from '../src/processor/processor.ts';
 import { createStorage } from '../src/processor/storage/index.ts';
 import { localSqsClient } from '../src/platform/sqs.ts';

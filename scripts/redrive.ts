@@ -11,7 +11,7 @@
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { createSqsClient } from '../src/platform/sqs.ts';
 import { sameQueue } from '../src/platform/sqs-target.ts';
-import { chunkByBytes } from '../src/processor/sqs-queue.ts';
+import { chunkByBytes } from '../src/processor/sqs/queue.ts';
 import { localQueuesOrExit, unreachable, unreachableMessage } from './local/target.ts';
 import { readOptions } from './support/cli.ts';
 

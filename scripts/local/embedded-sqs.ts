@@ -5,7 +5,7 @@
  * free port). Stops on Ctrl-C (SIGINT) or SIGTERM; the messages go with it (kept in memory).
  */
 import { integer, ConfigError } from '../../src/platform/config.ts';
-import { PortInUseError, startEmbeddedEndpoint } from '../../src/processor/embedded.ts';
+import { PortInUseError, startEmbeddedEndpoint } from '../../src/processor/sqs/embedded.ts';
 import { EMBEDDED_PORT } from '../../src/queues.ts';
 import { readOptions } from '../support/cli.ts';
 

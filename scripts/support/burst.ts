@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { RejectionCode } from '../../src/contract/visit.ts';
-import { chunkByBytes } from '../../src/processor/sqs-queue.ts';
+import { chunkByBytes } from '../../src/processor/sqs/queue.ts';
 
 export interface BurstMessage {
   readonly body: string;

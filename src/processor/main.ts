@@ -7,21 +7,21 @@ import '../platform/require-node.mjs';
 import type { Server } from 'node:http';
 import { LOCAL_ENTRY_KNOBS, loadLocalEntryConfig, type LocalEntryConfig } from '../agent/config.ts';
 import type { LocalAgent } from '../agent/local-entry.ts';
-import { ConfigError, KNOBS, loadConfig, type ProcessorConfig } from './config.ts';
-import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } from './debug.ts';
-import type { EmbeddedEndpoint } from './embedded.ts';
-import { withStorage, type Health } from './health.ts';
-import { startHttpServer } from './http-server.ts';
+import { ConfigError, KNOBS, loadConfig, type ProcessorConfig } from './config/config.ts';
+import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } from './runtime/debug.ts';
+import type { EmbeddedEndpoint } from './sqs/embedded.ts';
+import { withStorage, type Health } from './runtime/health.ts';
+import { startHttpServer } from './runtime/http-server.ts';
 import { createLogger, logsToTerminal } from '../platform/logger.ts';
-import { createMetrics } from './metrics.ts';
-import { startStatsLog } from './stats-log.ts';
+import { createMetrics } from './runtime/metrics.ts';
+import { startStatsLog } from './runtime/stats-log.ts';
 import { startProcessor, type ProcessorHandle } from './processor.ts';
-import { handleSignals } from './signals.ts';
-import { knobSuspects, knobWarning } from './knob-spelling.ts';
-import { REMOVED_KNOBS } from './tuning.ts';
+import { handleSignals } from './runtime/signals.ts';
+import { knobSuspects, knobWarning } from './config/knob-spelling.ts';
+import { REMOVED_KNOBS } from './config/tuning.ts';
 import { createStorage } from './storage/index.ts';
 import { closeStorage, startWhenReady } from './storage/lifecycle.ts';
-import { createWrittenLines } from './written-lines.ts';
+import { createWrittenLines } from './runtime/written-lines.ts';
 
 function fail(message: string): never {
   process.stderr.write(`traffic-processor: ${message}\n`);
@@ -100,9 +100,9 @@ let dlqUrl = config.dlqUrl;
 if (!queueUrl) {
   // Imported only here: the embedded endpoint (fauxqs) is a development package, absent from
   // a production install (`npm ci --omit=dev`, the image), which always names its queue.
-  let embeddedModule: typeof import('./embedded.ts');
+  let embeddedModule: typeof import('./sqs/embedded.ts');
   try {
-    embeddedModule = await import('./embedded.ts');
+    embeddedModule = await import('./sqs/embedded.ts');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw error;
     fail(

@@ -20,15 +20,15 @@ import type { QueuePort, StoragePort } from '../../machines/ports.ts';
 import type { DeadLetter, Delivery, ExtendResult, Lease, RejectedMessage, Report } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
 import { VISIT_TYPES, visitType, type VisitTypeName } from '../contract/visit-types.ts';
-import { LEASE_MARGIN_MS, type ProcessorConfig } from './config.ts';
-import { createReporter, createStats, type ProcessorStats, type Reporter } from './report.ts';
+import { LEASE_MARGIN_MS, type ProcessorConfig } from './config/config.ts';
+import { createReporter, createStats, type ProcessorStats, type Reporter } from './runtime/report.ts';
 import { withDeadline } from './deadline.ts';
-import { assessHealth, type Health } from './health.ts';
-import { startStallMonitor } from './stall-monitor.ts';
-import { prepareWithRetries } from './prepare.ts';
-import { createDlqSendClient, createProcessorSqsClient, sqsClientOptions, withDeadlines } from './sqs-client.ts';
-import { SqsQueue, SqsQueueError } from './sqs-queue.ts';
-import { StorageCalls } from './storage-calls.ts';
+import { assessHealth, type Health } from './runtime/health.ts';
+import { startStallMonitor } from './runtime/stall-monitor.ts';
+import { prepareWithRetries } from './sqs/prepare.ts';
+import { createDlqSendClient, createProcessorSqsClient, sqsClientOptions, withDeadlines } from './sqs/client.ts';
+import { SqsQueue, SqsQueueError } from './sqs/queue.ts';
+import { StorageCalls } from './storage/calls.ts';
 import { sameQueue } from '../platform/sqs-target.ts';
 
 /** Another type that held credits this recently still counts as active (between its batches). */
@@ -195,7 +195,7 @@ export function provideMachines(deps: MachineDeps) {
         // write on a lease that has the whole deadline left. A race, not only a signal: a driver
         // that ignores the signal cannot hang the batch. The abandoned write frees its slot; the
         // batch takes the retry path. The abandoned call still counts against the table's cap of
-        // calls out (storage-calls.ts) until it returns, so they cannot pile up.
+        // calls out (storage/calls.ts) until it returns, so they cannot pile up.
         const invokedAt = Date.now();
         const remainingMs = () => config.writeTimeoutMs - (Date.now() - invokedAt);
         const notStarted = () => new WriteNotStarted(`no write slot for ${input.type} within ${config.writeTimeoutMs} ms`);

@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import { Consumer } from 'sqs-consumer';
 import { parseVisitBody, type Visit } from '../../src/contract/visit.ts';
 import { visitType, type VisitTypeName } from '../../src/contract/visit-types.ts';
-import { loadConfig } from '../../src/processor/config.ts';
+import { loadConfig } from '../../src/processor/config/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
 import type { BenchStorage } from './harness.ts';
 

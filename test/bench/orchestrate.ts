@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createPipelineQueues } from '../../src/processor/embedded.ts';
+import { createPipelineQueues } from '../../src/processor/sqs/embedded.ts';
 import { localSqsClient } from '../../src/platform/sqs.ts';
 import { makeBurst, sendBurst, type BurstMessage } from '../../scripts/support/burst.ts';
 import { seededRandom } from '../../scripts/support/random.ts';

@@ -3,7 +3,7 @@
  * client in CPU, against the SDK's default client, over HTTP to a server in another process that
  * answers at once (./canned-sqs-server.ts): a ReceiveMessage of 10 and the DeleteMessageBatch of
  * those 10, alternately, 16 calls at a time. The processor's per-message calls skip the SDK's
- * middleware (./src/processor/sqs-lean-calls.ts), signed by the SDK's SignatureV4; with
+ * middleware (./src/processor/sqs/lean-calls.ts), signed by the SDK's SignatureV4; with
  * SQS_LEAN_CALLS=off they go through the SDK. The clients run in this process, alternating, and it
  * prints the median CPU µs per call of each, and what one SignatureV4 signature of such a request costs.
  */
@@ -17,7 +17,7 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aw
 import { makeBurst } from '../../scripts/support/burst.ts';
 import { seededRandom } from '../../scripts/support/random.ts';
 import { LOCAL_CREDENTIALS } from '../../src/platform/sqs.ts';
-import { processorSqsClient } from '../../src/processor/sqs-client.ts';
+import { processorSqsClient } from '../../src/processor/sqs/client.ts';
 import { median } from './harness.ts';
 
 const cli = readOptions('sqs-client', 'usage: node test/bench/sqs-client.ts [--calls N] [--reps R]', {
@@ -100,7 +100,7 @@ for (const [name, list] of Object.entries(runs)) {
 /** CPU µs of one SignatureV4 signature of a DeleteMessageBatch of 10, as the lean calls sign it (their hash, the body's hash given). */
 async function signatureCost(): Promise<number> {
   const { SignatureV4 } = await import('@smithy/signature-v4');
-  const { Sha256 } = await import('../../src/processor/sqs-lean-calls.ts');
+  const { Sha256 } = await import('../../src/processor/sqs/lean-calls.ts');
   const signer = new SignatureV4({ credentials: LOCAL_CREDENTIALS, region: 'us-east-1', service: 'sqs', sha256: Sha256 as never });
   const body = JSON.stringify({ QueueUrl, Entries: messages.map((m) => ({ Id: m.MessageId, ReceiptHandle: m.ReceiptHandle })) });
   const request = () => ({

@@ -11,7 +11,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { localSqsClient } from '../../src/platform/sqs.ts';
 import { percentile } from '../../scripts/support/percentile.ts';
-import { processorSqsClient, sqsClientOptions } from '../../src/processor/sqs-client.ts';
+import { processorSqsClient, sqsClientOptions } from '../../src/processor/sqs/client.ts';
 import { processorConfig, runCompetitor, type Competitor, type RunContext } from './competitors.ts';
 import { benchLogger, countedClient, delayedStorage, delayRequests, type StorageVariant } from './harness.ts';
 

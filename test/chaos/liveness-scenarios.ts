@@ -200,7 +200,7 @@ async function finalLine(lines: AsyncIterator<string>): Promise<{ mostAbandonedP
   return last;
 }
 
-/** Abandoned writes a table may have pending: 2 x WRITE_CONCURRENCY (src/processor/storage-calls.ts). */
+/** Abandoned writes a table may have pending: 2 x WRITE_CONCURRENCY (src/processor/storage/calls.ts). */
 const HANG_WRITE_CONCURRENCY = 4;
 
 export async function oneTypeHangs(scale: Scale): Promise<ScenarioResult> {

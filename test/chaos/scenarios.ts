@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { startFauxqs } from 'fauxqs';
 import { CreateQueueCommand, DeleteQueueCommand, type SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { parseVisitBody } from '../../src/contract/visit.ts';
-import { createPipelineQueues } from '../../src/processor/embedded.ts';
+import { createPipelineQueues } from '../../src/processor/sqs/embedded.ts';
 import { localSqsClient } from '../../src/platform/sqs.ts';
 import { makeBurst, sendBurst, type BurstMessage } from '../../scripts/support/burst.ts';
 import { seededRandom } from '../../scripts/support/random.ts';
@@ -22,7 +22,7 @@ import { drainQueue, queueDepth, waitFor } from '../support/sqs.ts';
 import { ANSWER_SCENARIOS } from './answer-scenarios.ts';
 import { LIVENESS_SCENARIOS } from './liveness-scenarios.ts';
 import { OutageProxy } from './proxy.ts';
-import type { Tuning } from '../../src/processor/tuning.ts';
+import type { Tuning } from '../../src/processor/config/tuning.ts';
 
 export interface ScenarioResult {
   readonly scenario: string;

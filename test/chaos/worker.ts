@@ -22,10 +22,10 @@ import { createLogger } from '../../src/platform/logger.ts';
 import { appendFileSync } from 'node:fs';
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
-import { loadConfig } from '../../src/processor/config.ts';
+import { loadConfig } from '../../src/processor/config/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
 import { sleep } from '../../src/processor/deadline.ts';
-import { handleSignals } from '../../src/processor/signals.ts';
+import { handleSignals } from '../../src/processor/runtime/signals.ts';
 import type { StoragePort } from '../../machines/ports.ts';
 import type { Report } from '../../machines/types.ts';
 

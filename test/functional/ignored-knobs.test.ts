@@ -13,6 +13,7 @@ test('npm start names misspelt and removed knobs in one warning line, and still 
       ...process.env,
       LOG_JSON: '1',
       EMBEDDED_SQS_PORT: '0',
+      AGENT_PORT: '0',
       RECEIVE_WAIT_SECONDS: '1',
       BATCHSIZE: '5',
       WRITE_CONCURENCY: '2',
@@ -44,5 +45,5 @@ test('npm start names misspelt and removed knobs in one warning line, and still 
   t.is(warnings.length, 1, 'one line');
   t.regex(warnings[0] ?? '', /BATCHSIZE \(did you mean BATCH_SIZE\?\)/);
   t.regex(warnings[0] ?? '', /WRITE_CONCURENCY \(did you mean WRITE_CONCURRENCY\?\)/);
-  t.regex(warnings[0] ?? '', /no longer read, now a constant \(src\/processor\/tuning.ts\): HEARTBEAT_SECONDS$/);
+  t.regex(warnings[0] ?? '', /no longer read, now a constant \(src\/processor\/config\/tuning.ts\): HEARTBEAT_SECONDS$/);
 });

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
-import { chunkByBytes } from '../../src/processor/sqs-queue.ts';
+import { chunkByBytes } from '../../src/processor/sqs/queue.ts';
 import { runScript } from '../support/run-script.ts';
 import { drainQueue, queueDepth, startTestEndpoint } from '../support/sqs.ts';
 

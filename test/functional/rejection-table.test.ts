@@ -3,7 +3,7 @@ import test from 'ava';
 import type { Logger } from 'pino';
 import { createAgent } from '../../src/agent/agent.ts';
 import { createSqsSender } from '../../src/agent/sqs-sender.ts';
-import { loadConfig } from '../../src/processor/config.ts';
+import { loadConfig } from '../../src/processor/config/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
 import { bodyOf } from '../agent/support/agent.ts';
 import { startTestQueue } from '../agent/support/sqs.ts';

@@ -6,7 +6,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import test, { type ExecutionContext } from 'ava';
-import { createProcessorSqsClient, DeadlineError } from '../../src/processor/sqs-client.ts';
+import { createProcessorSqsClient, DeadlineError } from '../../src/processor/sqs/client.ts';
 import { queueDepth, startTestEndpoint } from '../support/sqs.ts';
 
 /** Counts sockets as they open and close; `opened(n)` and `closed(n)` settle when the count reaches n. */

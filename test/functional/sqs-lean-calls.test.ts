@@ -14,7 +14,7 @@ import type { RetryStrategyV2 } from '@smithy/types';
 import { ReferenceSha256 } from '../support/reference-sha256.ts';
 import test, { type ExecutionContext } from 'ava';
 import { LOCAL_CREDENTIALS } from '../../src/platform/sqs.ts';
-import { processorSqsClient } from '../../src/processor/sqs-client.ts';
+import { processorSqsClient } from '../../src/processor/sqs/client.ts';
 
 /** A self-signed certificate for 127.0.0.1, made for these tests only. */
 const TEST_CERTIFICATE = {

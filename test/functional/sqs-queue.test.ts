@@ -7,7 +7,7 @@ import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand } from '@aws
 import test from 'ava';
 import PQueue from 'p-queue';
 import type { DeadLetter } from '../../machines/types.ts';
-import { batchIds, MAX_MESSAGE_BYTES, messageBytes, SqsQueue, toDlqCopy } from '../../src/processor/sqs-queue.ts';
+import { batchIds, MAX_MESSAGE_BYTES, messageBytes, SqsQueue, toDlqCopy } from '../../src/processor/sqs/queue.ts';
 import { createRecordingStorage } from '../support/recording-storage.ts';
 import { drainQueue, queueDepth, startTestEndpoint, startTestProcessor, type TestEndpoint } from '../support/sqs.ts';
 

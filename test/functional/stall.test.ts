@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { Visit } from '../../src/contract/visit.ts';
 import type { VisitTypeDefinition } from '../../src/contract/visit-types.ts';
-import { loadConfig } from '../../src/processor/config.ts';
+import { loadConfig } from '../../src/processor/config/config.ts';
 import { startProcessor } from '../../src/processor/processor.ts';
 import type { StoragePort } from '../../machines/ports.ts';
 import { createRecordingStorage } from '../support/recording-storage.ts';

@@ -8,7 +8,7 @@ import test from 'ava';
 
 test('storage is ready before the processor starts, and closed after it stops', async (t) => {
   const child = spawn(process.execPath, ['src/processor/main.ts'], {
-    env: { ...process.env, LOG_JSON: '1', EMBEDDED_SQS_PORT: '0', METRICS_PORT: '0', RECEIVE_WAIT_SECONDS: '1', STORAGE_BACKEND: 'cassandra' },
+    env: { ...process.env, LOG_JSON: '1', EMBEDDED_SQS_PORT: '0', AGENT_PORT: '0', METRICS_PORT: '0', RECEIVE_WAIT_SECONDS: '1', STORAGE_BACKEND: 'cassandra' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);

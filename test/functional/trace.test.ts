@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
 import pino from 'pino';
-import { parseDebugArgs, startInspection } from '../../src/processor/debug.ts';
+import { parseDebugArgs, startInspection } from '../../src/processor/runtime/debug.ts';
 import { createRecordingStorage } from '../support/recording-storage.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
 import { freePort, startTestEndpoint, startTestProcessor, waitFor } from '../support/sqs.ts';

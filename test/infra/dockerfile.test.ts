@@ -114,14 +114,14 @@ test('HEALTHCHECK runs the healthcheck script, which asks /healthz on METRICS_PO
   const healthchecks = all(runtime, 'HEALTHCHECK');
   t.is(healthchecks.length, 1);
   const [, options, cmd] = /^(.*?)CMD\s+(\[.*\])$/.exec(healthchecks[0].args)!;
-  t.deepEqual(JSON.parse(cmd), ['node', 'src/processor/healthcheck.ts']);
+  t.deepEqual(JSON.parse(cmd), ['node', 'src/processor/runtime/healthcheck.ts']);
   for (const option of ['--interval=', '--timeout=', '--start-period=', '--retries=']) t.true(options.includes(option), option);
   const env = all(runtime, 'ENV')
     .map((i) => i.args)
     .join(' ');
   t.regex(env, /METRICS_PORT=9464/);
   t.true(all(runtime, 'EXPOSE').some((i) => i.args.split(/\s+/).includes('9464')));
-  const script = readFileSync('src/processor/healthcheck.ts', 'utf8');
+  const script = readFileSync('src/processor/runtime/healthcheck.ts', 'utf8');
   t.regex(script, /process\.env\.METRICS_PORT/);
   t.regex(script, /\/healthz/);
 });
@@ -150,7 +150,7 @@ test('the runtime copies every file the processor and its healthcheck import, an
         .filter((a) => !a.startsWith('--'))
         .slice(0, -1),
     );
-  const files = [...importGraph('src/processor/main.ts'), 'src/processor/healthcheck.ts', 'package.json'];
+  const files = [...importGraph('src/processor/main.ts'), 'src/processor/runtime/healthcheck.ts', 'package.json'];
   t.true(files.length > 20);
   for (const file of files) {
     t.true(
@@ -179,7 +179,7 @@ const runHealthcheck = (port: string | undefined) =>
     delete env.METRICS_PORT;
     if (port !== undefined) env.METRICS_PORT = port;
     // Asynchronous: the servers below answer from this process.
-    const child = spawn(process.execPath, ['src/processor/healthcheck.ts'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['src/processor/runtime/healthcheck.ts'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     // A healthcheck without its own deadline would hang here: stop it well after it should have given up.
@@ -228,7 +228,7 @@ test('the healthcheck fails within its deadline when /healthz accepts and never 
   server.close();
   for (const socket of sockets) socket.destroy();
   t.is((await runHealthcheck(port)).status, 1);
-  const unset = spawnSync(process.execPath, ['src/processor/healthcheck.ts'], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
+  const unset = spawnSync(process.execPath, ['src/processor/runtime/healthcheck.ts'], { env: { PATH: process.env.PATH }, encoding: 'utf8' });
   t.is(unset.status, 1);
   t.regex(unset.stderr, /METRICS_PORT/);
 });

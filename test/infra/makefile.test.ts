@@ -13,7 +13,7 @@ import { createInterface } from 'node:readline';
 import test from 'ava';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { localSqsClient } from '../../src/platform/sqs.ts';
-import { startEmbeddedEndpoint } from '../../src/processor/embedded.ts';
+import { startEmbeddedEndpoint } from '../../src/processor/sqs/embedded.ts';
 import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
 import { outcomeOf } from '../support/run-script.ts';
 import { drainQueue, freePort, queueDepth, waitFor } from '../support/sqs.ts';

@@ -115,7 +115,11 @@ test('started from the production install, the processor drains an SQS endpoint 
   );
 
   // The image's HEALTHCHECK, run from the same install.
-  const health = spawnSync(process.execPath, ['src/processor/healthcheck.ts'], { cwd: dir, env: cleanEnv({ METRICS_PORT: metricsPort }), encoding: 'utf8' });
+  const health = spawnSync(process.execPath, ['src/processor/runtime/healthcheck.ts'], {
+    cwd: dir,
+    env: cleanEnv({ METRICS_PORT: metricsPort }),
+    encoding: 'utf8',
+  });
   t.is(health.status, 0, health.stderr);
 
   child.kill('SIGTERM');

@@ -7,13 +7,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import test from 'ava';
 import { parse } from '@cdktf/hcl2json';
 import { AGENT_ZIP } from '../../scripts/build-agent.ts';
-import { loadConfig } from '../../src/processor/config.ts';
+import { loadConfig } from '../../src/processor/config/config.ts';
 import { DLQ_RETENTION_SECONDS, MAX_RECEIVE_COUNT, PIPELINE_DLQ_NAME, PIPELINE_QUEUE_NAME, QUEUE_VISIBILITY_TIMEOUT_SECONDS } from '../../src/queues.ts';
 import { resolve } from 'node:path';
 import { parseVisitBody } from '../../src/contract/visit.ts';
 import { visitType } from '../../src/contract/visit-types.ts';
-import { createReporter, createStats } from '../../src/processor/report.ts';
-import { startStatsLog } from '../../src/processor/stats-log.ts';
+import { createReporter, createStats } from '../../src/processor/runtime/report.ts';
+import { startStatsLog } from '../../src/processor/runtime/stats-log.ts';
 import { createStorage } from '../../src/processor/storage/index.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
@@ -109,7 +109,7 @@ function sqsActionsCalledBy(file: string): Set<string> {
 test('the processor policy grants exactly the SQS actions the processor calls, on the right queues', (t) => {
   const granted = statements(processorIam, 'processor');
   const all = new Set(granted.flatMap((s) => s.actions));
-  t.deepEqual([...all].sort(), [...sqsActionsCalledBy('src/processor/sqs-queue.ts')].sort());
+  t.deepEqual([...all].sort(), [...sqsActionsCalledBy('src/processor/sqs/queue.ts')].sort());
   const onPipeline = granted.filter((s) => s.resources.includes('${var.queue_arn}')).flatMap((s) => s.actions);
   const onDlq = granted.filter((s) => s.resources.includes('${var.dlq_arn}')).flatMap((s) => s.actions);
   t.deepEqual(onPipeline.sort(), ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);

@@ -1,7 +1,7 @@
 /** One ava test per case: loadConfig refuses the environment (and tuning overrides) with a ConfigError of one line matching the pattern. */
 import test from 'ava';
-import { ConfigError, loadConfig } from '../../src/processor/config.ts';
-import type { Tuning } from '../../src/processor/tuning.ts';
+import { ConfigError, loadConfig } from '../../src/processor/config/config.ts';
+import type { Tuning } from '../../src/processor/config/tuning.ts';
 
 export type RefusedCase = readonly [Record<string, string>, RegExp] | readonly [Record<string, string>, RegExp, Partial<Tuning>];
 

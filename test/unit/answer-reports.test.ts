@@ -4,7 +4,7 @@
  * tells visits written but not deleted from visits never written.
  */
 import test from 'ava';
-import { createReporter, createStats } from '../../src/processor/report.ts';
+import { createReporter, createStats } from '../../src/processor/runtime/report.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
 
 type Line = { msg: string; count?: number; messageIds?: string[]; call?: string };

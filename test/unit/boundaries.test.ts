@@ -10,7 +10,7 @@ test('the project keeps its import boundaries', (t) => {
 
 test('a machine importing an adapter, the SDK or a logger is reported', (t) => {
   const source = [
-    "import { SqsQueue } from '../src/processor/sqs-queue.ts';",
+    "import { SqsQueue } from '../src/processor/sqs/queue.ts';",
     "import { SQSClient } from '@aws-sdk/client-sqs';",
     "import pino from 'pino';",
     "import type { VisitTypeName } from '../src/contract/visit-types.ts';",
@@ -22,7 +22,7 @@ test('a machine importing an adapter, the SDK or a logger is reported', (t) => {
   t.regex(
     problems[0],
     new RegExp(
-      String.raw`^machines/poller\.ts imports '\.\./src/processor/sqs-queue\.ts': ` +
+      String.raw`^machines/poller\.ts imports '\.\./src/processor/sqs/queue\.ts': ` +
         String.raw`machines/ imports only from machines/, src/contract/, xstate \(the machines are pure`,
     ),
   );

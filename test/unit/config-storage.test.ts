@@ -2,7 +2,7 @@ import test from 'ava';
 import { backoffDelay } from '../../machines/backoff.ts';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { visitType } from '../../src/contract/visit-types.ts';
-import { loadConfig } from '../../src/processor/config.ts';
+import { loadConfig } from '../../src/processor/config/config.ts';
 import { createStorage } from '../../src/processor/storage/index.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
 import { type RefusedCase, testRefusedConfigs } from '../support/refused-config.ts';

@@ -9,7 +9,7 @@ import { pollerMachine } from '../../machines/poller.ts';
 import { receiverOf } from '../../machines/receiver.ts';
 import { supervisorMachine } from '../../machines/supervisor.ts';
 import type { EntryResult, QueueMessage } from '../../machines/types.ts';
-import { loadConfig } from '../../src/processor/config.ts';
+import { loadConfig } from '../../src/processor/config/config.ts';
 import { supervisorInput } from '../../src/processor/processor.ts';
 import { idle, until } from '../support/idle.ts';
 import { runUntil, simulatedProcessor } from '../support/simulated-processor.ts';

@@ -7,8 +7,8 @@ import test from 'ava';
 import { SimulatedClock } from 'xstate';
 import { DEAD_LETTERER_ID } from '../../machines/dead-letterer.ts';
 import type { DeadLetter } from '../../machines/types.ts';
-import { ConfigError, loadConfig } from '../../src/processor/config.ts';
-import type { Tuning } from '../../src/processor/tuning.ts';
+import { ConfigError, loadConfig } from '../../src/processor/config/config.ts';
+import type { Tuning } from '../../src/processor/config/tuning.ts';
 import { FakeQueue } from '../support/fake-queue.ts';
 import { runUntil as runClockUntil, simulatedProcessor } from '../support/simulated-processor.ts';
 

@@ -1,8 +1,8 @@
 /** Variables that look like knobs but are not read: misspellings and knobs that became constants. */
 import test from 'ava';
-import { AWS_VARIABLES, KNOBS, loadConfig } from '../../src/processor/config.ts';
-import { editDistance, knobSuspects, knobWarning } from '../../src/processor/knob-spelling.ts';
-import { REMOVED_KNOBS } from '../../src/processor/tuning.ts';
+import { AWS_VARIABLES, KNOBS, loadConfig } from '../../src/processor/config/config.ts';
+import { editDistance, knobSuspects, knobWarning } from '../../src/processor/config/knob-spelling.ts';
+import { REMOVED_KNOBS } from '../../src/processor/config/tuning.ts';
 
 const suspects = (env: Record<string, string>) => knobSuspects(env, KNOBS, REMOVED_KNOBS);
 
@@ -61,7 +61,7 @@ test('one line names every suspect', (t) => {
   const line = knobWarning(suspects({ BATCHSIZE: '5', HEARTBEAT_SECONDS: '1', DEFER_SECOND: '3' }));
   t.is(
     line,
-    'environment variables ignored: not read, misspelt? BATCHSIZE (did you mean BATCH_SIZE?); no longer read, now a constant (src/processor/tuning.ts): DEFER_SECOND (DEFER_SECONDS), HEARTBEAT_SECONDS',
+    'environment variables ignored: not read, misspelt? BATCHSIZE (did you mean BATCH_SIZE?); no longer read, now a constant (src/processor/config/tuning.ts): DEFER_SECOND (DEFER_SECONDS), HEARTBEAT_SECONDS',
   );
 });
 

@@ -8,7 +8,7 @@ import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
 import type { Delivery, EntryResult, ExtendResult, Lease } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
-import { loadConfig } from '../../src/processor/config.ts';
+import { loadConfig } from '../../src/processor/config/config.ts';
 import { supervisorInput } from '../../src/processor/processor.ts';
 import { type RefusedCase, testRefusedConfigs } from '../support/refused-config.ts';
 

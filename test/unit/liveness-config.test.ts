@@ -1,6 +1,6 @@
 /** Liveness knobs and the relations that keep memory and lease upkeep bounded, validated at start. */
 import test from 'ava';
-import { ConfigError, loadConfig } from '../../src/processor/config.ts';
+import { ConfigError, loadConfig } from '../../src/processor/config/config.ts';
 import { type RefusedCase, testRefusedConfigs } from '../support/refused-config.ts';
 
 const rejected: RefusedCase[] = [

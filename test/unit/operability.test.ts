@@ -1,9 +1,9 @@
 /** Health assessment, Prometheus metrics fed by machine reports, and the HTTP endpoint serving both. */
 import test from 'ava';
 import { CreditPool } from '../../machines/credit-pool.ts';
-import { assessHealth } from '../../src/processor/health.ts';
-import { startHttpServer } from '../../src/processor/http-server.ts';
-import { createMetrics } from '../../src/processor/metrics.ts';
+import { assessHealth } from '../../src/processor/runtime/health.ts';
+import { startHttpServer } from '../../src/processor/runtime/http-server.ts';
+import { createMetrics } from '../../src/processor/runtime/metrics.ts';
 
 const base = { supervisorState: 'running', pollers: ['poller-1', 'poller-2'], startedAt: 0, now: 100_000, maxSilenceMs: 60_000 };
 

@@ -3,8 +3,8 @@ import { AgentConfigError } from '../../src/agent/config.ts';
 import { createAgentLogger } from '../../src/agent/logger.ts';
 import { ConfigError, sqsConnection } from '../../src/platform/config.ts';
 import { createSqsClient, LOCAL_CREDENTIALS } from '../../src/platform/sqs.ts';
-import { loadConfig } from '../../src/processor/config.ts';
-import { createReporter, createStats } from '../../src/processor/report.ts';
+import { loadConfig } from '../../src/processor/config/config.ts';
+import { createReporter, createStats } from '../../src/processor/runtime/report.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
 
 const capture = () => capturedLogger('debug', 'test');

@@ -1,6 +1,6 @@
 /** Shutdown signals: the first drains, a repeat within a second is ignored, a later one forces. */
 import test from 'ava';
-import { handleSignals } from '../../src/processor/signals.ts';
+import { handleSignals } from '../../src/processor/runtime/signals.ts';
 
 test('a duplicate signal is ignored, a later second signal forces the exit', (t) => {
   let clock = 0;

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { QueueDoesNotExist } from '@aws-sdk/client-sqs';
-import { clockOffsetAfter, type RetryErrorInfo, retryErrorInfo, skewCorrected, sqsError } from '../../src/processor/sqs-errors.ts';
+import { clockOffsetAfter, type RetryErrorInfo, retryErrorInfo, skewCorrected, sqsError } from '../../src/processor/sqs/errors.ts';
 
 const answer = (status: number, type: string, headers: Record<string, string> = {}) =>
   sqsError({ status, headers, body: JSON.stringify({ __type: type, message: `${type} happened` }) }, 1) as Error & { $metadata: Record<string, unknown> };

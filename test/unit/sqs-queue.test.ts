@@ -15,7 +15,7 @@ import {
 import test from 'ava';
 import PQueue from 'p-queue';
 import type { DeadLetter, Report } from '../../machines/types.ts';
-import { SqsQueue } from '../../src/processor/sqs-queue.ts';
+import { SqsQueue } from '../../src/processor/sqs/queue.ts';
 
 type Entry = { Id: string; ReceiptHandle?: string; MessageBody?: string };
 type Script = (command: { constructor: unknown; input: { Entries: Entry[] } }, call: number) => unknown;

@@ -3,7 +3,7 @@ import test from 'ava';
 import { AgentConfigError, loadAgentConfig } from '../../src/agent/config.ts';
 import { ConfigError, sqsConnection } from '../../src/platform/config.ts';
 import { isLocalEndpoint, isRegionName, queueIdentity, sameQueue } from '../../src/platform/sqs-target.ts';
-import { loadConfig } from '../../src/processor/config.ts';
+import { loadConfig } from '../../src/processor/config/config.ts';
 
 test('region names of every partition are regions; anything else is not', (t) => {
   for (const region of ['us-east-1', 'eu-west-3', 'ap-southeast-7', 'mx-central-1', 'us-gov-west-1', 'cn-north-1', 'cn-northwest-1']) {

@@ -1,7 +1,7 @@
 /** The stall monitor's rules, counted in its own ticks: one warning per tick while stuck, none once healthy or not running. */
 import test from 'ava';
-import type { Health } from '../../src/processor/health.ts';
-import { startStallMonitor } from '../../src/processor/stall-monitor.ts';
+import type { Health } from '../../src/processor/runtime/health.ts';
+import { startStallMonitor } from '../../src/processor/runtime/stall-monitor.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
 
 const stuck: Health = { ok: false, state: 'running', problems: ['writer-referrer holds 20 visit(s) and has written none for 4 s'] };

@@ -1,6 +1,6 @@
 /** The cap on a table's storage calls out, abandoned ones included, and when the table pauses and resumes. */
 import test from 'ava';
-import { PENDING_CALLS_PER_WRITE_SLOT, StorageCalls, type PauseChange } from '../../src/processor/storage-calls.ts';
+import { PENDING_CALLS_PER_WRITE_SLOT, StorageCalls, type PauseChange } from '../../src/processor/storage/calls.ts';
 
 const never = new AbortController().signal;
 const timeout = () => new Error('no room');

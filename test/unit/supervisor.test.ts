@@ -3,7 +3,7 @@ import test from 'ava';
 import { createActor, fromPromise, setup, SimulatedClock } from 'xstate';
 import { supervisorMachine } from '../../machines/supervisor.ts';
 import type { Report } from '../../machines/types.ts';
-import { loadConfig } from '../../src/processor/config.ts';
+import { loadConfig } from '../../src/processor/config/config.ts';
 import { supervisorInput } from '../../src/processor/processor.ts';
 import { idle, until } from '../support/idle.ts';
 import { mixedVisits, runUntil, simulatedProcessor } from '../support/simulated-processor.ts';

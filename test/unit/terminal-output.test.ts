@@ -6,10 +6,10 @@ import test from 'ava';
 import { CreditPool } from '../../machines/credit-pool.ts';
 import { visitType } from '../../src/contract/visit-types.ts';
 import { oneLineError } from '../../src/platform/logger.ts';
-import { createStats } from '../../src/processor/report.ts';
-import { splitInFlight, statsFields, totalsOf } from '../../src/processor/stats-log.ts';
+import { createStats } from '../../src/processor/runtime/report.ts';
+import { splitInFlight, statsFields, totalsOf } from '../../src/processor/runtime/stats-log.ts';
 import { createStorage } from '../../src/processor/storage/index.ts';
-import { WrittenLines } from '../../src/processor/written-lines.ts';
+import { WrittenLines } from '../../src/processor/runtime/written-lines.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
 
 const visits = [

@@ -3,7 +3,7 @@ import test from 'ava';
 import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
 import type { BatchSettings, Delivery, EntryResult, Lease } from '../../machines/types.ts';
-import { loadConfig } from '../../src/processor/config.ts';
+import { loadConfig } from '../../src/processor/config/config.ts';
 import { supervisorInput } from '../../src/processor/processor.ts';
 import { type RefusedCase, testRefusedConfigs } from '../support/refused-config.ts';
 import { idle } from '../support/idle.ts';

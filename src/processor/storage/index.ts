@@ -1,6 +1,6 @@
 /** Picks the storage adapter named by STORAGE_BACKEND: switching databases is configuration. */
 import type { Logger } from 'pino';
-import type { StorageBackend } from '../config.ts';
+import type { StorageBackend } from '../config/config.ts';
 import { createCassandraStorage } from './cassandra.ts';
 import type { EchoOptions } from './echo.ts';
 import { createMysqlStorage } from './mysql.ts';

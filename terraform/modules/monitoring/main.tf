@@ -111,7 +111,7 @@ resource "aws_sns_topic_subscription" "email" {
 # --- The processor's counters, from its JSON log lines ---------------------------------------
 # Each pattern names the fields its value and dimensions read, so a line without them is not
 # counted. The lines are written by src/processor/storage/echo.ts (`write`, one per batch),
-# src/processor/report.ts (dead-letters, retries) and src/processor/stats-log.ts (`stats`).
+# src/processor/runtime/report.ts (dead-letters, retries) and src/processor/runtime/stats-log.ts (`stats`).
 
 # One `write` line per batch written, with the type's table and its row count: visits written
 # per type (VisitsWritten, from the stats line, is the total of all types).

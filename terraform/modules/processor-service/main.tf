@@ -179,7 +179,7 @@ resource "aws_ecs_task_definition" "processor" {
     stopTimeout = ceil(var.shutdown_grace_ms / 1000) + 5
     # The image's HEALTHCHECK, which ECS does not read from the image: GET /healthz on METRICS_PORT.
     healthCheck = {
-      command     = ["CMD", "node", "src/processor/healthcheck.ts"]
+      command     = ["CMD", "node", "src/processor/runtime/healthcheck.ts"]
       interval    = 15
       timeout     = 5
       retries     = 3

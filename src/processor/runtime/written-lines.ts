@@ -5,7 +5,7 @@
  * JSON logs keep the storage adapter's line per batch instead; this is for people only.
  */
 import type { Logger } from 'pino';
-import type { Report } from '../../machines/types.ts';
+import type { Report } from '../../../machines/types.ts';
 
 /** How long a type's batches after a printed line are grouped into the next one. */
 export const GROUP_WINDOW_MS = 1_000;

@@ -4,11 +4,11 @@
  * the tuning constants of ./tuning.ts. A bad knob, or a knob that does not fit a constant, stops
  * the process with one line naming the variable and what is allowed.
  */
-import { heartbeatSecondsFor, LEASE_MARGIN_MS, leaseRoomMs } from '../../machines/batch-lease.ts';
-import { VISIT_TYPES } from '../contract/visit-types.ts';
-import { ConfigError, httpUrl, integer, localCredentialsFor, logLevel, oneOf, sqsConnection, type Env, type LogLevel } from '../platform/config.ts';
-import { sameQueue } from '../platform/sqs-target.ts';
-import { EMBEDDED_HOST } from '../queues.ts';
+import { heartbeatSecondsFor, LEASE_MARGIN_MS, leaseRoomMs } from '../../../machines/batch-lease.ts';
+import { VISIT_TYPES } from '../../contract/visit-types.ts';
+import { ConfigError, httpUrl, integer, localCredentialsFor, logLevel, oneOf, sqsConnection, type Env, type LogLevel } from '../../platform/config.ts';
+import { sameQueue } from '../../platform/sqs-target.ts';
+import { EMBEDDED_HOST } from '../../queues.ts';
 import { TUNING, TUNING_RANGES, type Tuning } from './tuning.ts';
 
 export { ConfigError, LEASE_MARGIN_MS };

@@ -3,7 +3,7 @@
  * interval); the in-flight budget is split into messages held and receive slots reserved.
  */
 import type { Logger } from 'pino';
-import type { CreditPool } from '../../machines/credit-pool.ts';
+import type { CreditPool } from '../../../machines/credit-pool.ts';
 import type { ProcessorStats } from './report.ts';
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);

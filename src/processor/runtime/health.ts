@@ -4,7 +4,7 @@
  * and every writer that holds visits has written some recently.
  * Pure: the HTTP server and the stall monitor call it with what they read.
  */
-import type { StorageStatus } from './storage/port.ts';
+import type { StorageStatus } from '../storage/port.ts';
 
 export interface HealthInput {
   readonly supervisorState: string;

@@ -4,11 +4,11 @@
  * line per try naming it instead of silence. A definite answer that will not change on retry
  * (no such queue, no redrive policy, access denied) fails at once.
  */
-import { backoffDelay, type BackoffOptions } from '../../machines/backoff.ts';
-import type { QueueFacts, QueuePort } from '../../machines/ports.ts';
-import { sleep } from './deadline.ts';
-import { SqsQueueError } from './sqs-queue.ts';
-import { LOCAL_CREDENTIALS_VARIABLE } from '../platform/config.ts';
+import { backoffDelay, type BackoffOptions } from '../../../machines/backoff.ts';
+import type { QueueFacts, QueuePort } from '../../../machines/ports.ts';
+import { sleep } from '../deadline.ts';
+import { SqsQueueError } from './queue.ts';
+import { LOCAL_CREDENTIALS_VARIABLE } from '../../platform/config.ts';
 
 /**
  * The SDK's default chain found no credentials at all (no environment variables, profile,

@@ -30,8 +30,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { RetryStrategyV2, RetryToken } from '@smithy/types';
-import { AnswerTooLarge, MAX_ANSWER_BYTES } from './sqs-answer-cap.ts';
-import { type Answer, clockOffsetAfter, retryErrorInfo, skewCorrected, sqsError, unreadableAnswer } from './sqs-errors.ts';
+import { AnswerTooLarge, MAX_ANSWER_BYTES } from './answer-cap.ts';
+import { type Answer, clockOffsetAfter, retryErrorInfo, skewCorrected, sqsError, unreadableAnswer } from './errors.ts';
 
 /** The commands sent here, by the X-Amz-Target of their request. */
 const TARGETS = new Map<unknown, string>([

@@ -16,8 +16,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type PQueue from 'p-queue';
-import type { QueueFacts, QueuePort } from '../../machines/ports.ts';
-import type { BatchCall, DeadLetter, DeadLetterResult, EntryFailure, EntryResult, Lease, QueueMessage, Report } from '../../machines/types.ts';
+import type { QueueFacts, QueuePort } from '../../../machines/ports.ts';
+import type { BatchCall, DeadLetter, DeadLetterResult, EntryFailure, EntryResult, Lease, QueueMessage, Report } from '../../../machines/types.ts';
 
 /** SQS batch calls take at most 10 entries. */
 const MAX_BATCH_ENTRIES = 10;

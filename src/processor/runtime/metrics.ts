@@ -3,8 +3,8 @@
  * plus gauges read at scrape time (in-flight credits).
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CreditPool } from '../../machines/credit-pool.ts';
-import type { Report } from '../../machines/types.ts';
+import type { CreditPool } from '../../../machines/credit-pool.ts';
+import type { Report } from '../../../machines/types.ts';
 
 export interface ProcessorMetrics {
   readonly registry: Registry;

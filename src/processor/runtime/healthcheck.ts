@@ -1,5 +1,5 @@
 /**
- * `node src/processor/healthcheck.ts`: exit 0 when the processor in this container answers
+ * `node src/processor/runtime/healthcheck.ts`: exit 0 when the processor in this container answers
  * GET /healthz with 200 on METRICS_PORT, 1 otherwise. The image's HEALTHCHECK and the Fargate
  * container healthCheck run it: slim images have no curl, and Node is already there.
  */

@@ -80,7 +80,7 @@ export function knobWarning(suspects: KnobSuspects): string | undefined {
   }
   if (suspects.removed.length > 0) {
     const names = suspects.removed.map(([variable, knob]) => (variable === knob ? variable : `${variable} (${knob})`));
-    parts.push(`no longer read, now a constant (src/processor/tuning.ts): ${names.join(', ')}`);
+    parts.push(`no longer read, now a constant (src/processor/config/tuning.ts): ${names.join(', ')}`);
   }
   return parts.length > 0 ? `environment variables ignored: ${parts.join('; ')}` : undefined;
 }

@@ -3,7 +3,7 @@
  * they call their `report` action, which the processor provides with this function.
  */
 import type { Logger } from 'pino';
-import type { BatchCall, Report } from '../../machines/types.ts';
+import type { BatchCall, Report } from '../../../machines/types.ts';
 
 /** Running totals since start; read by the stats log and the metrics endpoint. */
 export interface ProcessorStats {

@@ -10,11 +10,11 @@ import https from 'node:https';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { RetryStrategyV2 } from '@smithy/types';
 import { StandardRetryStrategy } from '@smithy/util-retry';
-import type { SqsConnection } from '../platform/config.ts';
-import { createSqsClient } from '../platform/sqs.ts';
-import type { ProcessorConfig } from './config.ts';
-import { CappedHttpHandler } from './sqs-answer-cap.ts';
-import { withLeanCalls } from './sqs-lean-calls.ts';
+import type { SqsConnection } from '../../platform/config.ts';
+import { createSqsClient } from '../../platform/sqs.ts';
+import type { ProcessorConfig } from '../config/config.ts';
+import { CappedHttpHandler } from './answer-cap.ts';
+import { withLeanCalls } from './lean-calls.ts';
 
 /** Attempts per SQS call (the SDK's standard mode): one retry budget for the lean calls and the SDK's. */
 const SQS_MAX_ATTEMPTS = 3;

@@ -11,8 +11,8 @@ import {
   PIPELINE_DLQ_NAME,
   PIPELINE_QUEUE_NAME,
   QUEUE_VISIBILITY_TIMEOUT_SECONDS,
-} from '../queues.ts';
-import { localSqsClient } from '../platform/sqs.ts';
+} from '../../queues.ts';
+import { localSqsClient } from '../../platform/sqs.ts';
 
 export interface EmbeddedEndpoint {
   readonly endpoint: string;

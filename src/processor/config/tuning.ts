@@ -4,7 +4,7 @@
  * the knobs at start, so a change here that breaks a relation stops the process with one line.
  * Tests give other values through loadConfig's second argument, never through the environment.
  */
-import { MAX_RECEIVE_COUNT } from '../queues.ts';
+import { MAX_RECEIVE_COUNT } from '../../queues.ts';
 
 export interface Tuning {
   // Batches (machines/batch.ts): write retries, acknowledgement retries, rows storage keeps refusing.
