@@ -14,7 +14,8 @@ import { TUNING, TUNING_RANGES, type Tuning } from './tuning.ts';
 export { ConfigError, LEASE_MARGIN_MS };
 export type StorageBackend = 'mysql' | 'cassandra';
 
-export interface ProcessorConfig {
+/** The knobs read from the environment, and the tuning constants (./tuning.ts) with the heartbeat resolved. */
+export interface ProcessorConfig extends Omit<Tuning, 'heartbeatSeconds'> {
   /** SQS endpoint; undefined means the embedded fauxqs endpoint (or AWS when a queue URL is set). */
   readonly endpoint: string | undefined;
   readonly region: string;
@@ -37,51 +38,11 @@ export interface ProcessorConfig {
   readonly heartbeatSeconds: number;
   readonly writeTimeoutMs: number;
   readonly writeMaxAttempts: number;
-  readonly retryBaseMs: number;
-  readonly retryMaxMs: number;
   readonly shutdownGraceMs: number;
   readonly logLevel: LogLevel;
   readonly metricsPort: number;
-  readonly statsIntervalMs: number;
   /** The per-message SQS calls without the SDK's middleware (SQS_LEAN_CALLS, on by default). */
   readonly leanCalls: boolean;
-  readonly healthMaxSilenceSeconds: number;
-  /** A row storage keeps refusing alone goes to the DLQ (write_failed) from this receive on. */
-  readonly deadLetterAfterReceives: number;
-  /** First delay before a message the DLQ did not take is tried again (doubles per receive). */
-  readonly deadLetterRetrySeconds: number;
-  /** How long a rejected message waits for others to share its DLQ call. */
-  readonly deadLetterLingerMs: number;
-  // Liveness: deadlines, start-up retries, stall warnings.
-  readonly sqsCallTimeoutMs: number;
-  readonly sqsConnectTimeoutMs: number;
-  readonly receiveDeadlineMarginMs: number;
-  readonly startupMaxAttempts: number;
-  readonly stallWarnIntervalSeconds: number;
-  // Isolation between visit types.
-  readonly typeSharePercent: number;
-  readonly deferUpToReceive: number;
-  readonly deferSeconds: number;
-  readonly deferBusySeconds: number;
-  readonly breakerFailures: number;
-  readonly breakerOpenMs: number;
-  // Retry and grace timings: backoffs, acknowledgement retries, shutdown steps.
-  /** After a failed receive a poller waits this, doubling per failure up to the max (with jitter). */
-  readonly pollBackoffBaseMs: number;
-  readonly pollBackoffMaxMs: number;
-  /** On STOP, how long a receive in flight may still answer before it is taken for an idle long poll and aborted. */
-  readonly pollStopGraceMs: number;
-  /** A crashed actor is restarted after this, doubling per crash up to the max (with jitter). */
-  readonly restartBackoffBaseMs: number;
-  readonly restartBackoffMaxMs: number;
-  /** Start-up: a queue check that got no answer is tried again after this, doubling up to the max. */
-  readonly startupBackoffBaseMs: number;
-  readonly startupBackoffMaxMs: number;
-  /** Deletes of written messages tried again after a failure, and the first retry's delay (doubling). */
-  readonly ackRetries: number;
-  readonly ackRetryBaseMs: number;
-  /** After SHUTDOWN_GRACE_MS, how long releasing what is left (visibility 0) may take before the process stops anyway. */
-  readonly releaseGraceMs: number;
 }
 
 /**
