@@ -221,7 +221,9 @@ const leaseExtended = batchSetup.enqueueActions(({ context, event, enqueue }) =>
   enqueue({ type: 'report', params: { kind: 'entries-failed', call: 'extend', source: context.type, failures: failed } });
   // Another consumer may hold these now: they are never written or deleted through this lease.
   const reason = 'lease could not be extended: taken out of the batch, another consumer may have it';
-  enqueue({ type: 'report', params: { kind: 'lease-lost', type: context.type, messageIds, reason } });
+  // Those already written and waiting for their delete are told apart: they come back and are upserted again.
+  const written = context.unacked.map((d) => d.messageId);
+  enqueue({ type: 'report', params: { kind: 'lease-lost', type: context.type, messageIds, reason, written } });
   enqueue.assign({
     plan: withoutLost(context.plan, lost),
     unacked: deliveriesWithoutLost(context.unacked, lost),
@@ -236,7 +238,8 @@ const leaseExtended = batchSetup.enqueueActions(({ context, event, enqueue }) =>
 const leaseLapsed = batchSetup.enqueueActions(({ context, enqueue }) => {
   const messageIds = held(context.plan).map((d) => d.messageId);
   const reason = 'lease lapsed: no extension succeeded in time; nothing more is written or deleted';
-  enqueue({ type: 'report', params: { kind: 'lease-lost', type: context.type, messageIds, reason } });
+  const written = context.unacked.map((d) => d.messageId);
+  enqueue({ type: 'report', params: { kind: 'lease-lost', type: context.type, messageIds, reason, written } });
   enqueue.assign({ leaseLost: context.leaseLost + messageIds.length, plan: abandoned(context.plan), unacked: [] });
 });
 

@@ -34,6 +34,7 @@ const settings: BatchSettings = {
 interface HarnessOptions {
   write?: (ids: string[], signal: AbortSignal) => Promise<void>;
   extend?: (leases: readonly Lease[]) => Promise<ExtendResult>;
+  acknowledge?: (leases: readonly Lease[]) => Promise<EntryResult>;
   settings?: Partial<BatchSettings>;
   deliveries?: Delivery[];
 }
@@ -64,7 +65,7 @@ function harness(options: HarnessOptions | (() => Promise<void>)) {
       }),
       acknowledge: fromPromise(async ({ input }: { input: { leases: readonly Lease[] } }): Promise<EntryResult> => {
         calls.acknowledge.push(input.leases.map((l) => l.receiptHandle));
-        return { failed: [] };
+        return opts.acknowledge ? opts.acknowledge(input.leases) : { failed: [] };
       }),
       release: fromPromise(async ({ input }: { input: { leases: readonly Lease[] } }): Promise<EntryResult> => {
         calls.release.push(input.leases.map((l) => l.receiptHandle));
@@ -206,6 +207,20 @@ test('a lease lost while its write is in flight: the write is abandoned and redo
   t.deepEqual(calls.written, [['m0', 'm2']], 'the only write that finished left m1 out');
   t.deepEqual(calls.acknowledge, [['r0', 'r2']]);
   t.like(actor.getSnapshot().output, { written: 2, leaseLost: 1 });
+});
+
+test('a lease that lapses while written visits wait for their delete: reported as written, not deleted', async (t) => {
+  const { clock, calls, reports, actor } = harness({
+    acknowledge: () => new Promise<EntryResult>(() => {}),
+    extend: async () => {
+      throw new Error('endpoint unreachable');
+    },
+  });
+  actor.start();
+  await run(clock, () => actor.getSnapshot().status === 'done', 500);
+  t.deepEqual(calls.written, [['m0', 'm1', 'm2']]);
+  const lost = reports.find((r) => r.kind === 'lease-lost');
+  t.like(lost, { messageIds: ['m0', 'm1', 'm2'], written: ['m0', 'm1', 'm2'] });
 });
 
 test('a lease that lapses (every extension fails) stops the batch: the write is abandoned, nothing deleted', async (t) => {
