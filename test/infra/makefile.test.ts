@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { localSqsClient } from '../../src/platform/sqs.ts';
 import { startEmbeddedEndpoint } from '../../src/processor/sqs/embedded.ts';
@@ -401,6 +401,16 @@ function makeHere(args: string[], env: NodeJS.ProcessEnv) {
   return outcomeOf(spawn('make', ['-s', '--no-print-directory', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
+/** The embedded endpoint on a free port, as `npm start` serves it, and a client of it; both stopped when the test ends. */
+async function embeddedEndpoint(t: ExecutionContext) {
+  const port = await freePort();
+  const sqs = await startEmbeddedEndpoint(port);
+  t.teardown(() => sqs.stop());
+  const client = localSqsClient(sqs.endpoint);
+  t.teardown(() => client.destroy());
+  return { port, sqs, client };
+}
+
 /** A dead letter as the processor leaves one: the body unchanged, the reason in attributes. */
 const DEAD_LETTER = '{"type":"bogus","created_at":1764000000000}';
 async function deadLetter(client: SQSClient, dlqUrl: string): Promise<void> {
@@ -417,11 +427,7 @@ async function deadLetter(client: SQSClient, dlqUrl: string): Promise<void> {
 }
 
 test('make LOCAL=1 follows EMBEDDED_SQS_PORT alone: create-traffic-type-in, queues, dlq, then redrive moves the message back', async (t) => {
-  const port = await freePort();
-  const sqs = await startEmbeddedEndpoint(port);
-  t.teardown(() => sqs.stop());
-  const client = localSqsClient(sqs.endpoint);
-  t.teardown(() => client.destroy());
+  const { port, sqs, client } = await embeddedEndpoint(t);
   // What a shell may still hold from other work: LOCAL=1 leaves it aside.
   const env = {
     ...process.env,
@@ -500,11 +506,7 @@ test('make redrive and LOCAL=1 redrive with nothing listening: one line saying w
 
 test("with Docker, queues, dlq and redrive run here against LocalStack's published port (LOCALSTACK_PORT)", async (t) => {
   // fauxqs on a port of our own stands in for LocalStack's; docker answers only the preflight.
-  const port = await freePort();
-  const sqs = await startEmbeddedEndpoint(port);
-  t.teardown(() => sqs.stop());
-  const client = localSqsClient(sqs.endpoint);
-  t.teardown(() => client.destroy());
+  const { port, sqs, client } = await embeddedEndpoint(t);
   const bin = mkdtempSync(join(tmpdir(), 'traffic-docker-'));
   dirs.push(bin);
   writeFileSync(join(bin, 'docker'), FAKE_DOCKER);
