@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { outcomeOf, type Outcome } from '../support/run-script.ts';
 
 /** An address of this machine that is not loopback: what a remote endpoint looks like to the processor. */
@@ -65,45 +65,43 @@ const credentialOf = (headers: IncomingHttpHeaders | undefined) => /Credential=(
 const host = externalAddress();
 const remoteTest = host ? test : test.skip;
 
-remoteTest('a task role signs the calls to a remote endpoint set by AWS_ENDPOINT_URL_SQS, not the fixed local credentials', async (t) => {
+/** The processor, with `env(url)`, against a refusing endpoint on this machine's outside address (closed when the test ends): it stops, exit 1. */
+async function runRefused(t: ExecutionContext, env: (url: string) => Record<string, string>) {
   const endpoint = await refusingEndpoint(host!);
-  const role = await taskRole();
-  t.teardown(() => {
-    endpoint.server.close();
-    role.server.close();
-  });
-  const outcome = await runProcessor({
-    AWS_ENDPOINT_URL_SQS: endpoint.url,
-    TRAFFIC_QUEUE_URL: `${endpoint.url}/123456789012/traffic`,
-    AWS_CONTAINER_CREDENTIALS_FULL_URI: role.uri,
-  });
+  t.teardown(() => endpoint.server.close());
+  const outcome = await runProcessor(env(endpoint.url));
   t.is(outcome.code, 1, outcome.stdout + outcome.stderr);
+  return { endpoint, outcome };
+}
+
+remoteTest('a task role signs the calls to a remote endpoint set by AWS_ENDPOINT_URL_SQS, not the fixed local credentials', async (t) => {
+  const role = await taskRole();
+  t.teardown(() => role.server.close());
+  const { endpoint } = await runRefused(t, (url) => ({
+    AWS_ENDPOINT_URL_SQS: url,
+    TRAFFIC_QUEUE_URL: `${url}/123456789012/traffic`,
+    AWS_CONTAINER_CREDENTIALS_FULL_URI: role.uri,
+  }));
   t.true(endpoint.requests.length > 0, 'the endpoint was called');
   t.is(credentialOf(endpoint.requests[0]), 'ASIATASKROLE', String(endpoint.requests[0]?.authorization));
   t.is(endpoint.requests[0]?.['x-amz-security-token'], 'task-token');
 });
 
 remoteTest('TRAFFIC_LOCAL_CREDENTIALS=1 signs a remote endpoint (a LocalStack elsewhere) with the fixed local credentials', async (t) => {
-  const endpoint = await refusingEndpoint(host!);
-  t.teardown(() => endpoint.server.close());
-  const outcome = await runProcessor({
-    AWS_ENDPOINT_URL: endpoint.url,
-    TRAFFIC_QUEUE_URL: `${endpoint.url}/000000000000/traffic`,
+  const { endpoint } = await runRefused(t, (url) => ({
+    AWS_ENDPOINT_URL: url,
+    TRAFFIC_QUEUE_URL: `${url}/000000000000/traffic`,
     TRAFFIC_LOCAL_CREDENTIALS: '1',
-  });
-  t.is(outcome.code, 1, outcome.stdout + outcome.stderr);
+  }));
   t.is(credentialOf(endpoint.requests[0]), 'test');
 });
 
 remoteTest('no credentials anywhere for a remote endpoint: stops at start with one line saying so, not "did not answer" retries', async (t) => {
-  const endpoint = await refusingEndpoint(host!);
-  t.teardown(() => endpoint.server.close());
-  const outcome = await runProcessor({
-    AWS_ENDPOINT_URL: endpoint.url,
-    TRAFFIC_QUEUE_URL: `${endpoint.url}/000000000000/traffic`,
+  const { endpoint, outcome } = await runRefused(t, (url) => ({
+    AWS_ENDPOINT_URL: url,
+    TRAFFIC_QUEUE_URL: `${url}/000000000000/traffic`,
     AWS_EC2_METADATA_DISABLED: 'true',
-  });
-  t.is(outcome.code, 1, outcome.stdout + outcome.stderr);
+  }));
   t.is(endpoint.requests.length, 0, 'nothing sent unsigned or with made-up credentials');
   t.false(outcome.stdout.includes('did not answer'), outcome.stdout);
   const failure = outcome.stdout.split('\n').find((line) => line.includes('could not start'));

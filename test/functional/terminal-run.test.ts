@@ -9,6 +9,7 @@ import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { stripVTControlCharacters } from 'node:util';
 import test from 'ava';
 import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
+import { endpointEnv, envWithoutPipelineSettings, watchExit } from '../support/processor-child.ts';
 import { startTestEndpoint, waitFor } from '../support/sqs.ts';
 
 /** Makes the child's stdout report a terminal, as under a person's shell, while the test reads a pipe. */
@@ -18,17 +19,10 @@ const VISITS = 300;
 test(`on a terminal, ${VISITS} visits print a running line and a few short written lines`, async (t) => {
   const sqs = await startTestEndpoint();
   t.teardown(() => sqs.stop());
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!/^(TRAFFIC_|AWS_|EMBEDDED_|METRICS_PORT|LOG_)/.test(key)) env[key] = value;
   const child = spawn(process.execPath, ['--import', AS_TERMINAL, ...PROCESSOR_NODE_FLAGS, 'src/processor/main.ts'], {
     env: {
-      ...env,
-      AWS_ENDPOINT_URL: sqs.endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_REGION: 'us-east-1',
-      TRAFFIC_QUEUE_URL: sqs.queueUrl,
-      TRAFFIC_DLQ_URL: sqs.dlqUrl,
+      ...envWithoutPipelineSettings(),
+      ...endpointEnv(sqs),
       POLLERS: '3',
       RECEIVE_WAIT_SECONDS: '1',
       METRICS_PORT: '0',
@@ -36,9 +30,7 @@ test(`on a terminal, ${VISITS} visits print a running line and a few short writt
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => child.kill('SIGKILL'));
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const { exited, stderr } = watchExit(child);
   const lines: string[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => lines.push(stripVTControlCharacters(line)));
 
@@ -64,7 +56,7 @@ test(`on a terminal, ${VISITS} visits print a running line and a few short writt
   await waitFor(() => written() === VISITS, 60_000, `${VISITS} visits in written lines`);
 
   child.kill('SIGINT');
-  t.is(await exited, 0, stderr);
+  t.is(await exited, 0, stderr());
   t.false(
     lines.some((l) => l.includes('terminal-')),
     'no row (visit_id) at info',

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { localSqsClient } from '../../src/platform/sqs.ts';
 import { startEmbeddedEndpoint } from '../../src/processor/sqs/embedded.ts';
@@ -401,6 +401,16 @@ function makeHere(args: string[], env: NodeJS.ProcessEnv) {
   return outcomeOf(spawn('make', ['-s', '--no-print-directory', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
+/** The embedded endpoint on a free port, as `npm start` serves it, and a client of it; both stopped when the test ends. */
+async function embeddedEndpoint(t: ExecutionContext) {
+  const port = await freePort();
+  const sqs = await startEmbeddedEndpoint(port);
+  t.teardown(() => sqs.stop());
+  const client = localSqsClient(sqs.endpoint);
+  t.teardown(() => client.destroy());
+  return { port, sqs, client };
+}
+
 /** A dead letter as the processor leaves one: the body unchanged, the reason in attributes. */
 const DEAD_LETTER = '{"type":"bogus","created_at":1764000000000}';
 async function deadLetter(client: SQSClient, dlqUrl: string): Promise<void> {
@@ -417,11 +427,7 @@ async function deadLetter(client: SQSClient, dlqUrl: string): Promise<void> {
 }
 
 test('make LOCAL=1 follows EMBEDDED_SQS_PORT alone: create-traffic-type-in, queues, dlq, then redrive moves the message back', async (t) => {
-  const port = await freePort();
-  const sqs = await startEmbeddedEndpoint(port);
-  t.teardown(() => sqs.stop());
-  const client = localSqsClient(sqs.endpoint);
-  t.teardown(() => client.destroy());
+  const { port, sqs, client } = await embeddedEndpoint(t);
   // What a shell may still hold from other work: LOCAL=1 leaves it aside.
   const env = {
     ...process.env,
@@ -500,11 +506,7 @@ test('make redrive and LOCAL=1 redrive with nothing listening: one line saying w
 
 test("with Docker, queues, dlq and redrive run here against LocalStack's published port (LOCALSTACK_PORT)", async (t) => {
   // fauxqs on a port of our own stands in for LocalStack's; docker answers only the preflight.
-  const port = await freePort();
-  const sqs = await startEmbeddedEndpoint(port);
-  t.teardown(() => sqs.stop());
-  const client = localSqsClient(sqs.endpoint);
-  t.teardown(() => client.destroy());
+  const { port, sqs, client } = await embeddedEndpoint(t);
   const bin = mkdtempSync(join(tmpdir(), 'traffic-docker-'));
   dirs.push(bin);
   writeFileSync(join(bin, 'docker'), FAKE_DOCKER);
@@ -593,10 +595,37 @@ test('make LOCAL=1 stop stops exactly the processor make LOCAL=1 start-traffic-p
 const awsCliV2 = ['aws', '/usr/bin/aws', '/usr/local/bin/aws'].find((command) =>
   /^aws-cli\/2\./.test(spawnSync(command, ['--version'], { encoding: 'utf8' }).stdout ?? ''),
 );
+
+/**
+ * `handler` served on a free loopback port for the test, and an installed checkout whose `docker`
+ * passes the engine check, answers `cases` (lines of a shell case), and runs
+ * `docker compose run --rm -T aws-cli ARGS` as the real AWS CLI v2 against that server; with the
+ * environment make runs in there (test credentials).
+ */
+async function awsCliCheckout(t: ExecutionContext, handler: Parameters<typeof createServer>[1], cases = '') {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => server.close());
+  const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const dir = fresh(true);
+  writeFileSync(
+    join(dir, 'fake-bin/docker'),
+    `#!/bin/sh\ncase "$*" in\n  "compose version --short") echo 2.29.1; exit 0;;\n  "info --format {{.ServerVersion}}") echo 28.2.2; exit 0;;\n${cases}  "compose run --rm -T aws-cli "*) shift 5; exec "${awsCliV2}" --endpoint-url "${endpoint}" "$@";;\nesac\nexit 99\n`,
+  );
+  const env = {
+    PATH: `${join(dir, 'fake-bin')}:${process.env.PATH}`,
+    HOME: dir,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_DEFAULT_REGION: 'us-east-1',
+  };
+  return { dir, env };
+}
+
 // Runs where an AWS CLI v2 is installed (`apt-get install awscli`); skipped, and shown as skipped, elsewhere.
 (awsCliV2 ? test : test.skip)('create-traffic-* with the real AWS CLI v2: FunctionError from a Lambda endpoint fails the recipe with the error', async (t) => {
   let failWith: string | undefined;
-  const server = createServer((request, response) => {
+  const { dir, env } = await awsCliCheckout(t, (request, response) => {
     request.resume();
     request.on('end', () => {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -604,23 +633,7 @@ const awsCliV2 = ['aws', '/usr/bin/aws', '/usr/local/bin/aws'].find((command) =>
       response.writeHead(200, headers).end(failWith ?? accepted);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const dir = fresh(true);
-  // `docker compose run --rm -T aws-cli ARGS` becomes the real CLI against the endpoint above.
-  writeFileSync(
-    join(dir, 'fake-bin/docker'),
-    `#!/bin/sh\ncase "$*" in\n  "compose version --short") echo 2.29.1; exit 0;;\n  "info --format {{.ServerVersion}}") echo 28.2.2; exit 0;;\n  "compose run --rm -T aws-cli "*) shift 5; exec "${awsCliV2}" --endpoint-url "${endpoint}" "$@";;\nesac\nexit 99\n`,
-  );
-  const env = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' };
-  const run = (recipe: string) =>
-    outcomeOf(
-      spawn('make', ['--no-print-directory', recipe], {
-        cwd: dir,
-        env: { PATH: `${join(dir, 'fake-bin')}:${process.env.PATH}`, HOME: dir, ...env },
-      }),
-    );
+  const run = (recipe: string) => outcomeOf(spawn('make', ['--no-print-directory', recipe], { cwd: dir, env }));
   const ok = await run('create-traffic-type-in');
   t.is(ok.code, 0, ok.stderr);
   t.is(ok.stdout.trim(), accepted);
@@ -634,35 +647,20 @@ const awsCliV2 = ['aws', '/usr/bin/aws', '/usr/local/bin/aws'].find((command) =>
   "agent-url with the real AWS CLI v2: the curl line's origin is the first of the deployed agent's AGENT_ALLOWED_ORIGINS",
   async (t) => {
     const paths: string[] = [];
-    const server = createServer((request, response) => {
-      paths.push(`${request.method} ${request.url}`);
-      request.resume();
-      const configuration = {
-        FunctionName: 'dev-traffic-agent',
-        Environment: { Variables: { AGENT_ALLOWED_ORIGINS: 'https://www.example.org,https://shop.example.org' } },
-      };
-      request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(configuration)));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    t.teardown(() => server.close());
-    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    const dir = fresh(true);
-    writeFileSync(
-      join(dir, 'fake-bin/docker'),
-      `#!/bin/sh\ncase "$*" in\n  "compose version --short") echo 2.29.1; exit 0;;\n  "info --format {{.ServerVersion}}") echo 28.2.2; exit 0;;\n  "compose run --rm -T terraform output -raw agent_url") printf '%s' '${LOCALSTACK_AGENT_URL}'; exit 0;;\n  "compose run --rm -T aws-cli "*) shift 5; exec "${awsCliV2}" --endpoint-url "${endpoint}" "$@";;\nesac\nexit 99\n`,
+    const { dir, env } = await awsCliCheckout(
+      t,
+      (request, response) => {
+        paths.push(`${request.method} ${request.url}`);
+        request.resume();
+        const configuration = {
+          FunctionName: 'dev-traffic-agent',
+          Environment: { Variables: { AGENT_ALLOWED_ORIGINS: 'https://www.example.org,https://shop.example.org' } },
+        };
+        request.on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(configuration)));
+      },
+      `  "compose run --rm -T terraform output -raw agent_url") printf '%s' '${LOCALSTACK_AGENT_URL}'; exit 0;;\n`,
     );
-    const run = await outcomeOf(
-      spawn('make', ['-s', 'agent-url'], {
-        cwd: dir,
-        env: {
-          PATH: `${join(dir, 'fake-bin')}:${process.env.PATH}`,
-          HOME: dir,
-          AWS_ACCESS_KEY_ID: 'test',
-          AWS_SECRET_ACCESS_KEY: 'test',
-          AWS_DEFAULT_REGION: 'us-east-1',
-        },
-      }),
-    );
+    const run = await outcomeOf(spawn('make', ['-s', 'agent-url'], { cwd: dir, env }));
     t.is(run.code, 0, run.stderr);
     t.deepEqual(paths, ['GET /2015-03-31/functions/dev-traffic-agent/configuration']);
     t.regex(run.stdout, /^try it: curl --connect-to ::127\.0\.0\.1:4566 -X POST -H 'Origin: https:\/\/www\.example\.org' -H 'content-type: text\/plain' /m);

@@ -12,18 +12,14 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
 import { PROCESSOR_NODE_FLAGS } from '../support/node-flags.ts';
 import { findOldNode } from '../support/old-node.ts';
+import { endpointEnv, envWithoutPipelineSettings, watchExit } from '../support/processor-child.ts';
 import { freePort, queueDepth, startTestEndpoint, waitFor } from '../support/sqs.ts';
 
 const MAIN = 'src/processor/main.ts';
 
 /** This environment without npm's own variables and without any queue or endpoint settings. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^npm_/i.test(key) || /^(TRAFFIC_|AWS_|EMBEDDED_|METRICS_PORT|LOG_)/.test(key)) continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
+  return { ...envWithoutPipelineSettings(/^npm_/i), ...extra };
 }
 
 let dir = '';
@@ -62,12 +58,7 @@ test('started from the production install, the processor drains an SQS endpoint 
   const child = spawn(process.execPath, [...PROCESSOR_NODE_FLAGS, MAIN], {
     cwd: dir,
     env: cleanEnv({
-      AWS_ENDPOINT_URL: sqs.endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      AWS_REGION: 'us-east-1',
-      TRAFFIC_QUEUE_URL: sqs.queueUrl,
-      TRAFFIC_DLQ_URL: sqs.dlqUrl,
+      ...endpointEnv(sqs),
       RECEIVE_WAIT_SECONDS: '1',
       LOG_JSON: '1',
       METRICS_PORT: metricsPort,
@@ -75,9 +66,7 @@ test('started from the production install, the processor drains an SQS endpoint 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.teardown(() => child.kill('SIGKILL'));
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const { exited, stderr } = watchExit(child);
   const entries: any[] = [];
   createInterface({ input: child.stdout! }).on('line', (line) => {
     try {
@@ -89,7 +78,7 @@ test('started from the production install, the processor drains an SQS endpoint 
 
   await Promise.race([
     waitFor(() => entries.some((e) => e.msg === 'processor starting'), 60_000, 'the processor to start'),
-    exited.then((code) => Promise.reject(new Error(`the processor exited with ${code}: ${stderr}`))),
+    exited.then((code) => Promise.reject(new Error(`the processor exited with ${code}: ${stderr()}`))),
   ]);
   const visitId = 'prod-install-visit-1';
   await sqs.client.send(
@@ -123,7 +112,7 @@ test('started from the production install, the processor drains an SQS endpoint 
   t.is(health.status, 0, health.stderr);
 
   child.kill('SIGTERM');
-  t.is(await exited, 0, stderr);
+  t.is(await exited, 0, stderr());
   t.true(entries.some((e) => e.msg === 'processor stopped'));
 });
 

@@ -526,6 +526,9 @@ async function processorLines() {
 
 const filterFor = (metric: string) => filters.find((f) => f.transformation.name === metric)!;
 const countedBy = (metric: string) => lines.filter((line) => matchesFilterPattern(filterFor(metric).pattern, line));
+/** The value of `dimension` that each line `metric` counts is counted under. */
+const countedPer = (metric: string, dimension: string) =>
+  countedBy(metric).map((line) => selectField(filterFor(metric).transformation.dimensions[dimension], line));
 
 test('VisitsWrittenByTable adds up the rows of each `write` line, per table of the visit type, for both backends', (t) => {
   const counted = countedBy('VisitsWrittenByTable');
@@ -535,16 +538,13 @@ test('VisitsWrittenByTable adds up the rows of each `write` line, per table of t
     lines.filter((line) => line.msg === 'write'),
     'only the write lines',
   );
-  const { value, dimensions } = filterFor('VisitsWrittenByTable').transformation;
+  const { value } = filterFor('VisitsWrittenByTable').transformation;
   t.deepEqual(
     counted.map((line) => selectField(value, line)),
     counted.map((line) => (line.rows as unknown[]).length),
     'each line counts its rows',
   );
-  t.deepEqual(
-    counted.map((line) => selectField(dimensions.Table, line)),
-    ['traffic_type_in', 'traffic_referrer', 'traffic_type_in', 'traffic_referrer'],
-  );
+  t.deepEqual(countedPer('VisitsWrittenByTable', 'Table'), ['traffic_type_in', 'traffic_referrer', 'traffic_type_in', 'traffic_referrer']);
   t.deepEqual(
     counted.map((line) => line.backend),
     ['mysql', 'mysql', 'cassandra', 'cassandra'],
@@ -562,23 +562,14 @@ test('VisitsWritten adds up the visits of each `stats` line', (t) => {
 
 test('DeadLettered counts each dead-letter line, per reason code; nothing else', (t) => {
   const counted = countedBy('DeadLettered');
-  const { value, dimensions } = filterFor('DeadLettered').transformation;
-  t.is(value, '1');
-  t.deepEqual(
-    counted.map((line) => selectField(dimensions.Reason, line)),
-    ['malformed_json', 'invalid_type', 'write_failed'],
-  );
+  t.is(filterFor('DeadLettered').transformation.value, '1');
+  t.deepEqual(countedPer('DeadLettered', 'Reason'), ['malformed_json', 'invalid_type', 'write_failed']);
   t.is(counted.length, lines.filter((line) => String(line.msg).includes('sent to DLQ')).length);
 });
 
 test('WriteRetries counts each retried write per type, not the exhausted one nor receive retries', (t) => {
-  const counted = countedBy('WriteRetries');
-  const { value, dimensions } = filterFor('WriteRetries').transformation;
-  t.is(value, '1');
-  t.deepEqual(
-    counted.map((line) => selectField(dimensions.Type, line)),
-    ['type-in', 'referrer'],
-  );
+  t.is(filterFor('WriteRetries').transformation.value, '1');
+  t.deepEqual(countedPer('WriteRetries', 'Type'), ['type-in', 'referrer']);
   t.true(lines.some((line) => line.msg === 'write failed, retries exhausted'));
   t.true(lines.some((line) => line.msg === 'receive failed, backing off'));
 });

@@ -14,17 +14,9 @@ import {
   written,
 } from '../../machines/batch-plan.ts';
 import type { Delivery } from '../../machines/types.ts';
+import { deliveries } from '../support/deliveries.ts';
 
 const settings: PlanSettings = { writeMaxAttempts: 3, deadLetterAfterReceives: 3 };
-
-function rows(n: number, receiveCount = 1): Delivery[] {
-  return Array.from({ length: n }, (_, i) => ({
-    visit: { visitId: `v${i}`, type: 'referrer', createdAt: 0, url: `site${i}.example` },
-    messageId: `m${i}`,
-    receiptHandle: `r${i}`,
-    receiveCount,
-  }));
-}
 
 const ids = (list: readonly Delivery[]) => list.map((d) => d.messageId);
 
@@ -52,15 +44,15 @@ function run(deliveries: readonly Delivery[], refuses: (d: Delivery) => boolean)
 }
 
 test('a batch that writes is written once, in one piece', (t) => {
-  const { written, writes, plan } = run(rows(8), () => false);
-  t.deepEqual(writes, [ids(rows(8))]);
-  t.deepEqual(written, ids(rows(8)));
+  const { written, writes, plan } = run(deliveries(8), () => false);
+  t.deepEqual(writes, [ids(deliveries(8))]);
+  t.deepEqual(written, ids(deliveries(8)));
   t.deepEqual(held(plan), []);
 });
 
 test('one poison row among 8: bisected to it alone, its 7 neighbours written, it is released', (t) => {
   const poison = 'm5';
-  const { written, writes, plan, steps } = run(rows(8), (d) => d.messageId === poison);
+  const { written, writes, plan, steps } = run(deliveries(8), (d) => d.messageId === poison);
   t.deepEqual(written.sort(), ['m0', 'm1', 'm2', 'm3', 'm4', 'm6', 'm7']);
   t.deepEqual(ids(plan.toRelease), [poison]);
   t.deepEqual(plan.toDeadLetter, []);
@@ -70,7 +62,7 @@ test('one poison row among 8: bisected to it alone, its 7 neighbours written, it
 });
 
 test('a poison row in the first half: the second half is tried before the first is split further', (t) => {
-  const { writes, steps, plan } = run(rows(8), (d) => d.messageId === 'm1');
+  const { writes, steps, plan } = run(deliveries(8), (d) => d.messageId === 'm1');
   t.deepEqual(writes.slice(3, 5), [
     ['m0', 'm1', 'm2', 'm3'],
     ['m4', 'm5', 'm6', 'm7'],
@@ -81,22 +73,22 @@ test('a poison row in the first half: the second half is tried before the first 
 });
 
 test('storage refusing every row: both halves fail, the batch is released whole, not split further', (t) => {
-  const { written, writes, plan, steps } = run(rows(8), () => true);
+  const { written, writes, plan, steps } = run(deliveries(8), () => true);
   t.deepEqual(written, []);
   t.deepEqual(steps, ['split', 'second-half', 'refused-all']);
   t.is(writes.length, 3 + 2, 'the budget, then one try of each half');
-  t.deepEqual(ids(plan.toRelease).sort(), ids(rows(8)).sort());
+  t.deepEqual(ids(plan.toRelease).sort(), ids(deliveries(8)).sort());
   t.regex(plan.restReason, /both halves of the batch failed/);
 });
 
 test('two poison rows in different halves: released whole at first', (t) => {
-  const { plan, steps } = run(rows(8), (d) => d.messageId === 'm0' || d.messageId === 'm7');
+  const { plan, steps } = run(deliveries(8), (d) => d.messageId === 'm0' || d.messageId === 'm7');
   t.deepEqual(steps, ['split', 'second-half', 'refused-all']);
   t.is(plan.toRelease.length, 8);
 });
 
 test('at its last receive a poison row gets the whole budget alone, then goes to the DLQ with write_failed', (t) => {
-  const { written, writes, plan, steps } = run(rows(4, 3), (d) => d.messageId === 'm2');
+  const { written, writes, plan, steps } = run(deliveries(4, 3), (d) => d.messageId === 'm2');
   t.deepEqual(written.sort(), ['m0', 'm1', 'm3']);
   t.deepEqual(plan.toRelease, []);
   t.deepEqual(
@@ -109,13 +101,13 @@ test('at its last receive a poison row gets the whole budget alone, then goes to
 });
 
 test('storage refusing every row at their last receive: split to single rows, each dead-lettered', (t) => {
-  const { plan } = run(rows(5, 3), () => true);
-  t.deepEqual(plan.toDeadLetter.map((d) => d.delivery.messageId).sort(), ids(rows(5)).sort());
+  const { plan } = run(deliveries(5, 3), () => true);
+  t.deepEqual(plan.toDeadLetter.map((d) => d.delivery.messageId).sort(), ids(deliveries(5)).sort());
   t.deepEqual(plan.toRelease, []);
 });
 
 test('a split halves a group, the first half the larger', (t) => {
-  const plan = { ...initialPlan(rows(5), settings), attempt: settings.writeMaxAttempts };
+  const plan = { ...initialPlan(deliveries(5), settings), attempt: settings.writeMaxAttempts };
   const { plan: next, step } = afterExhausted(plan, new Error('x'), settings);
   t.deepEqual(step, { kind: 'split', from: 5, into: [3, 2] });
   t.deepEqual(next.groups.map(ids), [
@@ -127,7 +119,7 @@ test('a split halves a group, the first half the larger', (t) => {
 });
 
 test('lost leases leave the plan; the current group stays in place, even empty', (t) => {
-  const split = afterExhausted({ ...initialPlan(rows(4), settings), attempt: 3 }, new Error('x'), settings).plan;
+  const split = afterExhausted({ ...initialPlan(deliveries(4), settings), attempt: 3 }, new Error('x'), settings).plan;
   const plan = withoutLost(split, new Set(['m0', 'm1', 'm3']));
   t.deepEqual(plan.groups.map(ids), [[], ['m2']]);
   t.deepEqual(ids(held(plan)), ['m2']);

@@ -5,17 +5,8 @@ import { batchMachine, writeFailedReason } from '../../machines/batch.ts';
 import { WriteNotStarted } from '../../machines/errors.ts';
 import type { BatchSettings, DeadLetter, DeadLetterResult, Delivery, EntryResult, ExtendResult, Lease, Report } from '../../machines/types.ts';
 import type { VisitTypeName } from '../../src/contract/visit-types.ts';
+import { deliveries } from '../support/deliveries.ts';
 import { idle } from '../support/idle.ts';
-
-function deliveries(n: number, receiveCount = 1): Delivery[] {
-  return Array.from({ length: n }, (_, i) => ({
-    visit: { visitId: `v${i}`, type: 'referrer', createdAt: 1_700_000_000_000, url: `site${i}.example` },
-    messageId: `m${i}`,
-    receiptHandle: `r${i}`,
-    receiveCount,
-    body: `{"visit_id":"v${i}"}`,
-  }));
-}
 
 const settings: BatchSettings = {
   heartbeatMs: 10_000,

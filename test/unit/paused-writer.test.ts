@@ -4,6 +4,7 @@ import { createActor, fromPromise, SimulatedClock } from 'xstate';
 import { batchMachine } from '../../machines/batch.ts';
 import type { Delivery, EntryResult, Lease, Report } from '../../machines/types.ts';
 import { writerMachine } from '../../machines/writer.ts';
+import { writerSettings } from '../support/writer-settings.ts';
 
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -40,21 +41,11 @@ function pausedWriter(state: { paused: boolean }) {
     // Alone on the queue: only a pause can make this writer defer.
     guards: { paused: () => state.paused, othersActive: () => false, degraded: () => false },
   });
-  const settings = {
+  const settings = writerSettings({
     batchSize: 2,
     lingerMs: 0,
-    heartbeatMs: 10_000,
-    visibilityTimeoutSeconds: 30,
-    writeMaxAttempts: 3,
-    retryBaseMs: 100,
-    retryMaxMs: 1_000,
-    writeTimeoutMs: 10_000,
-    leaseMarginMs: 1_000,
-    deadLetterAfterReceives: 5,
-    ackRetries: 3,
-    ackRetryBaseMs: 200,
     share: { maxHolding: 100, deferUpToReceive: 2, deferSeconds: 30, deferBusySeconds: 2, deferMaxSeconds: 900 },
-  };
+  });
   const actor = createActor(writer, { clock, input: { type: 'referrer', settings } }).start();
   return { actor, written, deferred, reports };
 }

@@ -17,6 +17,7 @@ import {
 import { writerMachine } from '../../machines/writer.ts';
 import type { VisitTypeName } from '../../src/contract/visit-types.ts';
 import { idle } from '../support/idle.ts';
+import { writerSettings } from '../support/writer-settings.ts';
 
 const now = 1_764_000_000_000;
 const message = (i: number, body: string): QueueMessage => ({ messageId: `m${i}`, receiptHandle: `r${i}`, body, receiveCount: 1 });
@@ -180,20 +181,7 @@ function writerHarness() {
     },
   });
   const writer = writerMachine.provide({ actors: { batch }, actions: { returnCredits: (_, n: number) => void released.push(n) } });
-  const settings = {
-    batchSize: 4,
-    lingerMs: 50,
-    heartbeatMs: 10_000,
-    visibilityTimeoutSeconds: 30,
-    writeMaxAttempts: 3,
-    retryBaseMs: 100,
-    retryMaxMs: 1_000,
-    writeTimeoutMs: 10_000,
-    leaseMarginMs: 1_000,
-    deadLetterAfterReceives: 5,
-    ackRetries: 3,
-    ackRetryBaseMs: 200,
-  };
+  const settings = writerSettings({ batchSize: 4, lingerMs: 50 });
   const actor = createActor(writer, { clock, input: { type: 'referrer', settings } });
   return { clock, writes, released, actor };
 }
