@@ -54,7 +54,7 @@ const memoryCounts = values.quick ? [10_000, 50_000] : [10_000, 100_000];
 // One CPU profile per competitor process (`node --cpu-prof`), named after the competitor.
 const nodeOptions = (competitor: Competitor) =>
   values.profile ? ['--cpu-prof', `--cpu-prof-dir=${values.profile}`, `--cpu-prof-name=${competitor}-\${pid}.cpuprofile`] : [];
-const out = new URL('./results', import.meta.url).pathname;
+const out = new URL('./results/', import.meta.url).pathname;
 // A worker writes its drain window next to its profile before node writes the profile, so the folder must exist.
 if (values.profile) mkdirSync(values.profile, { recursive: true });
 
