@@ -9,7 +9,6 @@ import { ConfigError, integer, sqsConnection, type SqsConnection } from '../../s
 import { createSqsClient } from '../../src/platform/sqs.ts';
 import { EMBEDDED_HOST, EMBEDDED_PORT, PIPELINE_DLQ_NAME, PIPELINE_QUEUE_NAME } from '../../src/queues.ts';
 
-export const EMBEDDED_ENDPOINT = `http://${EMBEDDED_HOST}:${EMBEDDED_PORT}`;
 const LOOKUP_TIMEOUT_MS = 3_000;
 /** The account id fauxqs and LocalStack put in queue URLs. */
 const LOCAL_ACCOUNT = '000000000000';

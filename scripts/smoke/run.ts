@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Message, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DEFAULT_AGENT_PORT } from '../../src/agent/config.ts';
+import { ConfigError, type SqsConnection, sqsConnection } from '../../src/platform/config.ts';
 import { createSqsClient } from '../../src/platform/sqs.ts';
 import { LocalTargetError, type LocalQueues, localQueues } from '../local/target.ts';
 import { readOptions } from '../support/cli.ts';
@@ -43,6 +44,14 @@ const local: LocalQueues = (() => {
     return cli.fail(error.message);
   }
 })();
+function sqsConnectionOrExit(): SqsConnection {
+  try {
+    return sqsConnection(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return cli.fail(error.message);
+  }
+}
 const entry = cli.values.entry ?? `http://127.0.0.1:${process.env.AGENT_PORT || DEFAULT_AGENT_PORT}/`;
 const queue = cli.values.queue ?? local.queueUrl;
 const dlq = cli.values.dlq ?? local.dlqUrl;
@@ -53,7 +62,8 @@ const DLQ_LOOK_MAX = 100;
 const POLL_MS = 1_000;
 const started = Date.now();
 const writes: WriteSource = logs !== undefined ? fromLogFile(logs) : fromLogGroup(logGroup!, started - 60_000);
-const client = createSqsClient(local.connection);
+// Queues named on the command line are reached as the environment says (AWS by default), not on the embedded endpoint.
+const client = createSqsClient(cli.values.queue || cli.values.dlq ? sqsConnectionOrExit() : local.connection);
 
 interface Probe {
   readonly name: string;
@@ -136,7 +146,16 @@ async function deadLettered(): Promise<Map<string, string>> {
 }
 
 while (probes.some((p) => p.ok === undefined) && Date.now() - started < timeoutMs) {
-  const [written, dead] = await Promise.all([writes(), deadLettered()]);
+  let written: Map<string, string>;
+  let dead: Map<string, string>;
+  try {
+    [written, dead] = await Promise.all([writes(), deadLettered()]);
+  } catch (error) {
+    // Where the outcomes are read is not there (no log file yet, no AWS CLI, the DLQ unreachable): say so, once.
+    process.stderr.write(`smoke: could not read the outcomes: ${(error as Error).message.split('\n')[0]}\n`);
+    client.destroy();
+    process.exit(1);
+  }
   for (const probe of probes) {
     if (probe.ok !== undefined || probe.visitId === undefined) continue;
     const table = written.get(probe.visitId);

@@ -48,9 +48,9 @@ const ORIGINS = 'comma-separated site origins such as https://www.example.com,ht
  * AGENT_ALLOWED_ORIGINS: the sites whose pages may send visits. Unset or empty allows no
  * browser page; requests without an Origin (curl, servers) are not concerned.
  */
-export function allowedOrigins(env: Env, fallback: readonly string[] = []): ReadonlySet<string> {
+export function allowedOrigins(env: Env): ReadonlySet<string> {
   const raw = env.AGENT_ALLOWED_ORIGINS;
-  if (raw === undefined || raw.trim() === '') return new Set(fallback);
+  if (raw === undefined || raw.trim() === '') return new Set();
   const origins = new Set<string>();
   for (const entry of raw.split(',')) {
     const value = entry.trim();

@@ -12,7 +12,7 @@ import { createSqsSender } from './sqs-sender.ts';
 export interface LocalAgent {
   readonly entry: AgentEntry;
   readonly allowedOrigins: ReadonlySet<string>;
-  /** Stops taking visits, then closes the SQS client. */
+  /** Stops taking visits, then closes the SQS client; a second call waits for the first. */
   close(): Promise<void>;
 }
 
@@ -43,12 +43,14 @@ export async function startLocalAgent(options: LocalAgentOptions): Promise<Local
   }
   // By default the demo page's origins, known only once the entry listens (port 0: any free port).
   if (config.allowedOrigins === undefined) for (const origin of demoOrigins(entry.port)) allowedOrigins.add(origin);
+  // Closed at the first signal and again on the way out: the second call waits for the first.
+  let closing: Promise<void> | undefined;
   return {
     entry,
     allowedOrigins,
-    close: async () => {
-      await entry.close();
-      sender.close();
+    close: () => {
+      closing ??= entry.close().then(() => sender.close());
+      return closing;
     },
   };
 }

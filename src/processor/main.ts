@@ -7,7 +7,7 @@ import '../platform/require-node.mjs';
 import type { Server } from 'node:http';
 import { LOCAL_ENTRY_KNOBS, loadLocalEntryConfig, type LocalEntryConfig } from '../agent/config.ts';
 import type { LocalAgent } from '../agent/local-entry.ts';
-import { ConfigError, KNOBS, loadConfig, type ProcessorConfig } from './config/config.ts';
+import { KNOBS, loadConfig, type ProcessorConfig } from './config/config.ts';
 import { DebugOptionError, parseDebugArgs, startInspection, type DebugOptions } from './runtime/debug.ts';
 import type { EmbeddedEndpoint } from './sqs/embedded.ts';
 import { withStorage, type Health } from './runtime/health.ts';
@@ -44,7 +44,7 @@ try {
   entryConfig = loadLocalEntryConfig(process.env);
   debug = parseDebugArgs(process.argv.slice(2));
 } catch (error) {
-  fail(error instanceof ConfigError || error instanceof Error ? error.message : String(error));
+  fail(error instanceof Error ? error.message : String(error));
 }
 
 const terminal = logsToTerminal('traffic-processor');

@@ -11,18 +11,14 @@ import { type BurstMessage, makeBurst, sendBurst } from '../../scripts/support/b
 import { seededRandom } from '../../scripts/support/random.ts';
 import { drainQueue } from '../support/sqs.ts';
 import { FaultProxy, type FaultPlan } from './proxy.ts';
-import { drained, type Endpoint, endpoint, ledger, result, type Scale, type ScenarioResult, startWorker, type Worker } from './scenarios.ts';
+import { drained, type Endpoint, endpoint, ledger, result, type Scale, type ScenarioResult, startWorker, tuningEnv, type Worker } from './scenarios.ts';
 
 /** Tight deadlines and leases, so faults cost seconds; the behaviour is the same at the defaults. */
 const ENV = {
-  SQS_CALL_TIMEOUT_MS: '2000',
-  SQS_CONNECT_TIMEOUT_MS: '1000',
-  RECEIVE_DEADLINE_MARGIN_MS: '2000',
   VISIBILITY_TIMEOUT_SECONDS: '5',
-  HEARTBEAT_SECONDS: '1',
-  DEAD_LETTER_RETRY_SECONDS: '1',
   POLLERS: '2',
   BATCH_SIZE: '10',
+  ...tuningEnv({ sqsCallTimeoutMs: 2_000, sqsConnectTimeoutMs: 1_000, receiveDeadlineMarginMs: 2_000, heartbeatSeconds: 1, deadLetterRetrySeconds: 1 }),
 };
 /** The processor's resident memory must stay below this through a huge answer (a cap of about 21 MiB per answer). */
 const MAX_RSS_BYTES = 400 * 1_048_576;

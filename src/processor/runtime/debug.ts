@@ -57,7 +57,8 @@ export interface Inspection {
 export function parseDebugArgs(args: readonly string[]): DebugOptions {
   let inspect = false;
   let traceAll = false;
-  let inspectPort = 8080;
+  // 8080 is npm start's agent entry.
+  let inspectPort = 8081;
   let traceFile: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];

@@ -15,7 +15,6 @@ interface Group {
   rows: number;
   minLatencyMs: number;
   maxLatencyMs: number;
-  since: number;
 }
 
 interface TypeState {
@@ -58,7 +57,7 @@ export class WrittenLines {
       lines.push(`written: ${plural(count, `${type} visit`, `${type} visits`)}, latency ${range(min, max)}`);
       return lines;
     }
-    const group = state.group ?? { batches: 0, rows: 0, minLatencyMs: Infinity, maxLatencyMs: 0, since: now };
+    const group = state.group ?? { batches: 0, rows: 0, minLatencyMs: Infinity, maxLatencyMs: 0 };
     group.batches += 1;
     group.rows += count;
     group.minLatencyMs = Math.min(group.minLatencyMs, min);

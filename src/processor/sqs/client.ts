@@ -98,7 +98,7 @@ export interface SqsClientOptions {
   /** The longest long poll, so the socket timeout never cuts one short. */
   maxWaitSeconds: number;
   maxSockets: number;
-  /** Per-message calls without the SDK's middleware (./sqs-lean-calls.ts); false: all through the SDK. */
+  /** Per-message calls without the SDK's middleware (./lean-calls.ts); false: all through the SDK. */
   leanCalls?: boolean;
   /** The retry strategy of both paths; by default the SDK's standard mode with SQS_MAX_ATTEMPTS. */
   retryStrategy?: RetryStrategyV2;
@@ -118,7 +118,7 @@ export function sqsClientOptions(config: ProcessorConfig, endpoint: string | und
 /**
  * The processor's SQS client without its deadlines: connection and socket timeouts, keep-alive,
  * answers capped in size, one retry strategy, and the per-message calls sent without the SDK's
- * middleware (./sqs-lean-calls.ts) unless `leanCalls` is false; the SDK sends the others (start-up
+ * middleware (./lean-calls.ts) unless `leanCalls` is false; the SDK sends the others (start-up
  * checks, queue URLs). The benchmark builds the processor's from it.
  */
 export function processorSqsClient(options: SqsClientOptions): SQSClient {
@@ -147,7 +147,7 @@ export function createProcessorSqsClient(options: SqsClientOptions): SQSClient {
  * The client the DLQ copies are sent with: one attempt per call. SendMessageBatch on a standard
  * queue is not idempotent: an attempt whose answer was lost may have stored its copies, and a
  * retry within the call would store them again unseen. The copies not confirmed stay on the
- * PIPELINE and are sent again later, counted as possible duplicates (./sqs-queue.ts).
+ * PIPELINE and are sent again later, counted as possible duplicates (./queue.ts).
  */
 export function createDlqSendClient(options: SqsClientOptions): SQSClient {
   return createProcessorSqsClient({ ...options, retryStrategy: new StandardRetryStrategy(1) });

@@ -1,6 +1,6 @@
 /**
  * SQS error answers as the AWS SDK reads them in its query-compatible JSON mode, for the calls
- * ./sqs-lean-calls.ts sends without its middleware: the same error classes (the SDK's own,
+ * ./lean-calls.ts sends without its middleware: the same error classes (the SDK's own,
  * exported by @aws-sdk/client-sqs), names, codes and faults; how its retry strategy is told what
  * failed (classified by the SDK's own functions); and its clock correction. Pure: no I/O.
  */

@@ -9,7 +9,7 @@
  * - retried by the retry strategy the client was given (the same instance: one retry budget),
  *   told of each failure as the SDK's retry middleware tells it, with its long-poll scope for
  *   ReceiveMessage and the delay its tokens ask for;
- * - errors made as the SDK makes them in query-compatible mode (./sqs-errors.ts);
+ * - errors made as the SDK makes them in query-compatible mode (./errors.ts);
  * - the MD5 checks of bodies received and sent;
  * - the endpoint given to the client, else the queue URL's host, as the SDK's QueueUrl rule does;
  * - the caller's abort signal, which ends the request and closes its socket, and stops retries.
