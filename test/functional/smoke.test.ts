@@ -14,6 +14,7 @@ let dir: string;
 let logFile: string;
 let args: string[];
 let env: Record<string, string>;
+let endpoint: string;
 
 test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'traffic-smoke-'));
@@ -26,7 +27,8 @@ test.before(async () => {
   const agent = await start.waitForLine((l) => typeof l.agentUrl === 'string', 'the agent line');
   await start.waitForLine((l) => l.msg === 'processor starting', 'the processor start');
   args = ['--entry', String(agent.agentUrl), '--queue', String(embedded.queueUrl), '--dlq', String(embedded.dlqUrl)];
-  env = { AWS_ENDPOINT_URL: String(embedded.endpoint), AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
+  endpoint = String(embedded.endpoint);
+  env = { AWS_ENDPOINT_URL: endpoint, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' };
 });
 
 test.after.always(async () => {
@@ -43,6 +45,20 @@ test.serial('each visit reported as it ended: two written, one refused at the en
   t.regex(lines[2]!, /^ok {3}invalid visit: refused at the entry: 400 invalid_url/);
   t.regex(lines[3]!, /^ok {3}invalid message on the PIPELINE smoke-[0-9a-f-]{36}: dead-lettered: invalid_type: type is not a known visit type/);
   t.is(lines[4], 'smoke: every visit ended as it should');
+});
+
+test.serial('queues named on the command line are reached where their URLs say, not on the embedded endpoint', async (t) => {
+  // As on AWS: no endpoint in the environment, the queue URLs are the whole address. The embedded
+  // default's port is closed, so a smoke test that fell back to it could neither send nor look.
+  const queue = `${endpoint}/000000000000/dev-traffic-queue`;
+  const dlq = `${endpoint}/000000000000/dev-traffic-queue-dlq`;
+  const { code, stdout, stderr } = await runScript(
+    'scripts/smoke/run.ts',
+    ['--entry', args[1]!, '--queue', queue, '--dlq', dlq, '--logs', logFile, '--timeout', '30'],
+    { AWS_ENDPOINT_URL: '', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', EMBEDDED_SQS_PORT: '9' },
+  );
+  t.is(code, 0, stdout + stderr);
+  t.regex(stdout, /^ok {3}invalid message on the PIPELINE smoke-[0-9a-f-]{36}: dead-lettered: invalid_type/m);
 });
 
 test.serial('a visit that is never seen written fails the smoke test', async (t) => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import test from 'ava';
 import pino from 'pino';
+import { DEFAULT_AGENT_PORT } from '../../src/agent/config.ts';
 import { parseDebugArgs, startInspection } from '../../src/processor/runtime/debug.ts';
 import { createRecordingStorage } from '../support/recording-storage.ts';
 import { capturedLogger } from '../support/captured-logger.ts';
@@ -89,6 +90,12 @@ test('--trace-all needs --trace FILE', (t) => {
   t.throws(() => parseDebugArgs(['--trace-all']), { message: /--trace-all keeps every event of a trace: add --trace FILE/ });
   t.like(parseDebugArgs(['--trace-all', '--trace', 'x.jsonl']), { traceFile: 'x.jsonl', traceAll: true });
   t.like(parseDebugArgs(['--trace=x.jsonl']), { traceFile: 'x.jsonl', traceAll: false });
+});
+
+test("--inspect without a port does not take the port of npm start's agent entry", (t) => {
+  const { inspectPort } = parseDebugArgs(['--inspect']);
+  t.not(inspectPort, DEFAULT_AGENT_PORT);
+  t.is(inspectPort, 8081);
 });
 
 test('the --inspect line says the page loads the inspector from stately.ai, needs internet, and points to --trace', async (t) => {
